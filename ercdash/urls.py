@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from oauth2_provider import views as oauth2_views
+
+from orders import api
+
+urlpatterns = [
+    path("erc/ecommerce/", include("orders.api_urls")),
+    re_path(r"^erc/ecommerce$", api.unknown_path),
+    # Only the token endpoints: DOT's application-registration views stay unmounted.
+    re_path(r"^oauth/token/?$", oauth2_views.TokenView.as_view(), name="oauth-token"),
+    re_path(r"^oauth/revoke/?$", oauth2_views.RevokeTokenView.as_view(), name="oauth-revoke"),
+    re_path(
+        r"^oauth/introspect/?$", oauth2_views.IntrospectTokenView.as_view(), name="oauth-introspect"
+    ),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+]

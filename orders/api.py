@@ -1,0 +1,114 @@
+"""ERC e-commerce API views: one class per operation; validate -> select -> serialize."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from orders import errors, selectors, serializers
+from orders.renderers import dumps
+from orders.validators import ID_RE
+
+MAX_QUERY_VALUE = 256
+
+
+class JsonOnlyNegotiation(BaseContentNegotiation):
+    """The API speaks JSON whatever Accept says; a 406 would only confuse integrators."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ErcApiView(APIView):
+    """Authenticate first, then validate the query and the path ids, then the operation."""
+
+    required_scope = settings.SCOPE_READ
+    content_negotiation_class = JsonOnlyNegotiation
+    # Path parameters that are ERC ids, validated before any lookup.
+    id_kwargs: tuple[str, ...] = ("customer_id", "order_id")
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.method == "OPTIONS":
+            return  # pre-flight requests carry no credentials
+        super().initial(request, *args, **kwargs)
+        bad = query_problems(request) + [
+            (name, "Must be 1-128 characters from A-Z a-z 0-9 . _ ~ : @ -")
+            for name in self.id_kwargs
+            if name in kwargs and not ID_RE.match(kwargs[name])
+        ]
+        if bad:
+            raise errors.InvalidParameters(bad)
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponse(status=204, headers={"Allow": ", ".join(self.allowed_methods)})
+
+
+def query_problems(request: Request) -> list[tuple[str, str]]:
+    problems = []
+    for name, values in request.query_params.lists():
+        for value in values:
+            if "\x00" in value or "\x00" in name:
+                problems.append((name.replace("\x00", ""), "Must not contain NUL bytes."))
+                break
+            if len(value) > MAX_QUERY_VALUE:
+                problems.append((name, f"Must be at most {MAX_QUERY_VALUE} characters."))
+                break
+    return problems
+
+
+def brand_param(request: Request) -> str:
+    return request.query_params.get("brand", "")
+
+
+def absolute_url(request: HttpRequest, path: str, query: dict[str, str] | None = None) -> str:
+    """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy."""
+    query_string = urlencode({k: v for k, v in (query or {}).items() if v})
+    suffix = f"{path}?{query_string}" if query_string else path
+    base = settings.ERCDASH_PUBLIC_BASE_URL
+    return f"{base}{suffix}" if base else request.build_absolute_uri(suffix)
+
+
+def json_response(request: HttpRequest, body: Any, *, etag: bool = False) -> HttpResponse:
+    content = dumps(body)
+    if not etag:
+        return HttpResponse(content, content_type="application/json")
+    tag = '"' + hashlib.sha256(content).hexdigest()[:40] + '"'
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH", "")
+    if if_none_match and (
+        if_none_match.strip() == "*"
+        or tag in [candidate.strip() for candidate in if_none_match.split(",")]
+    ):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(content, content_type="application/json")
+    response["ETag"] = tag
+    return response
+
+
+def order_path(customer_id: str, order_id: str) -> str:
+    return f"/erc/ecommerce/customers/{customer_id}/orders/{order_id}"
+
+
+class OrderDetailApi(ErcApiView):
+    def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        brand = brand_param(request)
+        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        if order is None:
+            raise errors.order_not_found(order_id)
+        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+        return json_response(request, serializers.order_body(order, self_href=href), etag=True)
+
+
+def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any path under /erc/ecommerce that no route serves: the JSON 404, no auth needed."""
+    return errors.generic_error_response(404)

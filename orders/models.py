@@ -1,0 +1,396 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from orders import validators
+
+# Money: up to 15 significant digits, so every stored amount is exactly representable as
+# the shortest float repr the JSON encoder writes (see serializers.money_value).
+MONEY = {"max_digits": 15, "decimal_places": 3, "null": True, "blank": True}
+
+
+class DeliveryType(models.TextChoices):
+    UNKNOWN = "UNKNOWN"
+    LOCAL_DELIVERY = "LOCAL_DELIVERY"
+    LOCAL_PICKUP = "LOCAL_PICKUP"
+    SHIPPING = "SHIPPING"
+
+
+class GenericType(models.TextChoices):
+    UNKNOWN = "UNKNOWN"
+    CONFIRMED = "CONFIRMED"
+    ON_ITS_WAY = "ON_ITS_WAY"
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    DELIVERED = "DELIVERED"
+
+
+class DetailedType(models.TextChoices):
+    UNKNOWN = "UNKNOWN"
+    ATTEMPTED_DELIVERY = "ATTEMPTED_DELIVERY"
+    READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    PICKED_UP = "PICKED_UP"
+    CONFIRMED = "CONFIRMED"
+    IN_TRANSIT = "IN_TRANSIT"
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    DELIVERED = "DELIVERED"
+    FAILURE = "FAILURE"
+
+
+class CancellationStatus(models.TextChoices):
+    UNKNOWN = "UNKNOWN"
+    CANCELED = "CANCELED"
+
+
+def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = True) -> Q:
+    condition = Q(**{f"{field}__in": choices.values})
+    return condition | Q(**{field: ""}) if blank else condition
+
+
+class Customer(models.Model):
+    external_id = models.CharField(
+        "customer id", max_length=128, unique=True, validators=[validators.validate_external_id]
+    )
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    phone_number = models.CharField(
+        max_length=16, blank=True, db_index=True, validators=[validators.validate_e164]
+    )
+    brand = models.CharField(max_length=128, blank=True)
+    customer_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["external_id"]
+        indexes = [
+            # Agent search and external-customers?name= look customers up by name.
+            models.Index(fields=["last_name", "first_name"], name="customer_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return f"{name} ({self.external_id})" if name else self.external_id
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Address(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    # Optional: addresses imported without an id are matched by content instead.
+    external_id = models.CharField(
+        "address id", max_length=128, blank=True, validators=[validators.validate_external_id]
+    )
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    phone_number = models.CharField(max_length=32, blank=True)
+    address = models.CharField("address line", max_length=255, blank=True)
+    zip_code = models.CharField(max_length=32, blank=True)
+    city = models.CharField(max_length=128, blank=True)
+    region_code = models.CharField(
+        max_length=6, blank=True, validators=[validators.validate_region_code]
+    )
+    country_code = models.CharField(
+        max_length=2, blank=True, validators=[validators.validate_country_code]
+    )
+    is_default = models.BooleanField("default", default=False)
+
+    class Meta:
+        ordering = ["customer_id", "id"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "external_id"],
+                condition=~Q(external_id=""),
+                name="address_id_unique_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=Q(country_code="") | Q(country_code__regex=r"^[A-Z]{2}$"),
+                name="address_country_code_iso",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        parts = [self.address, self.zip_code, self.city, self.country_code]
+        return ", ".join(p for p in parts if p) or f"address {self.pk}"
+
+
+class Order(models.Model):
+    external_id = models.CharField(
+        "order id", max_length=128, unique=True, validators=[validators.validate_external_id]
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    order_number = models.CharField(max_length=128)
+    brand = models.CharField(max_length=128, blank=True)
+    purchase_datetime = models.DateTimeField(null=True, blank=True)
+    delivery_type = models.CharField(max_length=32, blank=True, choices=DeliveryType.choices)
+    shipping_address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    billing_address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Stored value from the source system; the API prefers the sum of item quantities.
+    items_number = models.PositiveIntegerField(null=True, blank=True)
+
+    currency = models.CharField(max_length=3, blank=True)
+    original_total_amount = models.DecimalField(**MONEY)
+    discounts_amount = models.DecimalField(**MONEY)
+    shipping_amount = models.DecimalField(**MONEY)
+    taxes_amount = models.DecimalField(**MONEY)
+    final_total_amount = models.DecimalField(**MONEY)
+
+    # PCI DSS 3.4.1: brand, icon, last four digits and the refund flag only. No CVV, ever.
+    card_brand = models.CharField(max_length=64, blank=True)
+    card_brand_image_url = models.URLField(max_length=1024, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    is_refunded = models.BooleanField(null=True, blank=True)
+
+    highlighted_item_image_url = models.URLField(max_length=1024, blank=True)
+    cancellation_status = models.CharField(
+        max_length=16, blank=True, choices=CancellationStatus.choices
+    )
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=64, blank=True)
+    canceled_by = models.CharField(max_length=200, blank=True)
+
+    # Derived from items and status events, kept fresh by services.order_refresh_derived so
+    # that an order read is a single query (SPEC: at most 3 per read, token check included).
+    derived_items_quantity = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    derived_top_item_image_url = models.URLField(max_length=1024, blank=True, editable=False)
+    latest_generic_type = models.CharField(
+        max_length=32, blank=True, choices=GenericType.choices, editable=False
+    )
+    latest_detailed_type = models.CharField(
+        max_length=32, blank=True, choices=DetailedType.choices, editable=False
+    )
+    latest_status_at = models.DateTimeField(null=True, blank=True, editable=False)
+    latest_status_description = models.CharField(max_length=500, blank=True, editable=False)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-purchase_datetime", "-id"]
+        permissions = [("cancel_order", "Can cancel orders")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "order_number"], name="order_number_unique_per_customer"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency="") | Q(currency__regex=r"^[A-Z]{3}$"),
+                name="order_currency_iso",
+            ),
+            models.CheckConstraint(
+                condition=Q(card_last4="") | Q(card_last4__regex=r"^[0-9]{4}$"),
+                name="order_card_last4_digits",
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("delivery_type", DeliveryType),
+                name="order_delivery_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("cancellation_status", CancellationStatus),
+                name="order_cancellation_status_valid",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0}),
+                    name=f"order_{field}_not_negative",
+                )
+                for field in (
+                    "original_total_amount",
+                    "discounts_amount",
+                    "shipping_amount",
+                    "taxes_amount",
+                    "final_total_amount",
+                )
+            ),
+        ]
+        indexes = [
+            # Customer order lists: WHERE customer_id = ? ORDER BY purchase_datetime, id.
+            models.Index(
+                fields=["customer", "-purchase_datetime", "-id"], name="order_customer_recent_idx"
+            ),
+            # Account-wide list and the console's order-number search.
+            models.Index(fields=["-purchase_datetime", "-id"], name="order_recent_idx"),
+            models.Index(fields=["order_number"], name="order_number_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_number} ({self.external_id})"
+
+    @property
+    def items_count(self) -> int | None:
+        """items_number as served: sum of item quantities when there are items."""
+        if self.derived_items_quantity is not None:
+            return self.derived_items_quantity
+        return self.items_number
+
+    @property
+    def highlighted_image(self) -> str:
+        return self.highlighted_item_image_url or self.derived_top_item_image_url
+
+    @property
+    def masked_card_number(self) -> str:
+        return f"**** **** **** {self.card_last4}" if self.card_last4 else ""
+
+    @property
+    def is_canceled(self) -> bool:
+        return self.cancellation_status == CancellationStatus.CANCELED
+
+    def amounts(self) -> dict[str, Decimal | None]:
+        return {
+            "original_total_amount": self.original_total_amount,
+            "discounts_amount": self.discounts_amount,
+            "shipping_amount": self.shipping_amount,
+            "taxes_amount": self.taxes_amount,
+            "final_total_amount": self.final_total_amount,
+        }
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(
+        "item id", max_length=128, validators=[validators.validate_external_id]
+    )
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=255, blank=True)
+    sku = models.CharField(max_length=128, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    price = models.DecimalField(max_digits=15, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    image_url = models.URLField(max_length=1024, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["order_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "external_id"], name="item_id_unique_per_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1) & Q(quantity__lte=100), name="item_quantity_1_100"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="item_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="item_currency_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class StatusEvent(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_events")
+    generic_type = models.CharField(max_length=32, choices=GenericType.choices)
+    detailed_type = models.CharField(max_length=32, blank=True, choices=DetailedType.choices)
+    status_date_time = models.DateTimeField()
+    description = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        # Ties on the timestamp go to the event recorded last (higher id).
+        ordering = ["order_id", "status_date_time", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("generic_type", GenericType, blank=False),
+                name="status_generic_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("detailed_type", DetailedType),
+                name="status_detailed_type_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order", "status_date_time", "id"], name="status_timeline_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.generic_type}/{self.detailed_type or '-'} @ {self.status_date_time}"
+
+
+class ApiClientProfile(models.Model):
+    """The scopes an OAuth client may ask for (DOT itself has no per-client scope list)."""
+
+    application = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="profile",
+    )
+    allowed_scopes = models.CharField(max_length=255, default=settings.SCOPE_READ)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "API client scopes"
+        verbose_name_plural = "API client scopes"
+
+    def __str__(self) -> str:
+        return f"{self.application} — {self.allowed_scopes}"
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.allowed_scopes.split()
+
+
+class AccessAudit(models.Model):
+    class Channel(models.TextChoices):
+        CONSOLE = "console", "Agent console"
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+
+    class Action(models.TextChoices):
+        VIEW_CUSTOMER = "view_customer", "Viewed customer"
+        VIEW_ORDER = "view_order", "Viewed order"
+        CANCEL_ORDER = "cancel_order", "Canceled order"
+        EXPORT_ORDERS = "export_orders", "Exported orders"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Who, as text that survives user deletion: "agent:alice" or "client:<client_id>".
+    actor = models.CharField(max_length=200)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    customer_external_id = models.CharField("customer id", max_length=128, blank=True)
+    order_external_id = models.CharField("order id", max_length=128, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    detail = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "access audit record"
+        indexes = [
+            models.Index(fields=["customer_external_id", "-at"], name="audit_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class IdempotencyRecord(models.Model):
+    """First answer to a POST with an Idempotency-Key, replayed on retries."""
+
+    key = models.CharField(max_length=255)
+    client_id = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=1024)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client_id", "key"], name="idempotency_key_per_client"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}:{self.key}"

@@ -1,0 +1,159 @@
+"""ERC wire shapes. Plain functions: no queries, no decisions beyond "omit when empty"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+
+
+def rfc3339(value: datetime) -> str:
+    """2021-09-14T12:16:50.078Z: UTC, milliseconds, Z."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def money(value: Decimal | None, currency: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"value": value, "currency": currency}
+
+
+def _compact(data: dict[str, Any]) -> dict[str, Any]:
+    # The contract omits optional fields with no value instead of sending null or "".
+    return {key: value for key, value in data.items() if value not in (None, "", {}, [])}
+
+
+def address_body(address: Address | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    body = _compact(
+        {
+            "id": address.external_id,
+            "first_name": address.first_name,
+            "last_name": address.last_name,
+            "phone_number": address.phone_number,
+            "address": address.address,
+            "zip_code": address.zip_code,
+            "city": address.city,
+            "region_code": address.region_code,
+            "country_code": address.country_code,
+        }
+    )
+    body["default"] = address.is_default
+    return body
+
+
+def price_summary_body(order: Order) -> dict[str, Any] | None:
+    if order.original_total_amount is None or order.final_total_amount is None:
+        return None
+    return _compact({name: money(value, order.currency) for name, value in order.amounts().items()})
+
+
+def payment_details_body(order: Order) -> dict[str, Any] | None:
+    body = _compact(
+        {
+            "card_brand": order.card_brand,
+            "card_brand_image_url": order.card_brand_image_url,
+            "card_number": order.masked_card_number,
+        }
+    )
+    if order.is_refunded is not None:
+        body["is_refunded"] = order.is_refunded
+    return body or None
+
+
+def status_body(
+    generic_type: str, detailed_type: str, at: datetime | None, description: str = ""
+) -> dict[str, Any]:
+    return _compact(
+        {
+            "generic_type": generic_type,
+            "detailed_type": detailed_type,
+            "status_date_time": rfc3339(at) if at else None,
+            "description": description,
+        }
+    )
+
+
+def status_event_body(event: StatusEvent) -> dict[str, Any]:
+    return status_body(
+        event.generic_type, event.detailed_type, event.status_date_time, event.description
+    )
+
+
+def latest_status_body(order: Order) -> dict[str, Any] | None:
+    if not order.latest_generic_type:
+        return None
+    return status_body(
+        order.latest_generic_type,
+        order.latest_detailed_type,
+        order.latest_status_at,
+        order.latest_status_description,
+    )
+
+
+def order_body(order: Order, *, self_href: str | None = None, derived: bool = True) -> dict:
+    """The ERC order body (seed field order).
+
+    With derived=False it is the base of an export document: stored values only, so
+    items_number and the highlighted image appear only when stored, and no latest status.
+    """
+    extra_info = {
+        "highlighted_item_image_url": (
+            order.highlighted_image if derived else order.highlighted_item_image_url
+        ),
+        "latest_status_info": latest_status_body(order) if derived else None,
+    }
+    body = _compact(
+        {
+            "id": order.external_id,
+            "order_number": order.order_number,
+            "customer_id": order.customer.external_id,
+            "brand": order.brand,
+            "purchase_datetime": (
+                rfc3339(order.purchase_datetime) if order.purchase_datetime else None
+            ),
+            "delivery_type": order.delivery_type,
+            "shipping_address": address_body(order.shipping_address),
+            "billing_address": address_body(order.billing_address),
+            "items_number": order.items_count if derived else order.items_number,
+            "price_summary": price_summary_body(order),
+            "payment_details": payment_details_body(order),
+            "order_extra_info": _compact(extra_info),
+            "cancellation_status": order.cancellation_status,
+        }
+    )
+    if self_href is not None:
+        body["_links"] = {"self": {"href": self_href}}
+    return body
+
+
+def item_body(item: OrderItem) -> dict[str, Any]:
+    return _compact(
+        {
+            "id": item.external_id,
+            "name": item.name,
+            "sku": item.sku,
+            "quantity": item.quantity,
+            "price": money(item.price, item.currency),
+            "image_url": item.image_url,
+            "description": item.description,
+        }
+    )
+
+
+def customer_body(customer: Customer) -> dict[str, Any]:
+    return _compact(
+        {
+            "id": customer.external_id,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "email": customer.email,
+            "phone_number": customer.phone_number,
+            "brand": customer.brand,
+            "customer_since": rfc3339(customer.customer_since) if customer.customer_since else None,
+        }
+    )

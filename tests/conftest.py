@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
+
+from orders import services
+from orders.models import (
+    Address,
+    ApiClientProfile,
+    Customer,
+    Order,
+    OrderItem,
+    StatusEvent,
+)
+
+READ = settings.SCOPE_READ
+WRITE = settings.SCOPE_WRITE
+
+
+@pytest.fixture
+def api_application(db) -> Application:
+    application = Application.objects.create(
+        name="test client",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+    )
+    ApiClientProfile.objects.create(application=application, allowed_scopes=f"{READ} {WRITE}")
+    return application
+
+
+@pytest.fixture
+def bearer(api_application):
+    """bearer(*scopes) -> {"HTTP_AUTHORIZATION": "Bearer ..."} for the test client."""
+
+    def make(*scopes: str, expires_in: int = 3600) -> dict[str, str]:
+        raw = secrets.token_urlsafe(30)
+        AccessToken.objects.create(
+            application=api_application,
+            token=raw,
+            expires=timezone.now() + timedelta(seconds=expires_in),
+            scope=" ".join(scopes),
+        )
+        return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    return make
+
+
+@pytest.fixture
+def read_auth(bearer) -> dict[str, str]:
+    return bearer(READ)
+
+
+@pytest.fixture
+def make_customer(db):
+    def make(external_id: str = "customer123", **fields) -> Customer:
+        defaults = {
+            "first_name": "John",
+            "last_name": "Doe",
+            "email": f"{external_id}@example.com",
+            "phone_number": "+351910000000",
+        }
+        return Customer.objects.create(external_id=external_id, **{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
+def make_order(db, make_customer):
+    """make_order(...) -> a saved order shaped like the seed example, derived values fresh."""
+
+    def make(
+        order_id: str = "order123",
+        *,
+        customer: Customer | None = None,
+        items: list[dict] | None = None,
+        events: list[dict] | None = None,
+        **fields,
+    ) -> Order:
+        customer = customer or (
+            Customer.objects.filter(external_id="customer123").first() or make_customer()
+        )
+        address = Address.objects.create(
+            customer=customer,
+            external_id=f"address-{order_id}",
+            first_name="John",
+            last_name="Doe",
+            phone_number="+351910000000",
+            address="Rua Augusta 1",
+            zip_code="1100-048",
+            city="Lisbon",
+            region_code="PT-11",
+            country_code="PT",
+            is_default=True,
+        )
+        defaults = {
+            "order_number": f"#{order_id.upper()}",
+            "purchase_datetime": datetime(2021, 9, 14, 12, 16, 50, 78000, tzinfo=UTC),
+            "delivery_type": "SHIPPING",
+            "shipping_address": address,
+            "billing_address": address,
+            "currency": "EUR",
+            "original_total_amount": Decimal("10.50"),
+            "discounts_amount": Decimal("0"),
+            "shipping_amount": Decimal("0"),
+            "taxes_amount": Decimal("0"),
+            "final_total_amount": Decimal("10.50"),
+            "card_brand": "Visa",
+            "card_last4": "4567",
+            "is_refunded": False,
+        }
+        order = Order.objects.create(
+            external_id=order_id, customer=customer, **{**defaults, **fields}
+        )
+        for position, item in enumerate(items or []):
+            OrderItem.objects.create(
+                order=order,
+                position=position,
+                currency=order.currency or "EUR",
+                **{"external_id": f"item{position}", **item},
+            )
+        for event in events or []:
+            StatusEvent.objects.create(order=order, **event)
+        return services.order_refresh_derived(order=order)
+
+    return make
+
+
+@pytest.fixture
+def agent_user(db) -> User:
+    user = User.objects.create_user("agent", password="agent-password-1")
+    user.groups.add(Group.objects.get(name="Agents"))
+    return user
+
+
+@pytest.fixture
+def agent_client(client, agent_user):
+    client.force_login(agent_user)
+    return client
