@@ -208,6 +208,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Talkdesk Retail Experience Cloud compatible e-commerce customer orders API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # orders/schema.py: only /erc/ecommerce routes, components, headers and error examples.
+    "PREPROCESSING_HOOKS": ["orders.schema.keep_api_endpoints"],
+    "POSTPROCESSING_HOOKS": ["orders.schema.finish_document"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SORT_OPERATIONS": False,
 }
 
 # --- Logging ------------------------------------------------------------------------------
@@ -231,3 +236,7 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- API search ---------------------------------------------------------------------------
+# Region for phone numbers typed in national format (external-customers?phone=910 000 000).
+ERCDASH_DEFAULT_PHONE_REGION = os.environ.get("ERCDASH_DEFAULT_PHONE_REGION", "PT").upper()

@@ -8,11 +8,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from drf_spectacular.utils import extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from orders import errors, selectors, serializers
+from orders import errors, pagination, selectors, serializers
+from orders import schema as doc
 from orders.renderers import dumps
 from orders.validators import ID_RE
 
@@ -100,6 +102,18 @@ def order_path(customer_id: str, order_id: str) -> str:
 
 
 class OrderDetailApi(ErcApiView):
+    @extend_schema(
+        **doc.operation(
+            operation_id="getCustomerOrder",
+            summary="Get an order",
+            description="One order of the customer. Another customer's order is not found.",
+            ok="Order",
+            ok_description="The order.",
+            parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND],
+            not_found="No such order for this customer (and brand).",
+            etag=True,
+        )
+    )
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         brand = brand_param(request)
         order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
@@ -107,6 +121,260 @@ class OrderDetailApi(ErcApiView):
             raise errors.order_not_found(order_id)
         href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
         return json_response(request, serializers.order_body(order, self_href=href), etag=True)
+
+
+def customer_path(customer_id: str) -> str:
+    return f"/erc/ecommerce/customers/{customer_id}"
+
+
+def kept_query(request: Request, names: tuple[str, ...], **replace: str) -> dict[str, str]:
+    """The request's own values of `names` (for self links), with some replaced (next, page)."""
+    query = {name: request.query_params.get(name, "") for name in names}
+    query.update(replace)
+    return query
+
+
+CURSOR_QUERY = ("brand", "limit", "order_by", "search", "cursor")
+
+
+def order_entries(request: Request, orders: list, brand: str) -> list[dict]:
+    return [
+        serializers.order_body(
+            order,
+            self_href=absolute_url(
+                request, order_path(order.customer.external_id, order.external_id), {"brand": brand}
+            ),
+        )
+        for order in orders
+    ]
+
+
+def order_list_response(request: Request, path: str, queryset, params) -> HttpResponse:
+    """One keyset page of orders, in a single query whatever the limit."""
+    brand = brand_param(request)
+    orders, more = pagination.take_page(pagination.order_keyset(queryset, params), params.limit)
+    next_href = None
+    if more:
+        cursor = pagination.order_cursor(orders[-1], params)
+        next_href = absolute_url(request, path, kept_query(request, CURSOR_QUERY, cursor=cursor))
+    body = serializers.cursor_list_body(
+        "orders",
+        order_entries(request, orders, brand),
+        self_href=absolute_url(request, path, kept_query(request, CURSOR_QUERY)),
+        next_href=next_href,
+    )
+    return json_response(request, body)
+
+
+class CustomerOrdersApi(ErcApiView):
+    @extend_schema(
+        **doc.operation(
+            operation_id="listCustomerOrders",
+            summary="List a customer's orders",
+            description="Cursor list of full order bodies, newest purchase first by default.",
+            ok="OrderList",
+            ok_description="One page of orders; _links.next only when more remain.",
+            parameters=[doc.CUSTOMER_ID, *doc.CURSOR_LIST],
+            not_found="No such customer.",
+        )
+    )
+    def get(self, request: Request, customer_id: str) -> HttpResponse:
+        params = pagination.cursor_params(request, kind="orders")
+        if not selectors.customer_exists(customer_id=customer_id):
+            raise errors.customer_not_found(customer_id)
+        orders = selectors.customer_orders(customer_id=customer_id, brand=brand_param(request))
+        return order_list_response(request, customer_path(customer_id) + "/orders", orders, params)
+
+
+class OrderListApi(ErcApiView):
+    @extend_schema(
+        **doc.operation(
+            operation_id="listOrders",
+            summary="List every order of the account",
+            description="Cursor list of full order bodies across customers; search by number.",
+            ok="OrderList",
+            ok_description="One page of orders; _links.next only when more remain.",
+            parameters=[*doc.CURSOR_LIST, doc.SEARCH],
+        )
+    )
+    def get(self, request: Request) -> HttpResponse:
+        params = pagination.cursor_params(request, kind="orders")
+        orders = selectors.orders_search(
+            search=request.query_params.get("search", ""), brand=brand_param(request)
+        )
+        return order_list_response(request, "/erc/ecommerce/orders", orders, params)
+
+
+class OrderItemsApi(ErcApiView):
+    @extend_schema(
+        **doc.operation(
+            operation_id="listOrderItems",
+            summary="List an order's items",
+            description="Cursor list of the order's items, in the order's own sequence.",
+            ok="ItemList",
+            ok_description="One page of items; _links.next only when more remain.",
+            parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND, doc.LIMIT, doc.CURSOR],
+            not_found="No such order for this customer (and brand).",
+        )
+    )
+    def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        params = pagination.cursor_params(request, kind="items", ordered=False)
+        brand = brand_param(request)
+        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        if order is None:
+            raise errors.order_not_found(order_id)
+        queryset = pagination.item_keyset(selectors.order_items(order=order), params)
+        items, more = pagination.take_page(queryset, params.limit)
+        path = order_path(customer_id, order_id) + "/items"
+        names = ("brand", "limit", "cursor")
+        next_href = None
+        if more:
+            cursor = pagination.item_cursor(items[-1])
+            next_href = absolute_url(request, path, kept_query(request, names, cursor=cursor))
+        body = serializers.cursor_list_body(
+            "items",
+            [serializers.item_body(item) for item in items],
+            self_href=absolute_url(request, path, kept_query(request, names)),
+            next_href=next_href,
+        )
+        return json_response(request, body)
+
+
+class CustomerDetailApi(ErcApiView):
+    @extend_schema(
+        **doc.operation(
+            operation_id="getCustomer",
+            summary="Get a customer",
+            description="The customer with every address.",
+            ok="Customer",
+            ok_description="The customer.",
+            parameters=[doc.CUSTOMER_ID, doc.BRAND],
+            not_found="No such customer (of this brand).",
+            etag=True,
+        )
+    )
+    def get(self, request: Request, customer_id: str) -> HttpResponse:
+        brand = brand_param(request)
+        customer = selectors.customer_get(customer_id=customer_id, brand=brand)
+        if customer is None:
+            raise errors.customer_not_found(customer_id)
+        href = absolute_url(request, customer_path(customer_id), {"brand": brand})
+        body = serializers.customer_detail_body(customer, self_href=href)
+        return json_response(request, body, etag=True)
+
+
+class MostRecentOrderApi(ErcApiView):
+    @extend_schema(
+        **doc.operation(
+            operation_id="getMostRecentOrder",
+            summary="Get a customer's most recent order",
+            description=(
+                "The order with the latest purchase time, its whole status timeline oldest "
+                "first, and the index of the latest event in it."
+            ),
+            ok="MostRecentOrder",
+            ok_description="The most recent order with its timeline.",
+            parameters=[doc.CUSTOMER_ID, doc.BRAND],
+            not_found="No such customer, or no order of theirs (of this brand).",
+            etag=True,
+        )
+    )
+    def get(self, request: Request, customer_id: str) -> HttpResponse:
+        brand = brand_param(request)
+        order = selectors.most_recent_order(customer_id=customer_id, brand=brand)
+        if order is None:
+            if not selectors.customer_exists(customer_id=customer_id):
+                raise errors.customer_not_found(customer_id)
+            raise errors.NotFound(
+                f"Customer {customer_id} has no orders.", message="Order not found"
+            )
+        href = absolute_url(request, order_path(customer_id, order.external_id), {"brand": brand})
+        body = serializers.most_recent_order_body(order, self_href=href)
+        return json_response(request, body, etag=True)
+
+
+class ExternalCustomersApi(ErcApiView):
+    SEARCH_QUERY = ("brand", "email", "phone", "name", "matchMode", "per_page")
+
+    @extend_schema(
+        **doc.operation(
+            operation_id="searchExternalCustomers",
+            summary="Search customers",
+            description=(
+                "Customers matching every criterion given (none given: all), by customer id, "
+                "in a page envelope."
+            ),
+            ok="ContactPage",
+            ok_description="One page of contacts.",
+            parameters=[
+                doc.EMAIL,
+                doc.PHONE,
+                doc.NAME,
+                doc.MATCH_MODE,
+                doc.BRAND,
+                doc.PAGE,
+                doc.PER_PAGE,
+            ],
+        )
+    )
+    def get(self, request: Request) -> HttpResponse:
+        match_mode, problem = pagination.choice(
+            request, "matchMode", selectors.MatchMode.CHOICES, selectors.MatchMode.EXACT
+        )
+        params = pagination.page_params(request, [problem])
+        query = request.query_params
+        customers = selectors.customers_search(
+            email=query.get("email", ""),
+            phone=query.get("phone", ""),
+            name=query.get("name", ""),
+            match_mode=match_mode,
+            brand=brand_param(request),
+            phone_region=settings.ERCDASH_DEFAULT_PHONE_REGION,
+        )
+        total = customers.count()
+        # Pages past the end are empty without asking the database (and any page number fits).
+        rows = (
+            list(customers[params.offset : params.offset + params.per_page])
+            if params.offset < total
+            else []
+        )
+        pages = pagination.total_pages(total, params.per_page)
+        path = "/erc/ecommerce/external-customers"
+
+        def link(page: int) -> str:
+            return absolute_url(
+                request, path, kept_query(request, self.SEARCH_QUERY, page=str(page))
+            )
+
+        links = {
+            "self": absolute_url(request, path, kept_query(request, (*self.SEARCH_QUERY, "page"))),
+            "first": link(1),
+            "last": link(max(pages, 1)),
+        }
+        if params.page > 1:
+            links["prev"] = link(min(params.page - 1, max(pages, 1)))
+        if params.page < pages:
+            links["next"] = link(params.page + 1)
+        brand = brand_param(request)
+        contacts = [
+            serializers.contact_body(
+                customer,
+                self_href=absolute_url(
+                    request, customer_path(customer.external_id), {"brand": brand}
+                ),
+            )
+            for customer in rows
+        ]
+        body = serializers.page_body(
+            "contacts",
+            contacts,
+            total=total,
+            page=params.page,
+            per_page=params.per_page,
+            total_pages=pages,
+            links=links,
+        )
+        return json_response(request, body)
 
 
 def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orders import validators
+from orders.text import fold
 
 # Money: up to 15 significant digits, so every stored amount is exactly representable as
 # the shortest float repr the JSON encoder writes (see serializers.money_value).
@@ -63,6 +64,10 @@ class Customer(models.Model):
     )
     brand = models.CharField(max_length=128, blank=True)
     customer_since = models.DateTimeField(null=True, blank=True)
+    # Accent- and case-folded copies of the names (text.fold), kept by save(): SQLite has no
+    # unaccent, and external-customers?name= must match "Jose" with "José" on every database.
+    first_name_folded = models.CharField(max_length=150, blank=True, editable=False)
+    last_name_folded = models.CharField(max_length=150, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -76,6 +81,14 @@ class Customer(models.Model):
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return f"{name} ({self.external_id})" if name else self.external_id
+
+    def save(self, *args, **kwargs) -> None:
+        self.first_name_folded = fold(self.first_name)
+        self.last_name_folded = fold(self.last_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "first_name_folded", "last_name_folded"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:
