@@ -497,3 +497,31 @@ def test_lists_need_the_read_scope(client, bearer, url):
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response.json()["code"] == "insufficient_scope"
+
+
+@pytest.mark.parametrize("url", [ORDERS, ALL_ORDERS, ITEMS])
+def test_list_trailing_slash_is_served_the_same(client, read_auth, make_order, url):
+    make_order(items=[{"price": Decimal("1")}])
+
+    plain = client.get(url, **read_auth).json()
+    slashed = client.get(url + "/", **read_auth).json()
+
+    assert slashed["_embedded"] == plain["_embedded"]
+
+
+@pytest.mark.parametrize("url", [ORDERS, ALL_ORDERS, ITEMS])
+def test_lists_answer_options_with_allow(client, db, url):
+    response = client.options(url)
+
+    assert response.status_code == HTTPStatus.NO_CONTENT
+    assert "GET" in response["Allow"]
+
+
+@pytest.mark.parametrize("url", [ORDERS, ALL_ORDERS, ITEMS])
+def test_lists_refuse_other_methods_with_405(client, read_auth, make_order, url):
+    make_order()
+
+    response = client.post(url, **read_auth)
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response.json()["code"] == "method_not_allowed"
