@@ -50,7 +50,9 @@ class ErcApiView(APIView):
             raise errors.InvalidParameters(bad)
 
     def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-        return HttpResponse(status=204, headers={"Allow": ", ".join(self.allowed_methods)})
+        response = HttpResponse(status=204, headers={"Allow": ", ".join(self.allowed_methods)})
+        del response["Content-Type"]  # a 204 has no body to describe
+        return response
 
 
 def query_problems(request: Request) -> list[tuple[str, str]]:
