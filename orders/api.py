@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from orders import errors, selectors, serializers
+from orders import errors, selectors, serializers, services
+from orders.models import AccessAudit, CancelReason
 from orders.renderers import dumps
 from orders.validators import ID_RE
 
 MAX_QUERY_VALUE = 256
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 class JsonOnlyNegotiation(BaseContentNegotiation):
@@ -109,6 +113,108 @@ class OrderDetailApi(ErcApiView):
             raise errors.order_not_found(order_id)
         href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
         return json_response(request, serializers.order_body(order, self_href=href), etag=True)
+
+
+def cancel_reasons() -> list[dict[str, str]]:
+    return [{"value": value, "label": str(label)} for value, label in CancelReason.choices]
+
+
+class OrderCancelPreviewApi(ErcApiView):
+    def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        brand = brand_param(request)
+        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        if order is None:
+            raise errors.order_not_found(order_id)
+        path = order_path(customer_id, order_id)
+        links = {
+            "self": {"href": absolute_url(request, path + "/cancel-preview", {"brand": brand})}
+        }
+        if order.is_cancellable:
+            links["cancel"] = {"href": absolute_url(request, path + "/cancel", {"brand": brand})}
+        body = {
+            "is_cancellable": order.is_cancellable,
+            "cancel_reasons": cancel_reasons() if order.is_cancellable else [],
+            "_links": links,
+        }
+        return json_response(request, body)
+
+
+class OrderCancelApi(ErcApiView):
+    required_scope = settings.SCOPE_WRITE
+
+    def post(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        client = request.user
+        key = idempotency_key(request)
+        path = order_path(customer_id, order_id) + "/cancel"
+        if key:
+            stored = selectors.idempotency_get(client_id=client.client_id, key=key)
+            if stored is not None:
+                return replay(stored, path)
+        reason = cancel_reason_param(request)
+        brand = brand_param(request)
+        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        if order is None:
+            raise errors.order_not_found(order_id)
+        try:
+            order = services.order_cancel(
+                order=order,
+                reason=reason,
+                actor=client.actor,
+                channel=AccessAudit.Channel.API,
+                request_id=getattr(request._request, "request_id", ""),
+            )
+        except errors.NotCancellable as exc:
+            response = errors.api_exception_handler(exc, {"request": request, "view": self})
+        else:
+            href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+            response = json_response(request, serializers.order_body(order, self_href=href))
+        if key:
+            # The first answer is kept; a concurrent retry that lost the race replays it.
+            stored = services.idempotent_response(
+                client_id=client.client_id,
+                key=key,
+                method="POST",
+                path=path,
+                status=response.status_code,
+                body=response.content,
+            )
+            return replay(stored, path)
+        return response
+
+
+def idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if key and not IDEMPOTENCY_KEY_RE.match(key):
+        raise errors.InvalidParameters(
+            [("Idempotency-Key", "Must be 1-255 visible ASCII characters.")]
+        )
+    return key
+
+
+def replay(stored, path: str) -> HttpResponse:
+    if stored.path != path:
+        raise errors.InvalidParameters(
+            [("Idempotency-Key", "This key was already used for a different request.")]
+        )
+    response = HttpResponse(
+        bytes(stored.body), status=stored.status_code, content_type="application/json"
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def cancel_reason_param(request: Request) -> str:
+    try:
+        data = request.data
+    except (ParseError, UnsupportedMediaType):
+        data = None
+    reason = data.get("cancel_reason") if isinstance(data, dict) else None
+    if reason not in CancelReason.values:
+        allowed = ", ".join(CancelReason.values)
+        raise errors.InvalidParameters(
+            [("cancel_reason", f"Required; one of {allowed}.")],
+        )
+    return reason
 
 
 def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

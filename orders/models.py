@@ -46,6 +46,21 @@ class CancellationStatus(models.TextChoices):
     CANCELED = "CANCELED"
 
 
+class CancelReason(models.TextChoices):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST", "Customer changed their mind"
+    ORDERED_BY_MISTAKE = "ORDERED_BY_MISTAKE", "Ordered by mistake"
+    DUPLICATE_ORDER = "DUPLICATE_ORDER", "Duplicate order"
+    WRONG_ITEMS = "WRONG_ITEMS", "Wrong items or size"
+    DELIVERY_TOO_LATE = "DELIVERY_TOO_LATE", "Delivery date too late"
+    PAYMENT_ISSUE = "PAYMENT_ISSUE", "Payment issue"
+    SUSPECTED_FRAUD = "SUSPECTED_FRAUD", "Suspected fraud"
+    OTHER = "OTHER", "Other"
+
+
+# Orders can be canceled only before they leave: no status yet, or UNKNOWN / CONFIRMED.
+CANCELLABLE_GENERIC_TYPES = ("", "UNKNOWN", "CONFIRMED")
+
+
 def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = True) -> Q:
     condition = Q(**{f"{field}__in": choices.values})
     return condition | Q(**{field: ""}) if blank else condition
@@ -158,7 +173,7 @@ class Order(models.Model):
         max_length=16, blank=True, choices=CancellationStatus.choices
     )
     canceled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.CharField(max_length=64, blank=True)
+    cancel_reason = models.CharField(max_length=64, blank=True, choices=CancelReason.choices)
     canceled_by = models.CharField(max_length=200, blank=True)
 
     # Derived from items and status events, kept fresh by services.order_refresh_derived so
@@ -245,6 +260,12 @@ class Order(models.Model):
     @property
     def is_canceled(self) -> bool:
         return self.cancellation_status == CancellationStatus.CANCELED
+
+    @property
+    def is_cancellable(self) -> bool:
+        return not self.cancellation_status and (
+            self.latest_generic_type in CANCELLABLE_GENERIC_TYPES
+        )
 
     def amounts(self) -> dict[str, Decimal | None]:
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from orders.models import Order
+from orders.models import IdempotencyRecord, Order
 
 
 def orders_with_relations() -> QuerySet[Order]:
@@ -17,3 +17,7 @@ def order_get(*, customer_id: str, order_id: str, brand: str = "") -> Order | No
     if brand:
         filters["brand"] = brand
     return orders_with_relations().filter(**filters).first()
+
+
+def idempotency_get(*, client_id: str, key: str) -> IdempotencyRecord | None:
+    return IdempotencyRecord.objects.filter(client_id=client_id, key=key).first()
