@@ -92,6 +92,19 @@ class Customer(models.Model):
         name = f"{self.first_name} {self.last_name}".strip()
         return f"{name} ({self.external_id})" if name else self.external_id
 
+    def save(self, *args, **kwargs) -> None:
+        previous_id = (
+            None
+            if self._state.adding
+            else Customer.objects.filter(pk=self.pk).values_list("external_id", flat=True).first()
+        )
+        super().save(*args, **kwargs)
+        # Orders embed the customer's id in their stored API documents.
+        if previous_id is not None and previous_id != self.external_id:
+            for order in self.orders.select_related("shipping_address", "billing_address"):
+                order.customer = self
+                order.save(update_fields=["document"])
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -135,6 +148,17 @@ class Address(models.Model):
     def __str__(self) -> str:
         parts = [self.address, self.zip_code, self.city, self.country_code]
         return ", ".join(p for p in parts if p) or f"address {self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            return
+        # Orders embed their addresses in their stored API documents.
+        for order in Order.objects.filter(
+            Q(shipping_address=self) | Q(billing_address=self)
+        ).select_related("customer", "shipping_address", "billing_address"):
+            order.save(update_fields=["document"])
 
 
 class Order(models.Model):
@@ -188,6 +212,10 @@ class Order(models.Model):
     )
     latest_status_at = models.DateTimeField(null=True, blank=True, editable=False)
     latest_status_description = models.CharField(max_length=500, blank=True, editable=False)
+    # The ERC order body (without _links) as served, re-rendered by services whenever the
+    # order, its customer, addresses, items or timeline change: the API read is one
+    # indexed SELECT of this column (issue 7, performance).
+    document = models.TextField(blank=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -241,6 +269,18 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_number} ({self.external_id})"
+
+    def save(self, *args, **kwargs) -> None:
+        # The stored API document follows every save, whichever path saves the order
+        # (services, admin, shell). Queryset .update() bypasses this: services that use it
+        # save the document themselves.
+        from orders.services import render_document
+
+        self.document = render_document(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "document"}
+        super().save(*args, **kwargs)
 
     @property
     def items_count(self) -> int | None:

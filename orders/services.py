@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from orders.errors import NotCancellable
@@ -13,6 +14,8 @@ from orders.models import (
     IdempotencyRecord,
     Order,
 )
+from orders.renderers import dumps
+from orders.serializers import order_body
 
 
 @transaction.atomic
@@ -43,6 +46,20 @@ def order_refresh_derived(*, order: Order) -> Order:
         ]
     )
     return order
+
+
+def render_document(order: Order) -> str:
+    return dumps(order_body(order)).decode()
+
+
+@transaction.atomic
+def orders_refresh_documents(*, orders: QuerySet[Order]) -> int:
+    """Re-render the stored API documents, e.g. after a customer or address edit."""
+    count = 0
+    for order in orders.select_related("customer", "shipping_address", "billing_address"):
+        order.save(update_fields=["document", "updated_at"])
+        count += 1
+    return count
 
 
 @transaction.atomic
@@ -115,6 +132,7 @@ def order_cancel(
         detail=reason,
     )
     order.refresh_from_db()
+    order.save(update_fields=["document"])  # the update() above skipped save()
     return order
 
 
