@@ -10,6 +10,12 @@ ORDER = rf"{CUSTOMER}/orders/{ID.format('order_id')}"
 urlpatterns = [
     re_path(rf"^{ORDER}/?$", api.OrderDetailApi.as_view(), name="order-detail"),
     re_path(rf"^{ORDER}/items/?$", api.OrderItemsApi.as_view(), name="order-items"),
+    re_path(
+        rf"^{ORDER}/cancel-preview/?$",
+        api.OrderCancelPreviewApi.as_view(),
+        name="order-cancel-preview",
+    ),
+    re_path(rf"^{ORDER}/cancel/?$", api.OrderCancelApi.as_view(), name="order-cancel"),
     re_path(rf"^{CUSTOMER}/orders/?$", api.CustomerOrdersApi.as_view(), name="customer-orders"),
     re_path(
         rf"^{CUSTOMER}/most-recent-order/?$",

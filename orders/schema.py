@@ -25,6 +25,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
 from orders import errors, pagination
+from orders.models import CancelReason
 from orders.renderers import dumps
 from orders.validators import ID_RE
 
@@ -75,6 +76,8 @@ DETAILED_TYPES = [
     "DELIVERED",
     "FAILURE",
 ]
+
+CANCEL_REASONS = list(CancelReason.values)
 
 _ORDER_PROPERTIES: dict[str, Any] = {
     "id": {**ERC_ID, "example": "order123"},
@@ -243,6 +246,38 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         },
         ("id", "addresses", "_links"),
     ),
+    "CancelPreview": _object(
+        {
+            "is_cancellable": {"type": "boolean", "example": True},
+            "cancel_reasons": {
+                "type": "array",
+                "items": ref("CancelReason"),
+                "description": "The reasons to choose from; empty when not cancellable.",
+            },
+            "_links": _object(
+                {
+                    "self": ref("Link"),
+                    "cancel": {**ref("Link"), "description": "Only when cancellable."},
+                },
+                ("self",),
+            ),
+        },
+        ("is_cancellable", "cancel_reasons", "_links"),
+    ),
+    "CancelReason": _object(
+        {
+            "value": _enum(CANCEL_REASONS, "CUSTOMER_REQUEST"),
+            "label": _string("Customer changed their mind"),
+        },
+        ("value", "label"),
+    ),
+    # As served: the cancel action reads cancel_reason and ignores any other property.
+    "CancelRequest": {
+        "type": "object",
+        "properties": {"cancel_reason": _enum(CANCEL_REASONS, "CUSTOMER_REQUEST")},
+        "required": ["cancel_reason"],
+        "additionalProperties": True,
+    },
     "Contact": _object({**_CUSTOMER_PROPERTIES, "_links": ref("SelfLinks")}, ("id", "_links")),
     "OrderList": _object(
         {
@@ -373,6 +408,16 @@ MATCH_MODE = OpenApiParameter(
 )
 
 CURSOR_LIST = [BRAND, LIMIT, CURSOR, ORDER_BY]
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    # Empty counts as absent, as for query parameters.
+    {"type": "string", "pattern": "^[\\x21-\\x7e]{0,255}$"},
+    OpenApiParameter.HEADER,
+    description=(
+        "Optional. A retry with the same key replays the first answer "
+        "(Idempotent-Replayed: true) instead of acting twice."
+    ),
+)
 
 # --- Responses ----------------------------------------------------------------------------
 
@@ -399,8 +444,13 @@ def operation(
     not_found: str | None = None,
     etag: bool = False,
     extra: dict[int, str] | None = None,
+    request: str | None = None,
 ) -> dict[str, Any]:
-    """extend_schema kwargs: the 200 body, every documented error, and the parameters."""
+    """extend_schema kwargs: the 200 body, every documented error, and the parameters.
+
+    `request` names the component of a JSON request body; `extra` adds error statuses
+    (e.g. {422: "..."}) answered with the ERC error body.
+    """
     responses: dict[int, OpenApiResponse] = {
         200: OpenApiResponse(response=ref(ok), description=ok_description)
     }
@@ -421,7 +471,7 @@ def operation(
                 description="An ETag from an earlier response: 304 when unchanged.",
             ),
         ]
-    return {
+    kwargs = {
         "operation_id": operation_id,
         "summary": summary,
         "description": description,
@@ -429,6 +479,9 @@ def operation(
         "responses": responses,
         "tags": ["ERC e-commerce"],
     }
+    if request is not None:
+        kwargs["request"] = {"application/json": ref(request)}
+    return kwargs
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -482,7 +535,10 @@ _HEADERS = {
     },
 }
 _STATUS_HEADERS: dict[str, dict[str, Any]] = {
-    "200": {"ETag": {"description": "Strong ETag (order and customer reads)."}},
+    "200": {
+        "ETag": {"description": "Strong ETag (order and customer reads)."},
+        "Idempotent-Replayed": {"description": "true when replayed for an Idempotency-Key."},
+    },
     "304": {"ETag": {"description": "The matching ETag.", "required": True}},
     "401": {
         "WWW-Authenticate": {
@@ -497,6 +553,7 @@ _STATUS_HEADERS: dict[str, dict[str, Any]] = {
         }
     },
     "405": {"Allow": {"description": "The methods this path serves.", "required": True}},
+    "422": {"Idempotent-Replayed": {"description": "true when replayed for an Idempotency-Key."}},
     "429": {"Retry-After": {"description": "Seconds to wait.", "required": True}},
     "503": {"Retry-After": {"description": "Seconds to wait.", "required": True}},
 }
@@ -507,12 +564,16 @@ def finish_document(result: dict[str, Any], generator, request, public) -> dict[
     result.setdefault("components", {}).setdefault("schemas", {}).update(copy.deepcopy(COMPONENTS))
     for methods in result.get("paths", {}).values():
         for details in methods.values():
+            if "requestBody" in details:
+                details["requestBody"]["required"] = True
             for status, response in details.get("responses", {}).items():
                 headers = copy.deepcopy(_HEADERS)
                 for name, header in _STATUS_HEADERS.get(status, {}).items():
                     headers[name] = {"schema": {"type": "string"}, **header}
                 if status == "200" and "304" not in details["responses"]:
                     headers.pop("ETag")
+                if "requestBody" not in details:
+                    headers.pop("Idempotent-Replayed", None)
                 response["headers"] = headers
                 content = response.get("content", {}).get("application/json")
                 if content and content["schema"] == ref("Error"):
@@ -537,6 +598,11 @@ _ERROR_EXAMPLES: dict[int, dict[str, Any]] = {
     ),
     404: errors.error_body(
         "not_found", "Order not found", "No order order123 was found for this customer."
+    ),
+    422: errors.error_body(
+        "order_not_cancellable",
+        "Order cannot be canceled",
+        "Order order123 has already shipped and can no longer be canceled.",
     ),
 }
 

@@ -13,7 +13,7 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0002_agent_groups")]
+    dependencies = [("orders", "0004_order_document")]
 
     operations = [
         migrations.AddField(
