@@ -88,7 +88,7 @@ def make_order(db, make_customer):
         )
         address = Address.objects.create(
             customer=customer,
-            external_id=f"address-{order_id}",
+            external_id=f"address-{order_id}"[:128],  # ids are at most 128 characters
             first_name="John",
             last_name="Doe",
             phone_number="+351910000000",
@@ -100,7 +100,7 @@ def make_order(db, make_customer):
             is_default=True,
         )
         defaults = {
-            "order_number": f"#{order_id.upper()}",
+            "order_number": f"#{order_id.upper()}"[:128],
             "purchase_datetime": datetime(2021, 9, 14, 12, 16, 50, 78000, tzinfo=UTC),
             "delivery_type": "SHIPPING",
             "shipping_address": address,
