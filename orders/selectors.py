@@ -159,7 +159,9 @@ def console_search(query: SearchQuery, *, limit: int = SEARCH_LIMIT) -> list[Sea
 
     hits: list[SearchHit] = [
         SearchHit(order.customer, order)
-        for order in orders.select_related("customer").order_by("-purchase_datetime", "-id")[:limit]
+        for order in orders.select_related("customer")
+        .defer("document")
+        .order_by("-purchase_datetime", "-id")[:limit]
     ]
     for customer in customers.order_by("last_name", "first_name", "external_id")[:limit]:
         hits.append(SearchHit(customer))
@@ -195,16 +197,23 @@ def customer_get(*, customer_id: str) -> Customer | None:
 def customer_orders(*, customer: Customer, offset: int, limit: int) -> tuple[list[Order], bool]:
     """One page of a customer's orders, newest first, and whether more follow (one query)."""
     rows = list(
-        Order.objects.filter(customer=customer).order_by("-purchase_datetime", "-id")[
-            offset : offset + limit + 1
-        ]
+        Order.objects.filter(customer=customer)
+        .defer("document")
+        .order_by("-purchase_datetime", "-id")[offset : offset + limit + 1]
     )
     return rows[:limit], len(rows) > limit
 
 
 def console_order_get(*, customer_id: str, order_id: str) -> Order | None:
-    """The order of this customer with addresses (one query); timeline and items come apart."""
-    return order_get(customer_id=customer_id, order_id=order_id)
+    """The order of this customer with addresses (one query); timeline and items come apart.
+
+    The stored API document is left behind: pages never show it."""
+    return (
+        orders_with_relations()
+        .defer("document")
+        .filter(external_id=order_id, customer__external_id=customer_id)
+        .first()
+    )
 
 
 def order_items(*, order: Order) -> list[OrderItem]:

@@ -49,6 +49,7 @@ def agent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 def audit(request: HttpRequest, action: str, *, customer_id: str, order_id: str = "") -> None:
     services.audit_record(
+        actor=f"agent:{request.user.get_username()}",
         user=request.user,
         channel=AccessAudit.Channel.CONSOLE,
         action=action,
@@ -110,7 +111,7 @@ def lookup(request: HtmxHttpRequest) -> HttpResponse:
         "query": selectors.search_classify(raw),
         "results": [{"hit": hit, "url": hit_url(hit)} for hit in hits],
         "lookup": given,
-        "no_match": not hits,
+        "no_match": bool(given) and not hits,
     }
     return render(request, "orders/search.html", context)
 
