@@ -214,3 +214,21 @@ def test_the_search_page_fits_the_screen(signed_in, live_server, order, width):
 
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=SCREENSHOTS / f"search-{width}.png", full_page=True)
+
+
+def test_the_customer_page_fits_a_full_screen(signed_in, live_server, order):
+    page = signed_in
+    page.goto(live_server.url + "/agent/customers/customer123")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.screenshot(path=SCREENSHOTS / "customer-1280.png", full_page=True)
+
+
+def test_the_dark_theme_order_page_fits_a_side_panel(signed_in, live_server, order):
+    page = signed_in
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 320, "height": 900})
+    page.goto(live_server.url + ORDER_PATH)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.screenshot(path=SCREENSHOTS / "order-320-dark.png", full_page=True)
