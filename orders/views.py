@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -44,7 +44,16 @@ def agent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return require_GET(login_required(never_cache(vary_on_headers("HX-Request")(checked))))
+    @wraps(view)
+    def signed_in(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.htmx and not request.user.is_authenticated:
+            # A session that expired under a polling timeline: htmx would follow a plain
+            # redirect and swap the login form into the panel. Send the whole page there.
+            page = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(page).url)
+        return login_required(checked)(request, *args, **kwargs)
+
+    return require_GET(never_cache(vary_on_headers("HX-Request")(signed_in)))
 
 
 def audit(request: HttpRequest, action: str, *, customer_id: str, order_id: str = "") -> None:

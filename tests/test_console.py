@@ -64,6 +64,13 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, seed_order, url):
     assert response["Location"].startswith("/accounts/login/?next=")
 
 
+def test_an_expired_session_under_htmx_sends_the_whole_page_to_the_login(client, seed_order):
+    response = client.get(ORDER_URL, HTTP_HX_CURRENT_URL=f"http://testserver{ORDER_URL}", **HX)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["HX-Redirect"] == f"/accounts/login/?next={ORDER_URL}"
+
+
 @pytest.mark.parametrize("url", PAGES)
 def test_signed_in_non_agents_get_a_friendly_403(client, seed_order, url):
     client.force_login(User.objects.create_user("clerk", password="clerk-password-1"))
