@@ -71,11 +71,12 @@ def test_an_expired_session_under_htmx_sends_the_whole_page_to_the_login(client,
     assert response["HX-Redirect"] == f"/accounts/login/?next={ORDER_URL}"
 
 
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
 @pytest.mark.parametrize("url", PAGES)
-def test_signed_in_non_agents_get_a_friendly_403(client, seed_order, url):
+def test_signed_in_non_agents_get_a_friendly_403(client, seed_order, url, headers):
     client.force_login(User.objects.create_user("clerk", password="clerk-password-1"))
 
-    response = client.get(url)
+    response = client.get(url, **headers)
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert "not in the Agents group" in body(response)
