@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
 
+from ercdash import health
 from orders import api
 
 urlpatterns = [
@@ -15,4 +16,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    # HealthProbeMiddleware answers these before Host checks; routed too, for reverse().
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
