@@ -6,11 +6,13 @@ import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 
+from ercdash.routers import REPLICA_DB_ALIAS
 from orders.errors import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger("ercdash.health")
@@ -30,9 +32,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
-    checks = {"database": _database_check(), "cache": _cache_check()}
+    checks = {"database": _database_check(DEFAULT_DB_ALIAS)}
+    if REPLICA_DB_ALIAS in settings.DATABASES:
+        checks["replica"] = _database_check(REPLICA_DB_ALIAS)
+    checks["cache"] = _cache_check()
     # A cache outage degrades rate limits and sessions but the app still serves: stay ready.
-    if checks["database"] != "ok":
+    if "unavailable" in (checks["database"], checks.get("replica")):
         response = _probe_response(
             {"status": "unavailable", "checks": checks}, HTTPStatus.SERVICE_UNAVAILABLE
         )
@@ -41,13 +46,13 @@ def readyz(request: HttpRequest) -> HttpResponse:
     return _probe_response({"status": "ok", "checks": checks})
 
 
-def _database_check() -> str:
+def _database_check(alias: str) -> str:
     try:
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        logger.warning("Readiness probe: the database is unreachable", exc_info=True)
+        logger.warning("Readiness probe: database %s is unreachable", alias, exc_info=True)
         return "unavailable"
     return "ok"
 

@@ -101,6 +101,23 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Optional read replica: order reads of GET requests go there (ercdash.routers).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        ),
+        # Tests read the primary through this alias instead of creating a second database.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["ercdash.routers.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("ercdash.health.HealthProbeMiddleware") + 1,
+        "ercdash.routers.ReplicaReadsMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions -------------------------------------------------------------------
