@@ -41,6 +41,12 @@ logconfig_dict = {
     },
     "loggers": {
         "gunicorn.error": {"handlers": ["console"], "level": loglevel.upper(), "propagate": False},
-        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # gunicorn writes access lines whenever logconfig_dict is set: keep them off unless
+        # GUNICORN_ACCESS_LOG asks for them (they carry query strings and client IPs).
+        "gunicorn.access": {
+            "handlers": ["console"] if accesslog else [],
+            "level": "INFO" if accesslog else "CRITICAL",
+            "propagate": False,
+        },
     },
 }

@@ -8,6 +8,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from orders.ratelimit import parse_rate
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -269,6 +271,7 @@ REST_FRAMEWORK = {
 # Requests per client: "<n>/<period>" with period s, min, hour or day (e.g. 600/min, 50/10s);
 # "off" disables the limit.
 ERCDASH_RATE_LIMIT = os.environ.get("ERCDASH_RATE_LIMIT", "600/min")
+parse_rate(ERCDASH_RATE_LIMIT)  # a typo stops start-up instead of failing every request
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ercdash ERC e-commerce API",

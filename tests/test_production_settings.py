@@ -140,6 +140,15 @@ def test_the_rate_limit_comes_from_the_environment(production_env):
     assert settings_in(production_env, "ERCDASH_RATE_LIMIT") == {"ERCDASH_RATE_LIMIT": "50/10s"}
 
 
+def test_start_up_fails_clearly_with_a_malformed_rate_limit(production_env):
+    production_env["ERCDASH_RATE_LIMIT"] = "lots"
+
+    completed = run(["manage.py", "check"], production_env)
+
+    assert completed.returncode != 0
+    assert "ImproperlyConfigured: ERCDASH_RATE_LIMIT='lots'" in completed.stderr
+
+
 def test_the_default_rate_limit_is_600_a_minute_per_client(production_env):
     configured = settings_in(production_env, "ERCDASH_RATE_LIMIT", "REST_FRAMEWORK")
 

@@ -16,7 +16,7 @@ from oauth2_provider.models import AccessToken, Application
 
 from ercdash.settings import redis_cache
 from orders import throttling
-from orders.throttling import parse_rate
+from orders.ratelimit import parse_rate
 from tests.conftest import READ
 
 API = "/erc/ecommerce/customers/customer123/orders/order123"
