@@ -71,6 +71,31 @@ def outage(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
     return {**json.loads(completed.stdout), "stderr": completed.stderr}
 
 
+@pytest.fixture(scope="module")
+def redis_outage(tmp_path_factory) -> dict:
+    """The WSGI app in a subprocess configured with REDIS_URL at a closed port."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SECRET_KEY": "subprocess-secret-key-" + "k" * 40,
+        "ERCDASH_SSL_REDIRECT": "0",
+        "ERCDASH_STATIC_MANIFEST": "0",
+        "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('redis') / 'db.sqlite3'}",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "ERCDASH_RATE_LIMIT": "1/min",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "tests.wsgi_fault_probe", "--migrate", "--redis-down"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return {**json.loads(completed.stdout), "stderr": completed.stderr}
+
+
 def test_api_answers_401_for_an_unknown_token_while_the_database_is_up(outage):
     assert outage["before_api"]["status"] == HTTPStatus.UNAUTHORIZED
     assert json.loads(outage["before_api"]["body"]) == UNKNOWN_TOKEN_BODY
@@ -152,6 +177,29 @@ def test_a_database_error_in_a_view_answers_503(client, read_auth):
     assert response.json() == UNAVAILABLE_BODY
     assert response["Retry-After"] == "5"
     assert leaks(response.content.decode()) == []
+
+
+def test_with_redis_url_at_a_closed_port_the_api_serves_past_the_rate_limit(redis_outage):
+    assert redis_outage["cache_backend"] == "django_redis.cache.RedisCache"
+    assert redis_outage["api"] == [HTTPStatus.OK] * 3
+
+
+def test_with_redis_url_at_a_closed_port_sessions_come_from_the_database(redis_outage):
+    assert redis_outage["session_engine"] == "django.contrib.sessions.backends.cached_db"
+    assert redis_outage["session"] == {"agent": "agent-1"}
+
+
+def test_with_redis_url_at_a_closed_port_the_app_stays_ready(redis_outage):
+    assert redis_outage["readyz"] == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "degraded"},
+    }
+
+
+def test_a_redis_outage_is_logged(redis_outage):
+    lines = [json.loads(line) for line in redis_outage["stderr"].splitlines() if line[:1] == "{"]
+
+    assert {line["logger"] for line in lines if line["level"] == "ERROR"} == {"ercdash.cache"}
 
 
 def test_the_api_serves_requests_while_redis_is_unreachable(

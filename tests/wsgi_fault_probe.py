@@ -4,6 +4,9 @@
 JSON object: the responses before, during and after the database becomes unreachable. The
 outage is made by pointing the live connection at a closed port (PostgreSQL) or a path that
 cannot be opened (SQLite), closing it, and later restoring the settings without a restart.
+
+With `--redis-down` (and REDIS_URL at a closed port) it reports API answers over the rate
+limit, readiness and a session round trip instead.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import io
 import json
 import os
 import sys
+from pathlib import Path
 from wsgiref.util import setup_testing_defaults
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 API_PATH = "/erc/ecommerce/customers/customer123/orders/order123"
 
@@ -37,6 +43,28 @@ def call(application, path: str, headers: dict[str, str] | None = None) -> dict:
     return {**captured, "body": body.decode()}
 
 
+def redis_down(application) -> dict:
+    """REDIS_URL names a closed port: requests, limits and sessions must carry on."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from bench.seed_bench import seed
+
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {seed(customers=1)}"}
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    session = store_class()
+    session["agent"] = "agent-1"
+    session.save()
+    return {
+        "cache_backend": settings.CACHES["default"]["BACKEND"],
+        "session_engine": settings.SESSION_ENGINE,
+        "api": [call(application, API_PATH, headers)["status"] for _ in range(3)],
+        "readyz": json.loads(call(application, "/readyz")["body"]),
+        "session": store_class(session.session_key).load(),
+    }
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ercdash.settings")
     import django
@@ -49,6 +77,10 @@ def main() -> None:
         call_command("migrate", verbosity=0)
 
     from ercdash.wsgi import application
+
+    if "--redis-down" in sys.argv:
+        print(json.dumps(redis_down(application)))
+        return
 
     connection = connections["default"]
     original = dict(connection.settings_dict)
