@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from orders.models import Order
+from orders.errors import NotCancellable
+from orders.models import (
+    CANCELLABLE_GENERIC_TYPES,
+    AccessAudit,
+    CancellationStatus,
+    IdempotencyRecord,
+    Order,
+)
+from orders.renderers import dumps
+from orders.serializers import order_body
 
 
 @transaction.atomic
@@ -35,3 +46,109 @@ def order_refresh_derived(*, order: Order) -> Order:
         ]
     )
     return order
+
+
+def render_document(order: Order) -> str:
+    return dumps(order_body(order)).decode()
+
+
+@transaction.atomic
+def orders_refresh_documents(*, orders: QuerySet[Order]) -> int:
+    """Re-render the stored API documents, e.g. after a customer or address edit."""
+    count = 0
+    for order in orders.select_related("customer", "shipping_address", "billing_address"):
+        order.save(update_fields=["document", "updated_at"])
+        count += 1
+    return count
+
+
+@transaction.atomic
+def audit_record(
+    *,
+    actor: str,
+    channel: str,
+    action: str,
+    user=None,
+    customer_id: str = "",
+    order_id: str = "",
+    request_id: str = "",
+    detail: str = "",
+) -> AccessAudit:
+    """Write one access-audit row: who did what to which customer/order, when, through what."""
+    return AccessAudit.objects.create(
+        actor=actor,
+        user=user,
+        channel=channel,
+        action=action,
+        customer_external_id=customer_id,
+        order_external_id=order_id,
+        request_id=request_id,
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def order_cancel(
+    *,
+    order: Order,
+    reason: str,
+    actor: str,
+    channel: str,
+    user=None,
+    request_id: str = "",
+) -> Order:
+    """Cancel an order that has not left yet; NotCancellable otherwise.
+
+    A conditional UPDATE decides, so of two concurrent cancels exactly one wins on any
+    database, without relying on row locks.
+    """
+    now = timezone.now()
+    updated = Order.objects.filter(
+        pk=order.pk,
+        cancellation_status="",
+        latest_generic_type__in=CANCELLABLE_GENERIC_TYPES,
+    ).update(
+        cancellation_status=CancellationStatus.CANCELED,
+        canceled_at=now,
+        cancel_reason=reason,
+        canceled_by=actor,
+        updated_at=now,
+    )
+    if not updated:
+        order.refresh_from_db()
+        if order.is_canceled:
+            raise NotCancellable(f"Order {order.external_id} is already canceled.")
+        raise NotCancellable(
+            f"Order {order.external_id} has left the warehouse and can no longer be canceled."
+        )
+    audit_record(
+        actor=actor,
+        user=user,
+        channel=channel,
+        action=AccessAudit.Action.CANCEL_ORDER,
+        customer_id=order.customer.external_id,
+        order_id=order.external_id,
+        request_id=request_id,
+        detail=reason,
+    )
+    order.refresh_from_db()
+    order.save(update_fields=["document"])  # the update() above skipped save()
+    return order
+
+
+def idempotent_response(
+    *, client_id: str, key: str, method: str, path: str, status: int, body: bytes
+) -> IdempotencyRecord:
+    """Keep the first answer for (client, key); a racing duplicate gets the stored one back."""
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                client_id=client_id,
+                key=key,
+                method=method,
+                path=path,
+                status_code=status,
+                body=body,
+            )
+    except IntegrityError:
+        return IdempotencyRecord.objects.get(client_id=client_id, key=key)
