@@ -9,7 +9,7 @@ from functools import cache
 
 import phonenumbers
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Prefetch, Q, QuerySet
 
 from orders.models import Address, Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
@@ -51,7 +51,8 @@ def order_document_get(*, customer_id: str, order_id: str, brand: str = "") -> s
     than the query itself on this path. An empty string means "not rendered yet".
     """
     params = [order_id, customer_id, brand] if brand else [order_id, customer_id]
-    with connection.cursor() as cursor:
+    # Raw SQL bypasses the database routers: ask them, so reads can go to a replica.
+    with connections[router.db_for_read(Order)].cursor() as cursor:
         cursor.execute(_document_sql(bool(brand)), params)
         row = cursor.fetchone()
     return row[0] if row else None
