@@ -332,7 +332,9 @@ class CustomerOrdersApi(ErcApiView):
         params = pagination.cursor_params(request, kind="orders")
         if not selectors.customer_exists(customer_id=customer_id):
             raise errors.customer_not_found(customer_id)
-        orders = selectors.customer_orders(customer_id=customer_id, brand=brand_param(request))
+        orders = selectors.customer_orders_query(
+            customer_id=customer_id, brand=brand_param(request)
+        )
         return order_list_response(request, customer_path(customer_id) + "/orders", orders, params)
 
 
@@ -373,7 +375,7 @@ class OrderItemsApi(ErcApiView):
         order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
         if order is None:
             raise errors.order_not_found(order_id)
-        queryset = pagination.item_keyset(selectors.order_items(order=order), params)
+        queryset = pagination.item_keyset(selectors.order_items_query(order=order), params)
         items, more = pagination.take_page(queryset, params.limit)
         path = order_path(customer_id, order_id) + "/items"
         names = ("brand", "limit", "cursor")
@@ -479,7 +481,6 @@ class ExternalCustomersApi(ErcApiView):
             name=query.get("name", ""),
             match_mode=match_mode,
             brand=brand_param(request),
-            phone_region=settings.ERCDASH_DEFAULT_PHONE_REGION,
         )
         total = customers.count()
         # Pages past the end are empty without asking the database (and any page number fits).

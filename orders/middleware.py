@@ -6,16 +6,21 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from orders import errors
+from orders.console import TZ_COOKIE, agent_time_zone
 from orders.logging import request_id_var
 
 API_PREFIX = "/erc/ecommerce"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 
 access_log = logging.getLogger("ercdash.access")
+# Load-balancer probes every few seconds would drown the access log.
+QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def is_api_path(path: str) -> bool:
@@ -23,7 +28,11 @@ def is_api_path(path: str) -> bool:
 
 
 class RequestIdMiddleware:
-    """Echo a sane X-Request-ID (or make one), expose it to logs, and log one line per request."""
+    """Echo a sane X-Request-ID (or make one), expose it to logs, and log one line per request.
+
+    The access line is structured (see orders.logging.JsonFormatter): request id, client id,
+    method, path, status and duration; never headers, query strings or bodies.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -37,15 +46,21 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            if is_api_path(request.path):
+            if request.path not in QUIET_PATHS:
+                # The path only: query strings may hold search terms (emails, phones).
                 access_log.info(
-                    "%s %s %s %.1fms",
+                    "%s %s %s",
                     request.method,
                     request.path,
                     response.status_code,
-                    (time.perf_counter() - started) * 1000,
                     extra={
-                        "client_id": getattr(getattr(request, "api_client", None), "client_id", "")
+                        "client_id": getattr(
+                            getattr(request, "api_client", None), "client_id", None
+                        ),
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     },
                 )
             return response
@@ -89,3 +104,42 @@ class ApiErrorMiddleware:
         ):
             return errors.service_unavailable()
         return errors.generic_error_response(500)
+
+
+class AgentTimeZoneMiddleware:
+    """Console pages show times in the agent's zone: the `tz` cookie the console's script
+    sets from the browser, else ERCDASH_AGENT_TIME_ZONE. The API always speaks UTC."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_path(request.path):
+            return self.get_response(request)
+        timezone.activate(agent_time_zone(request.COOKIES.get(TZ_COOKIE)))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+CONSOLE_PREFIXES = ("/agent/", "/accounts/")
+
+
+class ConsoleFrameMiddleware:
+    """The agent desktop may frame the console (and its login, 403 and 404 pages): CSP
+    frame-ancestors from ERCDASH_FRAME_ANCESTORS and no X-Frame-Options there. Everything
+    else keeps frame-ancestors 'none' and X-Frame-Options: DENY.
+
+    Sits below CSPMiddleware and XFrameOptionsMiddleware so they see its marks."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(CONSOLE_PREFIXES):
+            ancestors = settings.ERCDASH_FRAME_ANCESTORS or ["'none'"]
+            response._csp_replace = {"frame-ancestors": ancestors}
+            response.xframe_options_exempt = True
+        return response

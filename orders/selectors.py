@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 
-from django.db import connection
+import phonenumbers
+from django.conf import settings
+from django.db import connection, connections, router
 from django.db.models import F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
-from orders.models import Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
-from orders.text import fold, to_e164
+from orders.models import Address, Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
+from orders.text import fold
+from orders.validators import ID_RE
 
 
 def orders_with_relations() -> QuerySet[Order]:
@@ -33,20 +39,15 @@ def customer_exists(*, customer_id: str) -> bool:
     return Customer.objects.filter(external_id=customer_id).exists()
 
 
-def customer_get(*, customer_id: str, brand: str = "") -> Customer | None:
-    """The customer with their addresses (one extra query for any number of them)."""
-    customers = _branded(Customer.objects.filter(external_id=customer_id), brand)
-    return customers.prefetch_related("addresses").first()
-
-
-def customer_orders(*, customer_id: str, brand: str = "") -> QuerySet[Order]:
+def customer_orders_query(*, customer_id: str, brand: str = "") -> QuerySet[Order]:
     """The customer's orders, unsorted: pagination.order_keyset sorts and slices them."""
-    return _branded(orders_with_relations().filter(customer__external_id=customer_id), brand)
+    orders = orders_with_relations().defer("document").filter(customer__external_id=customer_id)
+    return _branded(orders, brand)
 
 
 def orders_search(*, search: str = "", brand: str = "") -> QuerySet[Order]:
     """Every order of the account; `search` matches an order number, with or without '#'."""
-    orders = _branded(orders_with_relations(), brand)
+    orders = _branded(orders_with_relations().defer("document"), brand)
     if search:
         bare = search.strip().lstrip("#")
         orders = orders.filter(
@@ -57,7 +58,8 @@ def orders_search(*, search: str = "", brand: str = "") -> QuerySet[Order]:
     return orders
 
 
-def order_items(*, order: Order) -> QuerySet[OrderItem]:
+def order_items_query(*, order: Order) -> QuerySet[OrderItem]:
+    """The order's items, unsorted: pagination.item_keyset sorts and slices them."""
     return OrderItem.objects.filter(order=order)
 
 
@@ -65,7 +67,7 @@ def most_recent_order(*, customer_id: str, brand: str = "") -> Order | None:
     """The customer's latest order by purchase time, with its whole timeline, oldest first."""
     timeline = StatusEvent.objects.order_by("status_date_time", "id")
     return (
-        customer_orders(customer_id=customer_id, brand=brand)
+        customer_orders_query(customer_id=customer_id, brand=brand)
         .order_by(F("purchase_datetime").desc(nulls_last=True), F("pk").desc())
         .prefetch_related(Prefetch("status_events", queryset=timeline))
         .first()
@@ -85,7 +87,6 @@ def customers_search(
     name: str = "",
     match_mode: str = MatchMode.EXACT,
     brand: str = "",
-    phone_region: str = "",
 ) -> QuerySet[Customer]:
     """Customers matching every criterion given; none given lists them all.
 
@@ -97,7 +98,8 @@ def customers_search(
     if email:
         customers = customers.filter(email__iexact=email.strip())
     if phone:
-        e164 = to_e164(phone, region=phone_region)
+        # National formats are read in settings.ERCDASH_DEFAULT_PHONE_REGION.
+        e164 = phone_to_e164(phone)
         customers = customers.filter(phone_number=e164) if e164 else customers.none()
     folded = fold(name)
     if folded:
@@ -137,7 +139,176 @@ def order_document_get(*, customer_id: str, order_id: str, brand: str = "") -> s
     than the query itself on this path. An empty string means "not rendered yet".
     """
     params = [order_id, customer_id, brand] if brand else [order_id, customer_id]
-    with connection.cursor() as cursor:
+    # Raw SQL bypasses the database routers: ask them, so reads can go to a replica.
+    with connections[router.db_for_read(Order)].cursor() as cursor:
         cursor.execute(_document_sql(bool(brand)), params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+# --- Agent console ------------------------------------------------------------------------
+
+SEARCH_LIMIT = 20
+# Characters a human puts in a phone number: "+351 910-000-000", "(91) 000 00 00", "0049 30 …".
+_PHONE_CHARS_RE = re.compile(r"^[0-9 ().\-/+]+$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class QueryKind(StrEnum):
+    EMPTY = "empty"
+    EMAIL = "email"
+    PHONE = "phone"
+    ORDER_NUMBER = "order_number"
+    # A single id-like token: a customer id, an order id or an order number typed without '#'.
+    REFERENCE = "reference"
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    kind: QueryKind
+    value: str  # normalised: lower-cased email, E.164 phone, stripped text
+    raw: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    customer: Customer
+    order: Order | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.customer.external_id, self.order.external_id if self.order else "")
+
+
+def phone_to_e164(raw: str, *, region: str | None = None) -> str:
+    """E.164 for a phone number typed in any common format, or "" when it is not one."""
+    text = raw.strip()
+    if text.startswith("00"):  # international prefix as dialled in Europe
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region or settings.ERCDASH_DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def search_classify(raw: str) -> SearchQuery:
+    """What an agent typed: an order number, email, phone, id-like reference or a name."""
+    text = " ".join(raw.split())
+    if not text:
+        return SearchQuery(QueryKind.EMPTY, "", raw)
+    if text.startswith("#"):
+        return SearchQuery(QueryKind.ORDER_NUMBER, text, raw)
+    if "@" in text and _EMAIL_RE.match(text):
+        return SearchQuery(QueryKind.EMAIL, text.lower(), raw)
+    if _PHONE_CHARS_RE.match(text) and text.count("+") <= 1 and sum(map(str.isdigit, text)) >= 6:
+        e164 = phone_to_e164(text)
+        if e164:
+            return SearchQuery(QueryKind.PHONE, e164, raw)
+    if " " not in text and ID_RE.match(text):
+        return SearchQuery(QueryKind.REFERENCE, text, raw)
+    return SearchQuery(QueryKind.NAME, text, raw)
+
+
+def _name_filter(text: str) -> Q:
+    condition = Q()
+    for term in text.split()[:4]:
+        condition &= Q(first_name__icontains=term) | Q(last_name__icontains=term)
+    return condition
+
+
+def console_search(query: SearchQuery, *, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
+    """Customers and orders matching the query; at most two queries, whatever it finds."""
+    customers = Customer.objects.none()
+    orders = Order.objects.none()
+    if query.kind == QueryKind.EMAIL:
+        customers = Customer.objects.filter(email__iexact=query.value)
+    elif query.kind == QueryKind.PHONE:
+        customers = Customer.objects.filter(phone_number=query.value)
+        # All-digit order numbers can look like phone numbers.
+        orders = Order.objects.filter(order_number=query.raw.strip())
+    elif query.kind == QueryKind.ORDER_NUMBER:
+        bare = query.value[1:]
+        orders = Order.objects.filter(
+            Q(order_number__iexact=query.value) | Q(order_number__iexact=bare)
+        )
+    elif query.kind == QueryKind.REFERENCE:
+        value = query.value
+        customers = Customer.objects.filter(Q(external_id=value) | _name_filter(value))
+        orders = Order.objects.filter(
+            Q(external_id=value)
+            | Q(order_number__iexact=value)
+            | Q(order_number__iexact="#" + value)
+        )
+    elif query.kind == QueryKind.NAME:
+        customers = Customer.objects.filter(_name_filter(query.value))
+
+    hits: list[SearchHit] = [
+        SearchHit(order.customer, order)
+        for order in orders.select_related("customer")
+        .defer("document")
+        .order_by("-purchase_datetime", "-id")[:limit]
+    ]
+    for customer in customers.order_by("last_name", "first_name", "external_id")[:limit]:
+        hits.append(SearchHit(customer))
+    return hits[:limit]
+
+
+def console_lookup(*, phone: str = "", email: str = "", order_number: str = "") -> list[SearchHit]:
+    """Screen-pop: the customers (phone, email) or orders (order number) a desktop asks for."""
+    if order_number:
+        number = order_number.strip()
+        kind = QueryKind.ORDER_NUMBER if number.startswith("#") else QueryKind.REFERENCE
+        hits = console_search(SearchQuery(kind, number, number))
+        return [hit for hit in hits if hit.order is not None]
+    if email:
+        return console_search(SearchQuery(QueryKind.EMAIL, email.strip().lower(), email))
+    if phone:
+        e164 = phone_to_e164(phone)
+        return console_search(SearchQuery(QueryKind.PHONE, e164, phone)) if e164 else []
+    return []
+
+
+def customer_get(*, customer_id: str, brand: str = "") -> Customer | None:
+    """A customer (of this brand, when given) with their addresses (two queries)."""
+    return (
+        _branded(Customer.objects.filter(external_id=customer_id), brand)
+        .prefetch_related(
+            Prefetch("addresses", queryset=Address.objects.order_by("-is_default", "id"))
+        )
+        .first()
+    )
+
+
+def customer_orders(*, customer: Customer, offset: int, limit: int) -> tuple[list[Order], bool]:
+    """One page of a customer's orders, newest first, and whether more follow (one query)."""
+    rows = list(
+        Order.objects.filter(customer=customer)
+        .defer("document")
+        .order_by("-purchase_datetime", "-id")[offset : offset + limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
+
+
+def console_order_get(*, customer_id: str, order_id: str) -> Order | None:
+    """The order of this customer with addresses (one query); timeline and items come apart.
+
+    The stored API document is left behind: pages never show it."""
+    return (
+        orders_with_relations()
+        .defer("document")
+        .filter(external_id=order_id, customer__external_id=customer_id)
+        .first()
+    )
+
+
+def order_items(*, order: Order) -> list[OrderItem]:
+    return list(order.items.order_by("position", "id"))
+
+
+def order_timeline(*, order: Order) -> list[StatusEvent]:
+    """Status events oldest first; ties go to the event recorded first."""
+    return list(order.status_events.order_by("status_date_time", "id"))

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import io
+import json
+import logging
+import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +15,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
 from orders import services
+from orders.logging import JsonFormatter, RequestIdFilter
 from orders.models import (
     Address,
     ApiClientProfile,
@@ -88,7 +93,7 @@ def make_order(db, make_customer):
         )
         address = Address.objects.create(
             customer=customer,
-            external_id=f"address-{order_id}"[:128],  # ids are at most 128 characters
+            external_id=f"address-{order_id}"[:128],
             first_name="John",
             last_name="Doe",
             phone_number="+351910000000",
@@ -100,7 +105,7 @@ def make_order(db, make_customer):
             is_default=True,
         )
         defaults = {
-            "order_number": f"#{order_id.upper()}"[:128],
+            "order_number": f"#{order_id.upper()}",
             "purchase_datetime": datetime(2021, 9, 14, 12, 16, 50, 78000, tzinfo=UTC),
             "delivery_type": "SHIPPING",
             "shipping_address": address,
@@ -143,3 +148,33 @@ def agent_user(db) -> User:
 def agent_client(client, agent_user):
     client.force_login(agent_user)
     return client
+
+
+@pytest.fixture
+def production_env(tmp_path) -> dict[str, str]:
+    """A clean environment for a subprocess: production defaults, only what a deploy supplies."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "SECRET_KEY": "subprocess-secret-key-" + "k" * 40,
+        "ALLOWED_HOSTS": "ercdash.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ercdash.sqlite3'}",
+    }
+
+
+@pytest.fixture
+def json_log():
+    """Capture log records as the production JSON formatter writes them; call it for the lines."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    request_logger = logging.getLogger("django.request")
+    request_logger.addHandler(handler)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        root.removeHandler(handler)
+        request_logger.removeHandler(handler)

@@ -178,6 +178,15 @@ def test_docs_page_is_public_html_listing_every_operation(client, document):
     assert 'href="/erc/ecommerce/openapi.json"' in page
 
 
+def test_docs_page_is_served_under_the_strict_csp(client, db):
+    header = client.get(DOCS)["Content-Security-Policy"]
+    policy = dict(directive.strip().split(" ", 1) for directive in header.split(";"))
+
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self'"
+    assert "unsafe-inline" not in header
+
+
 def test_docs_page_has_no_inline_script_or_style(client, db):
     page = client.get(DOCS + "/").content.decode()
 
