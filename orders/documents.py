@@ -299,6 +299,8 @@ class _Normalizer:
             if offset.upper() != "Z":
                 sign = 1 if offset[0] == "+" else -1
                 hours, minutes = int(offset[1:3]), int(offset[4:6])
+                if hours > 23 or minutes > 59:
+                    raise ValueError
                 moment = moment - sign * timedelta(hours=hours, minutes=minutes)
             moment = moment.replace(tzinfo=UTC)
         except (ValueError, OverflowError):
@@ -486,6 +488,9 @@ class _Normalizer:
     def card_number(self, value: Any) -> str | None:
         path = "payment_details.card_number"
         if value is None or value == "":
+            return None
+        if isinstance(value, int) and validators.contains_full_card_number(str(value)):
+            self.error(path, PAN_DESCRIPTION)
             return None
         if not isinstance(value, str):
             self.error(path, "Must be a string such as **** **** **** 4567.")

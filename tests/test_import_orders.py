@@ -717,7 +717,16 @@ def test_timestamps_are_truncated_to_milliseconds_and_stored_in_utc(import_recor
 
 
 @pytest.mark.parametrize(
-    "value", ["2021-09-14T12:16:50", "2021-09-14", "yesterday", "2021-02-30T00:00:00Z", 1631621810]
+    "value",
+    [
+        "2021-09-14T12:16:50",
+        "2021-09-14",
+        "yesterday",
+        "2021-02-30T00:00:00Z",
+        "2021-09-14T12:16:50+25:00",
+        "9999-12-31T23:59:59-01:00",
+        1631621810,
+    ],
 )
 def test_bad_timestamps_are_rejected(import_records, value):
     status, _, errors = import_records([document(purchase_datetime=value)])
@@ -891,6 +900,35 @@ def test_a_full_card_number_in_a_dry_run_is_not_echoed(run_command, caplog):
     )
 
     assert status == 1
+    assert_nowhere(VISA_TEST_PAN, out, err, caplog.text)
+
+
+def test_a_full_card_number_given_as_a_json_number_is_rejected(run_command, caplog):
+    caplog.set_level(logging.DEBUG)
+    text = json.dumps(document(payment_details__card_number=0)).replace(
+        '"card_number": 0', f'"card_number": {VISA_TEST_PAN}'
+    )
+
+    status, out, err = run_command("import_orders", "-", stdin=text.encode())
+
+    assert status == 1
+    assert json.loads(err) == {
+        "record": 1,
+        "field": "payment_details.card_number",
+        "description": PAN_ERROR,
+    }
+    assert_nowhere(VISA_TEST_PAN, out, err, caplog.text)
+
+
+def test_a_full_card_number_on_a_broken_line_is_not_echoed(run_command, caplog):
+    caplog.set_level(logging.DEBUG)
+    broken = '{"id": "order9", "note": "' + VISA_TEST_PAN + '", oops}'
+
+    status, out, err = run_command("import_orders", "-", stdin=broken.encode())
+
+    assert status == 1
+    assert json.loads(out) == summary(rejected=1)
+    assert json.loads(err)["description"].startswith("Not valid JSON: ")
     assert_nowhere(VISA_TEST_PAN, out, err, caplog.text)
 
 
