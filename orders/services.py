@@ -163,6 +163,8 @@ def idempotent_response(
             )
     except IntegrityError:
         return IdempotencyRecord.objects.get(client_id=client_id, key=key)
+
+
 # --- Import and export of order documents (SPEC §5) ----------------------------------------
 
 

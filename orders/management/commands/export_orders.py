@@ -25,11 +25,11 @@ class Command(BaseCommand):
             self.stdout.write(dumps(document).decode())
             count += 1
         # A bulk export of personal data is an access like any other: leave a trace.
-        AccessAudit.objects.create(
+        services.audit_record(
             actor=f"cli:{_login()}",
             channel=AccessAudit.Channel.ADMIN,
             action=AccessAudit.Action.EXPORT_ORDERS,
-            customer_external_id=customer or "",
+            customer_id=customer or "",
             detail=f"export_orders: {count} orders",
         )
 
