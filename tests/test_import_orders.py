@@ -5,6 +5,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
+from http import HTTPStatus
 
 import pytest
 from django.core import serializers as django_serializers
@@ -1159,3 +1160,30 @@ def test_every_problem_of_a_record_is_reported(import_records):
         "items.0.quantity",
         "payment_details.cvv",
     ]
+
+
+def test_an_imported_order_is_served_by_the_api(import_records, client, read_auth):
+    import_records([document(order_extra_info={"latest_status_info": LATEST})])
+
+    response = client.get("/erc/ecommerce/customers/customer123/orders/order123", **read_auth)
+
+    body = response.json()
+    assert response.status_code == HTTPStatus.OK
+    assert body["items_number"] == 1
+    assert body["order_extra_info"] == {
+        "highlighted_item_image_url": BASE["items"][0]["image_url"],
+        "latest_status_info": LATEST,
+    }
+    assert body["payment_details"] == {"card_brand": "Visa", "card_number": "**** **** **** 4567"}
+
+
+def test_a_reimport_that_changes_the_order_updates_the_api_document(
+    import_records, client, read_auth
+):
+    import_records([BASE])
+    import_records([document(shipping_address__city="Sintra", delivery_type="LOCAL_DELIVERY")])
+
+    response = client.get("/erc/ecommerce/customers/customer123/orders/order123", **read_auth)
+
+    body = response.json()
+    assert (body["delivery_type"], body["shipping_address"]["city"]) == ("LOCAL_DELIVERY", "Sintra")
