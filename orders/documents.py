@@ -504,8 +504,8 @@ class _Normalizer:
             return None
 
 
-def _compact(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in data.items() if value not in (None, "", {}, [])}
+# The export omits empty values this way; normalising the same way keeps the two comparable.
+_compact = serializers._compact
 
 
 def normalize(raw: Any) -> dict[str, Any]:

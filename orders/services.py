@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -199,25 +200,60 @@ class RecordRejected(Exception):
         self.description = description
 
 
+IMPORT_CHUNK = 200
+
+
 @transaction.atomic
 def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportResult:
     """Upsert order documents by order id, each in its own savepoint; dry_run rolls back."""
     result = ImportResult()
-    for number, record in enumerate(documents, 1):
-        if not isinstance(record, order_documents.RawRecord):
-            record = order_documents.RawRecord(number, record)
-        problems: list[tuple[str, str]] = []
+    records = (
+        record
+        if isinstance(record, order_documents.RawRecord)
+        else order_documents.RawRecord(n, record)
+        for n, record in enumerate(documents, 1)
+    )
+    while chunk := list(islice(records, IMPORT_CHUNK)):
+        _import_chunk(chunk, result)
+    if dry_run:
+        transaction.set_rollback(True)
+    return result
+
+
+def _import_chunk(records: list[order_documents.RawRecord], result: ImportResult) -> None:
+    prepared: list[tuple[int, dict[str, Any] | None, list[tuple[str, str]]]] = []
+    for record in records:
         if record.error:
-            problems = [("", record.error)]
-        else:
+            prepared.append((record.position, None, [("", record.error)]))
+            continue
+        try:
+            prepared.append((record.position, order_documents.normalize(record.value), []))
+        except order_documents.DocumentError as exc:
+            prepared.append((record.position, None, exc.errors))
+
+    # The stored orders of the whole chunk in three queries: a re-import that changes
+    # nothing costs no per-record query. Once this chunk writes, they may be stale.
+    order_ids = [document["id"] for _, document, _ in prepared if document]
+    preloaded = (
+        selectors.orders_with_documents()
+        .filter(external_id__in=order_ids)
+        .in_bulk(field_name="external_id")
+    )
+    fresh = True
+    for position, document, problems in prepared:
+        if document is not None:
+            if fresh:
+                order = preloaded.get(document["id"])
+            else:
+                order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
+            outcome = ""
             try:
-                document = order_documents.normalize(record.value)
-            except order_documents.DocumentError as exc:
-                problems = exc.errors
-        if not problems:
-            try:
-                with transaction.atomic():
-                    outcome = _order_upsert(document)
+                if _order_unchanged(document, order):
+                    outcome = "unchanged"
+                else:
+                    fresh = False
+                    with transaction.atomic():
+                        outcome = _order_write(document, order)
             except RecordRejected as exc:
                 problems = [(exc.field, exc.description)]
             except DatabaseError:
@@ -225,32 +261,31 @@ def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportR
                 problems = [("", "The database refused this record (a constraint failed).")]
         if problems:
             result.rejected += 1
-            result.errors.extend(RecordError(record.position, *problem) for problem in problems)
+            result.errors.extend(RecordError(position, *problem) for problem in problems)
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
-    if dry_run:
-        transaction.set_rollback(True)
-    return result
 
 
 def _datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def _order_upsert(document: dict[str, Any]) -> str:
-    order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
-    if order is not None:
-        if order.customer.external_id != document["customer_id"]:
-            raise RecordRejected(
-                "customer_id",
-                "This order belongs to another customer; an order never moves between customers.",
-            )
-        stored = order_documents.export_document(order)
-        if "customer" not in document:
-            del stored["customer"]
-        if stored == document:
-            return "unchanged"
+def _order_unchanged(document: dict[str, Any], order: Order | None) -> bool:
+    """True when the stored order already is this document; RecordRejected for a move."""
+    if order is None:
+        return False
+    if order.customer.external_id != document["customer_id"]:
+        raise RecordRejected(
+            "customer_id",
+            "This order belongs to another customer; an order never moves between customers.",
+        )
+    stored = order_documents.export_document(order)
+    if "customer" not in document:
+        del stored["customer"]
+    return stored == document
 
+
+def _order_write(document: dict[str, Any], order: Order | None) -> str:
     customer = _customer_upsert(document["customer_id"], document.get("customer"))
     clash = (
         Order.objects.filter(customer=customer, order_number=document["order_number"])
