@@ -327,10 +327,13 @@ class _Normalizer:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             number = None
-        if number is None or not phonenumbers.is_possible_number(number):
+        e164 = ""
+        if number is not None and phonenumbers.is_possible_number(number):
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if not validators.E164_RE.match(e164):
             self.error(path, "Must be a phone number in international form such as +351910000000.")
             return None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164
 
     def money(self, path: str, value: Any, *, required: bool = False) -> dict | None:
         if value is None:
@@ -385,7 +388,7 @@ class _Normalizer:
                 self.error("customer.email", "Must be an email address.")
         return _compact(
             {
-                "id": self.ident("customer.id", raw.get("id")),
+                "id": self.ident("customer.id", raw.get("id"), required=False),
                 "first_name": self.text(
                     "customer.first_name", raw.get("first_name"), max_length=150
                 ),
@@ -537,7 +540,11 @@ def normalize(raw: Any) -> dict[str, Any]:
     if customer_id is None and customer:
         customer_id = customer.get("id")
     customer_id = check.ident("customer_id", customer_id)
-    if customer and customer.get("id") and customer_id and customer["id"] != customer_id:
+    if (
+        customer is not None
+        and customer_id
+        and customer.setdefault("id", customer_id) != customer_id
+    ):
         check.error("customer.id", "Must equal customer_id.")
 
     price_summary = None
@@ -564,7 +571,7 @@ def normalize(raw: Any) -> dict[str, Any]:
             item = check.item(f"items.{index}", item_raw)
             if item is None:
                 continue
-            if item.get("id") in seen:
+            if item.get("id") is not None and item["id"] in seen:
                 check.error(f"items.{index}.id", "Duplicate item id in this order.")
             seen.add(item.get("id"))
             items.append(item)

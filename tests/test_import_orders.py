@@ -1202,3 +1202,11 @@ def test_a_reimport_that_changes_the_order_updates_the_api_document(
 
     body = response.json()
     assert (body["delivery_type"], body["shipping_address"]["city"]) == ("LOCAL_DELIVERY", "Sintra")
+
+
+def test_a_customer_object_without_an_id_takes_customer_id(import_records):
+    status, result, _ = import_records([document(customer__id=None)])
+
+    assert (status, result) == (0, summary(created=1))
+    assert stored()["customer"]["id"] == "customer123"
+    assert import_records([document(customer__id=None)])[1] == summary(unchanged=1)
