@@ -131,8 +131,8 @@ def _loads(text: str) -> Any:
 def _describe(exc: ValueError) -> str:
     # JSONDecodeError.msg/lineno/colno never contain the document's text.
     if isinstance(exc, json.JSONDecodeError):
-        return f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
-    return f"Not valid JSON: {exc}."
+        return f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
+    return str(exc)
 
 
 class FileNotJson(Exception):
@@ -153,7 +153,7 @@ def parse(data: bytes | str) -> list[RawRecord]:
             values = _loads(stripped)
         except ValueError as exc:
             raise FileNotJson(
-                "The input starts like a JSON array but is not valid JSON: " + _describe(exc)
+                f"The input starts like a JSON array but is not valid JSON: {_describe(exc)}."
             ) from exc
         return [RawRecord(position, value) for position, value in enumerate(values, 1)]
     if stripped.startswith("{") and "\n" in stripped:
@@ -170,7 +170,7 @@ def parse(data: bytes | str) -> list[RawRecord]:
         try:
             records.append(RawRecord(position, _loads(line)))
         except ValueError as exc:
-            records.append(RawRecord(position, error=_describe(exc)))
+            records.append(RawRecord(position, error=f"Not valid JSON: {_describe(exc)}."))
     return records
 
 

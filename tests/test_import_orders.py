@@ -302,7 +302,10 @@ def test_a_broken_json_array_is_a_clear_error_and_writes_nothing(run_command):
 
     assert status == 1
     assert out == ""
-    assert "starts like a JSON array but is not valid JSON" in err
+    assert err == (
+        "CommandError: The input starts like a JSON array but is not valid JSON: "
+        "Expecting property name enclosed in double quotes (line 2, column 2).\n"
+    )
     assert not Order.objects.exists()
 
 
