@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import phonenumbers
+from babel import Locale
 from babel.numbers import list_currencies
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
@@ -96,6 +97,12 @@ RFC3339_RE = re.compile(
 MAX_AMOUNT = Decimal(10) ** 12  # models.MONEY: 15 digits, 3 of them decimals
 MAX_TEXT = 10_000
 CURRENCIES = frozenset(list_currencies())
+# ISO 3166-1 alpha-2 as CLDR knows it, without its pseudo-regions (EU, UN, ZZ ...).
+COUNTRIES = frozenset(
+    code
+    for code in Locale("en").territories
+    if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "QO", "ZZ"}
+)
 _email = EmailValidator()
 _url = URLValidator(schemes=["http", "https"])
 
@@ -409,9 +416,7 @@ class _Normalizer:
         if raw is None:
             return None
         country = raw.get("country_code")
-        if country is not None and (
-            not isinstance(country, str) or not validators.COUNTRY_RE.match(country)
-        ):
+        if country is not None and (not isinstance(country, str) or country not in COUNTRIES):
             self.error(f"{path}.country_code", "Must be an ISO 3166-1 alpha-2 code such as PT.")
             country = None
         region = raw.get("region_code")

@@ -1120,6 +1120,8 @@ REGION_ERROR = "Must be an ISO 3166-2 code such as PT-11."
     [
         ({"shipping_address__country_code": "PRT"}, "shipping_address.country_code", COUNTRY_ERROR),
         ({"shipping_address__country_code": "pt"}, "shipping_address.country_code", COUNTRY_ERROR),
+        ({"shipping_address__country_code": "AA"}, "shipping_address.country_code", COUNTRY_ERROR),
+        ({"shipping_address__country_code": "EU"}, "shipping_address.country_code", COUNTRY_ERROR),
         ({"shipping_address__region_code": "Lisbon"}, "shipping_address.region_code", REGION_ERROR),
         (
             {"shipping_address__region_code": "ES-MD"},
@@ -1213,3 +1215,11 @@ def test_a_customer_object_without_an_id_takes_customer_id(import_records):
     assert (status, result) == (0, summary(created=1))
     assert stored()["customer"]["id"] == "customer123"
     assert import_records([document(customer__id=None)])[1] == summary(unchanged=1)
+
+
+def test_an_order_for_an_unknown_customer_without_details_creates_the_customer(import_records):
+    status, result, _ = import_records([document(customer=None)])
+
+    assert (status, result) == (0, summary(created=1))
+    assert Customer.objects.get().external_id == "customer123"
+    assert stored()["customer"] == {"id": "customer123"}
