@@ -312,3 +312,11 @@ def order_items(*, order: Order) -> list[OrderItem]:
 def order_timeline(*, order: Order) -> list[StatusEvent]:
     """Status events oldest first; ties go to the event recorded first."""
     return list(order.status_events.order_by("status_date_time", "id"))
+
+
+def orders_with_documents() -> QuerySet[Order]:
+    """Orders with everything an order document holds: customer, addresses, items, events."""
+    return orders_with_relations().prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.order_by("position", "id")),
+        Prefetch("status_events", queryset=StatusEvent.objects.order_by("status_date_time", "id")),
+    )

@@ -178,3 +178,31 @@ def json_log():
     finally:
         root.removeHandler(handler)
         request_logger.removeHandler(handler)
+
+
+@pytest.fixture
+def run_command(db):
+    """run_command(name, *args, stdin=b"") -> (exit status, stdout, stderr) of a command."""
+    import io
+    import sys
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    def run(name: str, *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        saved_stdin = sys.stdin
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+        try:
+            call_command(name, *args, stdout=out, stderr=err)
+            status = 0
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 1
+        except CommandError as exc:
+            err.write(f"CommandError: {exc}\n")
+            status = exc.returncode
+        finally:
+            sys.stdin = saved_stdin
+        return status, out.getvalue(), err.getvalue()
+
+    return run
