@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from orders.models import Order
+from orders.models import Order, OrderItem, StatusEvent
 
 
 def orders_with_relations() -> QuerySet[Order]:
@@ -17,3 +17,11 @@ def order_get(*, customer_id: str, order_id: str, brand: str = "") -> Order | No
     if brand:
         filters["brand"] = brand
     return orders_with_relations().filter(**filters).first()
+
+
+def orders_for_export() -> QuerySet[Order]:
+    """Orders with everything an export document reads: four queries for any number of orders."""
+    return orders_with_relations().prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.order_by("position", "id")),
+        Prefetch("status_events", queryset=StatusEvent.objects.order_by("status_date_time", "id")),
+    )
