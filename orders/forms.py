@@ -151,7 +151,8 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         region, country = cleaned.get("region_code"), cleaned.get("country_code")
-        if region and country and not region.startswith(f"{country}-"):
+        well_formed = region and validators.REGION_RE.match(region)
+        if well_formed and country and not region.startswith(f"{country}-"):
             self.add_error("region_code", f"Region {region} is not in country {country}.")
         return cleaned
 
