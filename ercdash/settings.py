@@ -173,6 +173,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_TIME", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
+# Masked in axes' logs and stored attempts (passwords always are).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_CALLABLE = "orders.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "orders.lockout.client_ip"
 # Number of reverse proxies (load balancers) in front of the app that append to

@@ -25,7 +25,7 @@ from oauth2_provider.models import (
     revoke_access_token,
 )
 
-from orders import forms, selectors, services, validators
+from orders import errors, forms, selectors, services, validators
 from orders.models import (
     AccessAudit,
     Address,
@@ -403,8 +403,8 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
             )
             return
         canceled, skipped = [], []
-        for order in queryset.select_related("customer").order_by("pk"):
-            if services.order_is_cancellable(order):
+        for order in queryset.order_by("pk"):
+            try:
                 services.order_cancel(
                     order=order,
                     canceled_by=_actor(request),
@@ -413,9 +413,10 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
                     user=request.user,
                     request_id=_request_id(request),
                 )
-                canceled.append(order.order_number)
-            else:
+            except errors.NotCancellable:
                 skipped.append(order.order_number)
+            else:
+                canceled.append(order.order_number)
         if canceled:
             self.message_user(
                 request,

@@ -6,6 +6,7 @@ holds one is cleared in the bound data before the form is shown again (PCI DSS 3
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +49,16 @@ def normalize_phone(value: str) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _show_amounts_in_currency(form: forms.Form, names: Iterable[str], currency: str) -> None:
+    # Stored with 3 decimals for every currency; show 10.50 EUR and 1000 JPY, not 10.500.
+    exponent = validators.currency_exponent(currency)
+    step = Decimal(1).scaleb(-exponent)
+    for name in names:
+        value = form.initial.get(name)
+        if isinstance(value, Decimal) and value == value.quantize(step):
+            form.initial[name] = value.quantize(step)
 
 
 class CardSafeFormMixin:
@@ -206,7 +217,12 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
                     if str(customer_id or "").isdigit()
                     else Address.objects.none()
                 )
-                field.help_text = "One of the customer's addresses (save the customer first)."
+                field.help_text = (
+                    "One of this customer's addresses."
+                    if self.instance.customer_id
+                    else "Save the order first: then the customer's addresses are offered here."
+                )
+        _show_amounts_in_currency(self, AMOUNT_FIELDS, self.instance.currency)
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].strip().upper()
@@ -273,6 +289,7 @@ class OrderItemForm(CardSafeFormMixin, forms.ModelForm):
         quantity.widget.attrs.update(min=1, max=100)
         self.fields["currency"].required = False
         self.fields["currency"].help_text = "Blank = the order's currency."
+        _show_amounts_in_currency(self, ["price"], self.instance.currency)
 
     def _order_currency(self) -> str:
         order = self.parent_order

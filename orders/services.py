@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from orders import serializers
+from orders import errors, serializers
 from orders.models import AccessAudit, CancellationStatus, GenericType, Order, StatusEvent
 from orders.renderers import dumps
 
@@ -89,7 +89,16 @@ def order_cancel(
     user: User | None = None,
     request_id: str = "",
 ) -> Order:
-    """Cancel the order: flag, timeline event, audit row and fresh derived values."""
+    """Cancel the order: flag, timeline event, audit row and fresh derived values.
+
+    Raises errors.NotCancellable when the order is already canceled or has shipped.
+    """
+    # Lock the row and decide on fresh data, so two concurrent cancels cannot both pass.
+    order = Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    if order.is_canceled:
+        raise errors.NotCancellable("The order is already canceled.")
+    if not order_is_cancellable(order):
+        raise errors.NotCancellable("The order has already shipped.")
     now = timezone.now()
     order.cancellation_status = CancellationStatus.CANCELED
     order.canceled_at = now

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from orders import errors, services
 from orders.models import AccessAudit, Order
 
 CHANGELIST = reverse("admin:orders_order_changelist")
@@ -305,3 +306,24 @@ def test_cancel_works_for_staff_with_the_cancel_order_permission(staff_client, m
 
     order.refresh_from_db()
     assert (order.cancellation_status, order.canceled_by) == ("CANCELED", "admin:sup")
+
+
+# --- The cancel service on its own ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "events", "description"),
+    [
+        ({"cancellation_status": "CANCELED"}, [], "The order is already canceled."),
+        ({}, [CONFIRMED, SHIPPED], "The order has already shipped."),
+    ],
+)
+def test_order_cancel_refuses_canceled_and_shipped_orders(make_order, fields, events, description):
+    order = make_order(events=events, **fields)
+
+    with pytest.raises(errors.NotCancellable) as raised:
+        services.order_cancel(order=order, canceled_by="admin:x", reason="", channel="admin")
+
+    assert raised.value.description == description
+    assert order.status_events.count() == len(events)
+    assert not AccessAudit.objects.exists()

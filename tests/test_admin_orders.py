@@ -505,3 +505,19 @@ def test_editing_an_order_rejects_a_card_number_and_keeps_the_stored_values(
     order.refresh_from_db()
     assert order.card_brand == "Visa"
     assert not Order.objects.filter(card_brand__contains="4111").exists()
+
+
+def test_order_page_shows_amounts_with_the_currencys_decimals(admin_client, make_order):
+    order = make_order(
+        currency="JPY",
+        original_total_amount=Decimal("1000"),
+        final_total_amount=Decimal("1000"),
+        items=[{"price": Decimal("500")}],
+    )
+
+    response = admin_client.get(change_url(order))
+
+    form = response.context["adminform"].form
+    assert form["original_total_amount"].value() == Decimal("1000")
+    assert 'name="original_total_amount" value="1000"' in response.content.decode()
+    assert 'name="items-0-price" value="500"' in response.content.decode()
