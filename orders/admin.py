@@ -40,7 +40,7 @@ from orders.models import (
 Application = get_application_model()
 AccessToken = get_access_token_model()
 
-AGENTS_GROUP = "Agents"
+AGENTS_GROUP = forms.AGENTS_GROUP
 
 admin.site.site_header = "ercdash administration"
 admin.site.site_title = "ercdash admin"
@@ -183,6 +183,12 @@ class CancellationFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LatestStatusFilter(admin.ChoicesFieldListFilter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "latest status"
+
+
 def _amount(value: Decimal | None, currency: str) -> str:
     if value is None:
         return "—"
@@ -212,7 +218,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     list_select_related = ["customer"]
     list_filter = [
         "delivery_type",
-        ("latest_generic_type", admin.ChoicesFieldListFilter),
+        ("latest_generic_type", LatestStatusFilter),
         CancellationFilter,
         "brand",
     ]
@@ -597,9 +603,48 @@ if admin.site.is_registered(User):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = forms.AgentUserChangeForm
+    add_form = forms.AgentUserCreationForm
     list_display = [*DjangoUserAdmin.list_display, "is_agent", "last_login"]
     list_filter = [AgentFilter, *DjangoUserAdmin.list_filter]
     actions = ["add_to_agents", "remove_from_agents"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        (
+            "Permissions",
+            {
+                "fields": [
+                    "is_active",
+                    "is_agent",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
+        ),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "usable_password", "password1", "password2", "is_agent"],
+            },
+        ),
+    ]
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if "is_agent" not in form.cleaned_data:
+            return
+        group = Group.objects.get(name=AGENTS_GROUP)
+        if form.cleaned_data["is_agent"]:
+            form.instance.groups.add(group)
+        else:
+            form.instance.groups.remove(group)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(is_agent=_agents_membership())

@@ -14,6 +14,7 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -23,6 +24,7 @@ from orders import validators
 from orders.models import Address, ApiClientProfile, Customer, Order, OrderItem, StatusEvent
 
 Application = get_application_model()
+AGENTS_GROUP = "Agents"
 
 AMOUNT_FIELDS = (
     "original_total_amount",
@@ -375,6 +377,31 @@ class ApiClientForm(CardSafeFormMixin, forms.ModelForm):
         else:
             profile = ApiClientProfile.objects.filter(application_id=self.instance.pk).first()
         self.initial.setdefault("scopes", profile.scopes if profile else [settings.SCOPE_READ])
+
+
+class AgentFlagMixin(forms.Form):
+    """An "Agent" checkbox on the user forms: membership of the Agents group."""
+
+    is_agent = forms.BooleanField(
+        label="Agent",
+        required=False,
+        help_text="Can sign in to the agent console at /accounts/login/ and read orders "
+        "(membership of the Agents group; this box wins over the group list below).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = self.instance
+        if user.pk is not None:
+            self.initial["is_agent"] = user.groups.filter(name=AGENTS_GROUP).exists()
+
+
+class AgentUserChangeForm(AgentFlagMixin, UserChangeForm):
+    pass
+
+
+class AgentUserCreationForm(AgentFlagMixin, AdminUserCreationForm):
+    pass
 
 
 class CancelActionForm(ActionForm):

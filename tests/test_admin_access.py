@@ -271,3 +271,54 @@ def test_admin_pages_refuse_to_be_framed(admin_client, url):
     response = admin_client.get(url, follow=True)
 
     assert response["X-Frame-Options"] == "DENY"
+
+
+def user_change_data(user: User, **overrides) -> dict:
+    data = {
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    return {**data, **overrides}
+
+
+def test_agent_checkbox_on_the_user_form_adds_to_agents(admin_client):
+    user = User.objects.create_user("carol")
+    url = reverse("admin:auth_user_change", args=[user.pk])
+
+    response = admin_client.post(url, user_change_data(user, is_agent="on"))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert user.groups.filter(name="Agents").exists()
+
+
+def test_clearing_the_agent_checkbox_removes_from_agents(admin_client, agent_user):
+    url = reverse("admin:auth_user_change", args=[agent_user.pk])
+
+    page = admin_client.get(url)
+    admin_client.post(url, user_change_data(agent_user))
+
+    assert page.context["adminform"].form["is_agent"].value() is True
+    assert not agent_user.groups.filter(name="Agents").exists()
+
+
+def test_creating_a_user_as_agent(admin_client):
+    response = admin_client.post(
+        reverse("admin:auth_user_add"),
+        {
+            "username": "dave",
+            "usable_password": "true",
+            "password1": "a-long-password-9",
+            "password2": "a-long-password-9",
+            "is_agent": "on",
+        },
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert User.objects.get(username="dave").groups.filter(name="Agents").exists()
