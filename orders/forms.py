@@ -96,7 +96,8 @@ class CardSafeFormMixin:
 
 
 class CustomerForm(CardSafeFormMixin, forms.ModelForm):
-    free_text_fields = ("first_name", "last_name", "brand")
+    # An email address is typed text too; a card number in it is no more welcome.
+    free_text_fields = ("first_name", "last_name", "email", "brand")
 
     class Meta:
         model = Customer

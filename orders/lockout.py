@@ -37,6 +37,8 @@ def lockout_response(
         "failure_limit": settings.AXES_FAILURE_LIMIT,
         "cooloff_minutes": max(1, math.ceil(seconds / 60)),
         "retry_at": timezone.now() + cool_off,
+        # Back to the sign-in page that was used: admin or agent console.
+        "login_url": request.path,
     }
     response = render(
         request,

@@ -93,6 +93,7 @@ def test_address_inline_rejects_bad_codes_as_field_errors(admin_client, key, val
     [
         "first_name",
         "last_name",
+        "email",
         "addresses-0-first_name",
         "addresses-0-address",
         "addresses-0-city",

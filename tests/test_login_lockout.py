@@ -69,6 +69,7 @@ def test_lockout_page_says_when_to_try_again(client, staff_user):
     assert "Try again in 15 minutes" in content
     assert response["Retry-After"] == "900"
     assert "no-store" in response["Cache-Control"]
+    assert f'href="{ADMIN_LOGIN}"' in content
 
 
 def test_agent_login_locks_out_after_five_failures(client, agent_user, agent_login_template):
