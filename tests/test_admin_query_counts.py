@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
@@ -58,5 +60,27 @@ def test_admin_lists_cost_a_constant_number_of_queries(
 
     with django_assert_num_queries(queries):
         response = admin_client.get(reverse(url))
+
+    assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_order_change_page_costs_a_constant_number_of_queries(
+    admin_client, make_order, django_assert_num_queries, count
+):
+    order = make_order(
+        items=[{"name": f"item {n}", "price": Decimal(n)} for n in range(count)],
+        events=[
+            {"generic_type": "CONFIRMED", "status_date_time": datetime(2021, 9, n + 1, tzinfo=UTC)}
+            for n in range(min(count, 28))
+        ],
+    )
+
+    ContentType.objects.clear_cache()
+
+    # Session, user, order, items, events, content type (history link), customer, and the
+    # customer's addresses for each of the two address pickers.
+    with django_assert_num_queries(9):
+        response = admin_client.get(reverse("admin:orders_order_change", args=[order.pk]))
 
     assert response.status_code == HTTPStatus.OK
