@@ -25,12 +25,13 @@ from oauth2_provider.models import (
     revoke_access_token,
 )
 
-from orders import errors, forms, selectors, services, validators
+from orders import errors, forms, selectors, services
 from orders.models import (
     AccessAudit,
     Address,
     ApiClientProfile,
     CancellationStatus,
+    CancelReason,
     Customer,
     Order,
     OrderItem,
@@ -399,22 +400,21 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
 
     @admin.action(description="Cancel selected orders", permissions=["cancel"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        reason = request.POST.get("cancel_reason", "").strip()
-        if len(reason) > 64 or validators.contains_full_card_number(reason):
+        reason = request.POST.get("cancel_reason", "")
+        if reason not in CancelReason.values:
             self.message_user(
                 request,
-                "Nothing canceled: the cancel reason must be at most 64 characters of plain "
-                "text (no card numbers).",
+                "Nothing canceled: pick a cancel reason next to the action first.",
                 messages.ERROR,
             )
             return
         canceled, skipped = [], []
-        for order in queryset.order_by("pk"):
+        for order in queryset.select_related("customer").order_by("pk"):
             try:
-                services.order_cancel(
+                services.order_cancel_with_event(
                     order=order,
-                    canceled_by=_actor(request),
                     reason=reason,
+                    actor=_actor(request),
                     channel=AccessAudit.Channel.ADMIN,
                     user=request.user,
                     request_id=_request_id(request),
@@ -426,8 +426,8 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
         if canceled:
             self.message_user(
                 request,
-                f"Canceled {len(canceled)} order{'s' if len(canceled) != 1 else ''}: "
-                + ", ".join(canceled),
+                f"Canceled {len(canceled)} order{'s' if len(canceled) != 1 else ''} "
+                f"({CancelReason(reason).label}): " + ", ".join(canceled),
                 messages.SUCCESS,
             )
         if skipped:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from orders import errors, selectors, serializers
+from orders import errors, selectors, serializers, services
+from orders.models import AccessAudit, CancelReason
 from orders.renderers import dumps
 from orders.validators import ID_RE
 
 MAX_QUERY_VALUE = 256
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 class JsonOnlyNegotiation(BaseContentNegotiation):
@@ -50,7 +54,9 @@ class ErcApiView(APIView):
             raise errors.InvalidParameters(bad)
 
     def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-        return HttpResponse(status=204, headers={"Allow": ", ".join(self.allowed_methods)})
+        response = HttpResponse(status=204, headers={"Allow": ", ".join(self.allowed_methods)})
+        del response["Content-Type"]  # a 204 has no body to describe
+        return response
 
 
 def query_problems(request: Request) -> list[tuple[str, str]]:
@@ -82,6 +88,11 @@ def json_response(request: HttpRequest, body: Any, *, etag: bool = False) -> Htt
     content = dumps(body)
     if not etag:
         return HttpResponse(content, content_type="application/json")
+    return etag_response(request, content)
+
+
+def etag_response(request: HttpRequest, content: bytes) -> HttpResponse:
+    """A JSON response with a strong ETag; 304 when If-None-Match already has it."""
     tag = '"' + hashlib.sha256(content).hexdigest()[:40] + '"'
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH", "")
     if if_none_match and (
@@ -102,11 +113,123 @@ def order_path(customer_id: str, order_id: str) -> str:
 class OrderDetailApi(ErcApiView):
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         brand = brand_param(request)
+        document = selectors.order_document_get(
+            customer_id=customer_id, order_id=order_id, brand=brand
+        )
+        if document is None:
+            raise errors.order_not_found(order_id)
+        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+        if not document:  # stored before documents existed: render it the slow way
+            order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+            document = services.render_document(order)
+        return etag_response(request, with_self_link(document.encode(), href))
+
+
+def with_self_link(document: bytes, href: str) -> bytes:
+    """Append _links to a stored JSON object without parsing it again."""
+    return document[:-1] + b',"_links":{"self":{"href":' + dumps(href) + b"}}}"
+
+
+def cancel_reasons() -> list[dict[str, str]]:
+    return [{"value": value, "label": str(label)} for value, label in CancelReason.choices]
+
+
+class OrderCancelPreviewApi(ErcApiView):
+    def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        brand = brand_param(request)
         order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
         if order is None:
             raise errors.order_not_found(order_id)
-        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
-        return json_response(request, serializers.order_body(order, self_href=href), etag=True)
+        path = order_path(customer_id, order_id)
+        links = {
+            "self": {"href": absolute_url(request, path + "/cancel-preview", {"brand": brand})}
+        }
+        if order.is_cancellable:
+            links["cancel"] = {"href": absolute_url(request, path + "/cancel", {"brand": brand})}
+        body = {
+            "is_cancellable": order.is_cancellable,
+            "cancel_reasons": cancel_reasons() if order.is_cancellable else [],
+            "_links": links,
+        }
+        return json_response(request, body)
+
+
+class OrderCancelApi(ErcApiView):
+    required_scope = settings.SCOPE_WRITE
+
+    def post(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        client = request.user
+        key = idempotency_key(request)
+        path = order_path(customer_id, order_id) + "/cancel"
+        if key:
+            stored = selectors.idempotency_get(client_id=client.client_id, key=key)
+            if stored is not None:
+                return replay(stored, path)
+        reason = cancel_reason_param(request)
+        brand = brand_param(request)
+        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        if order is None:
+            raise errors.order_not_found(order_id)
+        try:
+            order = services.order_cancel(
+                order=order,
+                reason=reason,
+                actor=client.actor,
+                channel=AccessAudit.Channel.API,
+                request_id=getattr(request._request, "request_id", ""),
+            )
+        except errors.NotCancellable as exc:
+            response = errors.api_exception_handler(exc, {"request": request, "view": self})
+        else:
+            href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+            response = json_response(request, serializers.order_body(order, self_href=href))
+        if key:
+            # The first answer is kept; a concurrent retry that lost the race replays it.
+            stored = services.idempotent_response(
+                client_id=client.client_id,
+                key=key,
+                method="POST",
+                path=path,
+                status=response.status_code,
+                body=response.content,
+            )
+            return replay(stored, path)
+        return response
+
+
+def idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if key and not IDEMPOTENCY_KEY_RE.match(key):
+        raise errors.InvalidParameters(
+            [("Idempotency-Key", "Must be 1-255 visible ASCII characters.")]
+        )
+    return key
+
+
+def replay(stored, path: str) -> HttpResponse:
+    if stored.path != path:
+        raise errors.InvalidParameters(
+            [("Idempotency-Key", "This key was already used for a different request.")]
+        )
+    response = HttpResponse(
+        bytes(stored.body), status=stored.status_code, content_type="application/json"
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def cancel_reason_param(request: Request) -> str:
+    try:
+        data = request.data
+    except (ParseError, UnsupportedMediaType):
+        data = None
+    reason = data.get("cancel_reason") if isinstance(data, dict) else None
+    if reason not in CancelReason.values:
+        allowed = ", ".join(CancelReason.values)
+        raise errors.InvalidParameters(
+            [("cancel_reason", f"Required; one of {allowed}.")],
+        )
+    return reason
 
 
 def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

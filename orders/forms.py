@@ -21,7 +21,15 @@ from django.db import models
 from oauth2_provider.models import get_application_model
 
 from orders import validators
-from orders.models import Address, ApiClientProfile, Customer, Order, OrderItem, StatusEvent
+from orders.models import (
+    Address,
+    ApiClientProfile,
+    CancelReason,
+    Customer,
+    Order,
+    OrderItem,
+    StatusEvent,
+)
 
 Application = get_application_model()
 AGENTS_GROUP = "Agents"
@@ -408,11 +416,10 @@ class AgentUserCreationForm(AgentFlagMixin, AdminUserCreationForm):
 class CancelActionForm(ActionForm):
     """The order list's action bar, plus the reason the cancel action records."""
 
-    cancel_reason = forms.CharField(
+    cancel_reason = forms.ChoiceField(
         label="Cancel reason:",
         required=False,
-        max_length=64,
-        widget=forms.TextInput(attrs={"placeholder": "Reason (for cancel)"}),
+        choices=[("", "— reason (for cancel) —"), *CancelReason.choices],
     )
 
 

@@ -46,6 +46,21 @@ class CancellationStatus(models.TextChoices):
     CANCELED = "CANCELED"
 
 
+class CancelReason(models.TextChoices):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST", "Customer changed their mind"
+    ORDERED_BY_MISTAKE = "ORDERED_BY_MISTAKE", "Ordered by mistake"
+    DUPLICATE_ORDER = "DUPLICATE_ORDER", "Duplicate order"
+    WRONG_ITEMS = "WRONG_ITEMS", "Wrong items or size"
+    DELIVERY_TOO_LATE = "DELIVERY_TOO_LATE", "Delivery date too late"
+    PAYMENT_ISSUE = "PAYMENT_ISSUE", "Payment issue"
+    SUSPECTED_FRAUD = "SUSPECTED_FRAUD", "Suspected fraud"
+    OTHER = "OTHER", "Other"
+
+
+# Orders can be canceled only before they leave: no status yet, or UNKNOWN / CONFIRMED.
+CANCELLABLE_GENERIC_TYPES = ("", "UNKNOWN", "CONFIRMED")
+
+
 def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = True) -> Q:
     condition = Q(**{f"{field}__in": choices.values})
     return condition | Q(**{field: ""}) if blank else condition
@@ -76,6 +91,19 @@ class Customer(models.Model):
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return f"{name} ({self.external_id})" if name else self.external_id
+
+    def save(self, *args, **kwargs) -> None:
+        previous_id = (
+            None
+            if self._state.adding
+            else Customer.objects.filter(pk=self.pk).values_list("external_id", flat=True).first()
+        )
+        super().save(*args, **kwargs)
+        # Orders embed the customer's id in their stored API documents.
+        if previous_id is not None and previous_id != self.external_id:
+            for order in self.orders.select_related("shipping_address", "billing_address"):
+                order.customer = self
+                order.save(update_fields=["document"])
 
     @property
     def full_name(self) -> str:
@@ -121,6 +149,17 @@ class Address(models.Model):
         parts = [self.address, self.zip_code, self.city, self.country_code]
         return ", ".join(p for p in parts if p) or f"address {self.pk}"
 
+    def save(self, *args, **kwargs) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            return
+        # Orders embed their addresses in their stored API documents.
+        for order in Order.objects.filter(
+            Q(shipping_address=self) | Q(billing_address=self)
+        ).select_related("customer", "shipping_address", "billing_address"):
+            order.save(update_fields=["document"])
+
 
 class Order(models.Model):
     external_id = models.CharField(
@@ -158,7 +197,7 @@ class Order(models.Model):
         max_length=16, blank=True, choices=CancellationStatus.choices
     )
     canceled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.CharField(max_length=64, blank=True)
+    cancel_reason = models.CharField(max_length=64, blank=True, choices=CancelReason.choices)
     canceled_by = models.CharField(max_length=200, blank=True)
 
     # Derived from items and status events, kept fresh by services.order_refresh_derived so
@@ -173,6 +212,10 @@ class Order(models.Model):
     )
     latest_status_at = models.DateTimeField(null=True, blank=True, editable=False)
     latest_status_description = models.CharField(max_length=500, blank=True, editable=False)
+    # The ERC order body (without _links) as served, re-rendered by services whenever the
+    # order, its customer, addresses, items or timeline change: the API read is one
+    # indexed SELECT of this column (issue 7, performance).
+    document = models.TextField(blank=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -227,6 +270,18 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"{self.order_number} ({self.external_id})"
 
+    def save(self, *args, **kwargs) -> None:
+        # The stored API document follows every save, whichever path saves the order
+        # (services, admin, shell). Queryset .update() bypasses this: services that use it
+        # save the document themselves.
+        from orders.services import render_document
+
+        self.document = render_document(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "document"}
+        super().save(*args, **kwargs)
+
     @property
     def items_count(self) -> int | None:
         """items_number as served: sum of item quantities when there are items."""
@@ -245,6 +300,12 @@ class Order(models.Model):
     @property
     def is_canceled(self) -> bool:
         return self.cancellation_status == CancellationStatus.CANCELED
+
+    @property
+    def is_cancellable(self) -> bool:
+        return not self.cancellation_status and (
+            self.latest_generic_type in CANCELLABLE_GENERIC_TYPES
+        )
 
     def amounts(self) -> dict[str, Decimal | None]:
         return {

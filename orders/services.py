@@ -5,13 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from orders import errors, serializers
-from orders.models import AccessAudit, CancellationStatus, GenericType, Order, StatusEvent
+from orders import serializers
+from orders.errors import NotCancellable
+from orders.models import (
+    CANCELLABLE_GENERIC_TYPES,
+    AccessAudit,
+    CancellationStatus,
+    CancelReason,
+    GenericType,
+    IdempotencyRecord,
+    Order,
+    StatusEvent,
+)
 from orders.renderers import dumps
+from orders.serializers import order_body
 
 
 @transaction.atomic
@@ -44,38 +55,42 @@ def order_refresh_derived(*, order: Order) -> Order:
     return order
 
 
-# Statuses at or beyond which an order has left the warehouse and can no longer be canceled.
-SHIPPED_GENERIC_TYPES = frozenset(
-    {GenericType.ON_ITS_WAY, GenericType.OUT_FOR_DELIVERY, GenericType.DELIVERED}
-)
+def render_document(order: Order) -> str:
+    return dumps(order_body(order)).decode()
 
 
-def order_is_cancellable(order: Order) -> bool:
-    """Not canceled yet and not shipped (latest generic status UNKNOWN or CONFIRMED)."""
-    return not order.is_canceled and order.latest_generic_type not in SHIPPED_GENERIC_TYPES
+@transaction.atomic
+def orders_refresh_documents(*, orders: QuerySet[Order]) -> int:
+    """Re-render the stored API documents, e.g. after a customer or address edit."""
+    count = 0
+    for order in orders.select_related("customer", "shipping_address", "billing_address"):
+        order.save(update_fields=["document", "updated_at"])
+        count += 1
+    return count
 
 
+@transaction.atomic
 def audit_record(
     *,
     actor: str,
     channel: str,
     action: str,
-    user: User | None = None,
+    user=None,
     customer_id: str = "",
     order_id: str = "",
     request_id: str = "",
     detail: str = "",
 ) -> AccessAudit:
-    """Append one access-audit row (who did what to which customer/order, through which door)."""
+    """Write one access-audit row: who did what to which customer/order, when, through what."""
     return AccessAudit.objects.create(
-        user=user,
         actor=actor,
+        user=user,
         channel=channel,
         action=action,
         customer_external_id=customer_id,
         order_external_id=order_id,
         request_id=request_id,
-        detail=detail[:255],
+        detail=detail,
     )
 
 
@@ -83,55 +98,98 @@ def audit_record(
 def order_cancel(
     *,
     order: Order,
-    canceled_by: str,
     reason: str,
+    actor: str,
     channel: str,
-    user: User | None = None,
+    user=None,
     request_id: str = "",
 ) -> Order:
-    """Cancel the order: flag, timeline event, audit row and fresh derived values.
+    """Cancel an order that has not left yet; NotCancellable otherwise.
 
-    Raises errors.NotCancellable when the order is already canceled or has shipped.
+    A conditional UPDATE decides, so of two concurrent cancels exactly one wins on any
+    database, without relying on row locks.
     """
-    # Lock the row and decide on fresh data, so two concurrent cancels cannot both pass.
-    order = Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
-    if order.is_canceled:
-        raise errors.NotCancellable("The order is already canceled.")
-    if not order_is_cancellable(order):
-        raise errors.NotCancellable("The order has already shipped.")
     now = timezone.now()
-    order.cancellation_status = CancellationStatus.CANCELED
-    order.canceled_at = now
-    order.canceled_by = canceled_by[:200]
-    order.cancel_reason = reason[:64]
-    order.save(
-        update_fields=[
-            "cancellation_status",
-            "canceled_at",
-            "canceled_by",
-            "cancel_reason",
-            "updated_at",
-        ]
+    updated = Order.objects.filter(
+        pk=order.pk,
+        cancellation_status="",
+        latest_generic_type__in=CANCELLABLE_GENERIC_TYPES,
+    ).update(
+        cancellation_status=CancellationStatus.CANCELED,
+        canceled_at=now,
+        cancel_reason=reason,
+        canceled_by=actor,
+        updated_at=now,
     )
-    # Cancellation is not a shipping stage: the timeline keeps the stage the order reached
-    # and says in words what happened. The event sorts last even if the clock went back.
-    at = max(now, order.latest_status_at) if order.latest_status_at else now
-    StatusEvent.objects.create(
-        order=order,
-        generic_type=order.latest_generic_type or GenericType.UNKNOWN,
-        detailed_type=order.latest_detailed_type,
-        status_date_time=at,
-        description=f"Canceled by {canceled_by}" + (f": {reason}" if reason else ""),
-    )
+    if not updated:
+        order.refresh_from_db()
+        if order.is_canceled:
+            raise NotCancellable(f"Order {order.external_id} is already canceled.")
+        raise NotCancellable(
+            f"Order {order.external_id} has left the warehouse and can no longer be canceled."
+        )
     audit_record(
-        actor=canceled_by,
+        actor=actor,
+        user=user,
         channel=channel,
         action=AccessAudit.Action.CANCEL_ORDER,
-        user=user,
         customer_id=order.customer.external_id,
         order_id=order.external_id,
         request_id=request_id,
         detail=reason,
+    )
+    order.refresh_from_db()
+    order.save(update_fields=["document"])  # the update() above skipped save()
+    return order
+
+
+def idempotent_response(
+    *, client_id: str, key: str, method: str, path: str, status: int, body: bytes
+) -> IdempotencyRecord:
+    """Keep the first answer for (client, key); a racing duplicate gets the stored one back."""
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                client_id=client_id,
+                key=key,
+                method=method,
+                path=path,
+                status_code=status,
+                body=body,
+            )
+    except IntegrityError:
+        return IdempotencyRecord.objects.get(client_id=client_id, key=key)
+
+
+@transaction.atomic
+def order_cancel_with_event(
+    *,
+    order: Order,
+    reason: str,
+    actor: str,
+    channel: str,
+    user=None,
+    request_id: str = "",
+) -> Order:
+    """order_cancel, plus a timeline event saying who canceled and why (admin cancels)."""
+    order = order_cancel(
+        order=order,
+        reason=reason,
+        actor=actor,
+        channel=channel,
+        user=user,
+        request_id=request_id,
+    )
+    # Cancellation is not a shipping stage: the event keeps the stage the order had reached
+    # and says in words what happened. It sorts last even if the clock went back.
+    now = timezone.now()
+    label = CancelReason(reason).label if reason in CancelReason.values else reason
+    StatusEvent.objects.create(
+        order=order,
+        generic_type=order.latest_generic_type or GenericType.UNKNOWN,
+        detailed_type=order.latest_detailed_type,
+        status_date_time=max(now, order.latest_status_at) if order.latest_status_at else now,
+        description=f"Canceled by {actor}" + (f": {label}" if label else ""),
     )
     return order_refresh_derived(order=order)
 
@@ -139,8 +197,8 @@ def order_cancel(
 def order_document(order: Order) -> dict[str, Any]:
     """The export document (SPEC §5): stored values only, plus customer, items, history.
 
-    Needs the order with customer and addresses selected and items and status events
-    prefetched (selectors.orders_for_export), or it costs queries per order.
+    Needs the order from selectors.orders_for_export() (customer and addresses joined,
+    items and status events prefetched), or it costs queries per order.
     """
     document = serializers.order_body(order, derived=False)
     document["customer"] = serializers.customer_body(order.customer)

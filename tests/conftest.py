@@ -165,7 +165,8 @@ def staff_client(client, db):
     return make
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def fast_password_hashing(settings):
-    # PBKDF2's deliberate slowness costs ~0.3 s per login or created user; tests need none.
+    # PBKDF2's deliberate slowness costs ~0.3 s per login or created user; tests of logins
+    # and admin pages opt out of it with pytestmark = pytest.mark.usefixtures(...).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

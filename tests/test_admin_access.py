@@ -16,6 +16,8 @@ from oauth2_provider.models import AccessToken, Application, Grant, IDToken, Ref
 from orders.admin import AccessTokenAdmin, ApiClientAdmin
 from orders.models import AccessAudit, ApiClientProfile
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 READ = settings.SCOPE_READ
 WRITE = settings.SCOPE_WRITE
 CLIENT_ADD = reverse("admin:oauth2_provider_application_add")

@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from orders.models import Address, Customer
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 ADD = reverse("admin:orders_customer_add")
 CHANGELIST = reverse("admin:orders_customer_changelist")
 CARD = "4111111111111111"

@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from orders.models import Address, Customer, Order, OrderItem, StatusEvent
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 CHANGELIST = reverse("admin:orders_order_changelist")
 ADD = reverse("admin:orders_order_add")
 # Passes the Luhn check: a "real-looking" Visa test number.

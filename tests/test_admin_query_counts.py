@@ -13,6 +13,8 @@ from oauth2_provider.models import AccessToken
 
 from orders.models import AccessAudit, Address, Customer
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 
 def make_customers(count: int) -> None:
     customers = Customer.objects.bulk_create(

@@ -11,6 +11,8 @@ from django.test import RequestFactory
 
 from orders.lockout import client_ip
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 ADMIN_LOGIN = "/admin/login/"
 AGENT_LOGIN = "/accounts/login/"
 PASSWORD = "correct-horse-battery"

@@ -1,0 +1,335 @@
+"""Order-read throughput against a bare Django view, served by the same gunicorn.
+
+    .venv/bin/python bench/perf.py                       # 10,000 orders on SQLite
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ercdash_bench \\
+        .venv/bin/python bench/perf.py --orders 1000000  # 1,000,000 orders on PostgreSQL
+
+Builds the dataset once (bulk inserts; reused while the order count matches), starts gunicorn
+with production settings (sync workers = cores), then runs wrk alternately against /healthz
+(the bare view: no database) and the seed order endpoint (A B A B …), and prints requests/s,
+p50, p99, the median ratio and SQL queries per request. Not part of the test suite: timing on
+a shared machine is only meaningful as a ratio within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / ".data"
+TOKEN = "bench-token-0123456789abcdefghijklmnopqrstuvwxyz"
+READ = "erc-ecommerce-customers:read"
+
+
+def configure(database_url: str) -> dict[str, str]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "ercdash.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "ERCDASH_SSL_REDIRECT": "0",
+        "ERCDASH_STATIC_MANIFEST": "0",
+        "ERCDASH_RATE_LIMIT": "100000000/min",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    return env
+
+
+def build_dataset(orders: int) -> None:
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Application
+
+    from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+    from orders.services import render_document
+
+    call_command("migrate", verbosity=0)
+    if Order.objects.count() != orders:
+        print(f"building {orders:,} orders ...", flush=True)
+        started = time.perf_counter()
+        with transaction.atomic():
+            StatusEvent.objects.all().delete()
+            OrderItem.objects.all().delete()
+            Order.objects.all().delete()
+            Address.objects.all().delete()
+            Customer.objects.all().delete()
+        per_customer = 10
+        batch = 5000
+        base = datetime(2024, 1, 1, tzinfo=UTC)
+        for start in range(0, orders, batch):
+            stop = min(start + batch, orders)
+            customer_ids = range(start // per_customer, (stop - 1) // per_customer + 1)
+            with transaction.atomic():
+                customers = Customer.objects.bulk_create(
+                    Customer(
+                        external_id="customer123" if n == 0 else f"customer{n:07d}",
+                        first_name="John",
+                        last_name=f"Doe {n}",
+                        email=f"c{n}@example.com",
+                        phone_number=f"+3519{n:08d}",
+                    )
+                    for n in customer_ids
+                )
+                by_number = dict(zip(customer_ids, customers, strict=True))
+                addresses = Address.objects.bulk_create(
+                    Address(
+                        customer=customer,
+                        external_id=f"address{n}",
+                        first_name="John",
+                        last_name="Doe",
+                        phone_number="+351910000000",
+                        address="Rua Augusta 1",
+                        zip_code="1100-048",
+                        city="Lisbon",
+                        region_code="PT-11",
+                        country_code="PT",
+                        is_default=True,
+                    )
+                    for n, customer in by_number.items()
+                )
+                address_of = dict(zip(customer_ids, addresses, strict=True))
+                new_orders = []
+                for n in range(start, stop):
+                    customer_n = n // per_customer
+                    at = base + timedelta(minutes=n)
+                    order = Order(
+                        external_id="order123" if n == 0 else f"order{n:07d}",
+                        customer=by_number[customer_n],
+                        order_number="#Y34DHR" if n == 0 else f"#{n:07d}",
+                        purchase_datetime=at,
+                        delivery_type="SHIPPING",
+                        shipping_address=address_of[customer_n],
+                        billing_address=address_of[customer_n],
+                        currency="EUR",
+                        original_total_amount=Decimal("10.50"),
+                        discounts_amount=Decimal("0"),
+                        shipping_amount=Decimal("3.99"),
+                        taxes_amount=Decimal("2.42"),
+                        final_total_amount=Decimal("16.91"),
+                        card_brand="Visa",
+                        card_last4="4567",
+                        is_refunded=False,
+                        derived_items_quantity=3,
+                        derived_top_item_image_url="https://img.example.com/a.jpg",
+                        latest_generic_type="ON_ITS_WAY",
+                        latest_detailed_type="IN_TRANSIT",
+                        latest_status_at=at + timedelta(days=1),
+                    )
+                    order.document = render_document(order)
+                    new_orders.append(order)
+                created = Order.objects.bulk_create(new_orders)
+                OrderItem.objects.bulk_create(
+                    OrderItem(
+                        order=order,
+                        external_id=f"item{k}",
+                        position=k,
+                        name=f"Item {k}",
+                        sku=f"SKU-{k}",
+                        quantity=k + 1,
+                        price=Decimal("3.50"),
+                        currency="EUR",
+                        image_url="https://img.example.com/a.jpg",
+                    )
+                    for order in created
+                    for k in range(2)
+                )
+                StatusEvent.objects.bulk_create(
+                    StatusEvent(
+                        order=order,
+                        generic_type=generic,
+                        detailed_type=detailed,
+                        status_date_time=order.purchase_datetime + timedelta(hours=hours),
+                    )
+                    for order in created
+                    for generic, detailed, hours in (
+                        ("CONFIRMED", "CONFIRMED", 1),
+                        ("ON_ITS_WAY", "IN_TRANSIT", 24),
+                    )
+                )
+            print(f"  {stop:,} orders", end="\r", flush=True)
+        print(f"built in {time.perf_counter() - started:.0f} s          ", flush=True)
+
+    application, _ = Application.objects.get_or_create(
+        name="bench",
+        defaults={
+            "client_type": Application.CLIENT_CONFIDENTIAL,
+            "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
+        },
+    )
+    AccessToken.objects.filter(application=application).delete()
+    AccessToken.objects.create(
+        application=application,
+        token=TOKEN,
+        expires=timezone.now() + timedelta(days=1),
+        scope=READ,
+    )
+
+
+def queries_per_request(order_path: str) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.get(order_path, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(order_path, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 200, response.content
+    return len(queries)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
+    workers = str(os.cpu_count() or 2)
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "ercdash.wsgi",
+            "--workers",
+            workers,
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def wrk(url: str, *, script: Path | None, duration: int, connections: int) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    sockets = re.search(r"Socket errors: (.*)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": to_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99": to_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": sockets.group(1) if sockets else "",
+    }
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA}/bench-{args.orders}.sqlite3"
+    env = configure(database_url)
+    build_dataset(args.orders)
+    order_path = "/erc/ecommerce/customers/customer123/orders/order123"
+    queries = queries_per_request(order_path)
+
+    # Spread reads over 1,000 orders so the index, not one hot row, is measured.
+    ids = [(n // 10, n) for n in range(0, args.orders, max(1, args.orders // 1000))]
+    paths = [
+        "/erc/ecommerce/customers/"
+        + ("customer123" if c == 0 else f"customer{c:07d}")
+        + "/orders/"
+        + ("order123" if o == 0 else f"order{o:07d}")
+        for c, o in ids
+    ]
+    lua = DATA / "orders.lua"
+    lua.write_text(
+        "local paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
+        f'wrk.headers["Authorization"] = "Bearer {TOKEN}"\n'
+        "local i = 0\n"
+        "request = function()\n  i = i % #paths + 1\n"
+        "  return wrk.format(nil, paths[i])\nend\n"
+    )
+
+    port = free_port()
+    server = start_gunicorn(env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wrk(f"{base}/healthz", script=None, duration=3, connections=args.connections)  # warm up
+        wrk(base, script=lua, duration=3, connections=args.connections)
+        bare_runs, order_runs = [], []
+        for _ in range(args.rounds):
+            bare_runs.append(
+                wrk(f"{base}/healthz", script=None, duration=args.duration,
+                    connections=args.connections)
+            )  # fmt: skip
+            order_runs.append(
+                wrk(base, script=lua, duration=args.duration,
+                    connections=args.connections)
+            )  # fmt: skip
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+
+    def median(runs: list[dict], key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    ratios = [o["rps"] / b["rps"] for b, o in zip(bare_runs, order_runs, strict=True)]
+    vendor = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    print(
+        f"\n{args.orders:,} orders on {vendor}, gunicorn {os.cpu_count()} sync workers, "
+        f"wrk -c{args.connections}, {args.rounds} x {args.duration}s alternating\n"
+    )
+    print("| endpoint | req/s (median) | p50 ms | p99 ms | non-2xx |")
+    print("|---|---:|---:|---:|---:|")
+    for name, runs in (("/healthz (bare view)", bare_runs), ("order read", order_runs)):
+        print(
+            f"| {name} | {median(runs, 'rps'):,.0f} | {median(runs, 'p50'):.2f} "
+            f"| {median(runs, 'p99'):.2f} | {sum(r['errors'] for r in runs)} |"
+        )
+    print(
+        f"\nratio (order / bare), median of {args.rounds}: {statistics.median(ratios):.2f} "
+        f"(runs: {', '.join(f'{r:.2f}' for r in ratios)}); SQL queries per order read: {queries}"
+    )
+
+
+if __name__ == "__main__":
+    main()
