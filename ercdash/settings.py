@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "template_partials",
+    "csp",
     "axes",
     "orders",
 ]
@@ -66,12 +67,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "orders.middleware.AgentTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "orders.middleware.ConsoleFrameMiddleware",
     # Last, as django-axes requires: it turns a lockout raised during login into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -185,8 +189,6 @@ ERCDASH_PROXY_COUNT = env_int("ERCDASH_PROXY_COUNT", 0)
 ERCDASH_PUBLIC_BASE_URL = os.environ.get("ERCDASH_PUBLIC_BASE_URL", "").rstrip("/")
 ERCDASH_FRAME_ANCESTORS = env_list("ERCDASH_FRAME_ANCESTORS")
 ERCDASH_TOKEN_TTL = env_int("ERCDASH_TOKEN_TTL", 3600)
-# Region for phone numbers typed without a country code (admin and console search).
-ERCDASH_DEFAULT_PHONE_REGION = os.environ.get("ERCDASH_DEFAULT_PHONE_REGION", "PT")
 
 SCOPE_READ = "erc-ecommerce-customers:read"
 SCOPE_WRITE = "erc-ecommerce-customers:write"
@@ -260,5 +262,32 @@ LOGGING = {
     "loggers": {
         # Django's own request logger would print tracebacks we already log with the request id.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}
+
+# --- Agent console ------------------------------------------------------------------------
+# Phone numbers typed without a country code are read as numbers of this region.
+ERCDASH_DEFAULT_PHONE_REGION = os.environ.get("ERCDASH_DEFAULT_PHONE_REGION", "PT")
+# Times in the console use the browser's zone (the `tz` cookie), else this one.
+ERCDASH_AGENT_TIME_ZONE = os.environ.get("ERCDASH_AGENT_TIME_ZONE", "Europe/Lisbon")
+ERCDASH_TIMELINE_REFRESH_SECONDS = env_int("ERCDASH_TIMELINE_REFRESH_SECONDS", 30)
+
+# Strict CSP: no inline scripts or styles, no eval (htmx runs with allowEval false). Console
+# pages replace frame-ancestors with ERCDASH_FRAME_ANCESTORS (ConsoleFrameMiddleware).
+CONTENT_SECURITY_POLICY = {
+    # The API docs page (drf-spectacular's Swagger UI) needs its CDN and an inline script.
+    "EXCLUDE_URL_PREFIXES": ["/erc/ecommerce/docs"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Item pictures and card brand icons live on the shops' own hosts.
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
     },
 }

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
 
-from orders import api
+from orders import api, views
 
 urlpatterns = [
     path("erc/ecommerce/", include("orders.api_urls")),
@@ -14,5 +14,7 @@ urlpatterns = [
         r"^oauth/introspect/?$", oauth2_views.IntrospectTokenView.as_view(), name="oauth-introspect"
     ),
     path("admin/", admin.site.urls),
+    path("accounts/login/", views.login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("agent/", include("orders.urls")),
 ]

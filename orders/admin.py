@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
 from django.db import models
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -54,6 +54,21 @@ def _request_id(request: HttpRequest) -> str:
 
 def _actor(request: HttpRequest) -> str:
     return f"admin:{request.user.get_username()}"
+
+
+def _orders_using(address_pks: list[int]) -> list[int]:
+    return list(
+        Order.objects.filter(
+            Q(shipping_address_id__in=address_pks) | Q(billing_address_id__in=address_pks)
+        ).values_list("pk", flat=True)
+    )
+
+
+def _refresh_documents(order_pks: list[int]) -> None:
+    # Deleting an address nulls the orders' foreign keys with an UPDATE, which skips
+    # Order.save(): re-render the stored API documents that embedded it.
+    if order_pks:
+        services.orders_refresh_documents(orders=Order.objects.filter(pk__in=order_pks))
 
 
 # --- Customers and addresses --------------------------------------------------------------
@@ -107,6 +122,12 @@ class CustomerAdmin(PhoneSearchMixin, admin.ModelAdmin):
     def full_name(self, customer: Customer) -> str:
         return customer.full_name
 
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        deleted = [f.instance.pk for f in formset.deleted_forms if f.instance.pk]
+        affected = _orders_using(deleted) if deleted else []
+        super().save_formset(request, form, formset, change)
+        _refresh_documents(affected)
+
 
 @admin.register(Address)
 class AddressAdmin(admin.ModelAdmin):
@@ -126,6 +147,16 @@ class AddressAdmin(admin.ModelAdmin):
     search_fields = ["=customer__external_id", "=external_id", "city", "zip_code"]
     list_per_page = 100
     show_full_result_count = False
+
+    def delete_model(self, request: HttpRequest, obj: Address) -> None:
+        affected = _orders_using([obj.pk])
+        super().delete_model(request, obj)
+        _refresh_documents(affected)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        affected = _orders_using(list(queryset.values_list("pk", flat=True)))
+        super().delete_queryset(request, queryset)
+        _refresh_documents(affected)
 
 
 # --- Orders -------------------------------------------------------------------------------

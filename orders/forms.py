@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-import phonenumbers
 from django import forms
 from django.conf import settings
 from django.contrib.admin.helpers import ActionForm
@@ -20,7 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from oauth2_provider.models import get_application_model
 
-from orders import validators
+from orders import selectors, validators
 from orders.models import (
     Address,
     ApiClientProfile,
@@ -52,13 +51,7 @@ def https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
 
 def normalize_phone(value: str) -> str | None:
     """E.164 for a phone number typed in any common format, None when it is not one."""
-    try:
-        number = phonenumbers.parse(value, settings.ERCDASH_DEFAULT_PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return selectors.phone_to_e164(value) or None
 
 
 def _show_amounts_in_currency(form: forms.Form, names: Iterable[str], currency: str) -> None:

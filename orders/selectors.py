@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 
+import phonenumbers
+from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from orders.models import Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
+from orders.models import Address, Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
+from orders.validators import ID_RE
 
 
 def orders_with_relations() -> QuerySet[Order]:
@@ -57,3 +63,171 @@ def order_document_get(*, customer_id: str, order_id: str, brand: str = "") -> s
         cursor.execute(_document_sql(bool(brand)), params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+# --- Agent console ------------------------------------------------------------------------
+
+SEARCH_LIMIT = 20
+# Characters a human puts in a phone number: "+351 910-000-000", "(91) 000 00 00", "0049 30 …".
+_PHONE_CHARS_RE = re.compile(r"^[0-9 ().\-/+]+$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class QueryKind(StrEnum):
+    EMPTY = "empty"
+    EMAIL = "email"
+    PHONE = "phone"
+    ORDER_NUMBER = "order_number"
+    # A single id-like token: a customer id, an order id or an order number typed without '#'.
+    REFERENCE = "reference"
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    kind: QueryKind
+    value: str  # normalised: lower-cased email, E.164 phone, stripped text
+    raw: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    customer: Customer
+    order: Order | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.customer.external_id, self.order.external_id if self.order else "")
+
+
+def phone_to_e164(raw: str, *, region: str | None = None) -> str:
+    """E.164 for a phone number typed in any common format, or "" when it is not one."""
+    text = raw.strip()
+    if text.startswith("00"):  # international prefix as dialled in Europe
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region or settings.ERCDASH_DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def search_classify(raw: str) -> SearchQuery:
+    """What an agent typed: an order number, email, phone, id-like reference or a name."""
+    text = " ".join(raw.split())
+    if not text:
+        return SearchQuery(QueryKind.EMPTY, "", raw)
+    if text.startswith("#"):
+        return SearchQuery(QueryKind.ORDER_NUMBER, text, raw)
+    if "@" in text and _EMAIL_RE.match(text):
+        return SearchQuery(QueryKind.EMAIL, text.lower(), raw)
+    if _PHONE_CHARS_RE.match(text) and text.count("+") <= 1 and sum(map(str.isdigit, text)) >= 6:
+        e164 = phone_to_e164(text)
+        if e164:
+            return SearchQuery(QueryKind.PHONE, e164, raw)
+    if " " not in text and ID_RE.match(text):
+        return SearchQuery(QueryKind.REFERENCE, text, raw)
+    return SearchQuery(QueryKind.NAME, text, raw)
+
+
+def _name_filter(text: str) -> Q:
+    condition = Q()
+    for term in text.split()[:4]:
+        condition &= Q(first_name__icontains=term) | Q(last_name__icontains=term)
+    return condition
+
+
+def console_search(query: SearchQuery, *, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
+    """Customers and orders matching the query; at most two queries, whatever it finds."""
+    customers = Customer.objects.none()
+    orders = Order.objects.none()
+    if query.kind == QueryKind.EMAIL:
+        customers = Customer.objects.filter(email__iexact=query.value)
+    elif query.kind == QueryKind.PHONE:
+        customers = Customer.objects.filter(phone_number=query.value)
+        # All-digit order numbers can look like phone numbers.
+        orders = Order.objects.filter(order_number=query.raw.strip())
+    elif query.kind == QueryKind.ORDER_NUMBER:
+        bare = query.value[1:]
+        orders = Order.objects.filter(
+            Q(order_number__iexact=query.value) | Q(order_number__iexact=bare)
+        )
+    elif query.kind == QueryKind.REFERENCE:
+        value = query.value
+        customers = Customer.objects.filter(Q(external_id=value) | _name_filter(value))
+        orders = Order.objects.filter(
+            Q(external_id=value)
+            | Q(order_number__iexact=value)
+            | Q(order_number__iexact="#" + value)
+        )
+    elif query.kind == QueryKind.NAME:
+        customers = Customer.objects.filter(_name_filter(query.value))
+
+    hits: list[SearchHit] = [
+        SearchHit(order.customer, order)
+        for order in orders.select_related("customer")
+        .defer("document")
+        .order_by("-purchase_datetime", "-id")[:limit]
+    ]
+    for customer in customers.order_by("last_name", "first_name", "external_id")[:limit]:
+        hits.append(SearchHit(customer))
+    return hits[:limit]
+
+
+def console_lookup(*, phone: str = "", email: str = "", order_number: str = "") -> list[SearchHit]:
+    """Screen-pop: the customers (phone, email) or orders (order number) a desktop asks for."""
+    if order_number:
+        number = order_number.strip()
+        kind = QueryKind.ORDER_NUMBER if number.startswith("#") else QueryKind.REFERENCE
+        hits = console_search(SearchQuery(kind, number, number))
+        return [hit for hit in hits if hit.order is not None]
+    if email:
+        return console_search(SearchQuery(QueryKind.EMAIL, email.strip().lower(), email))
+    if phone:
+        e164 = phone_to_e164(phone)
+        return console_search(SearchQuery(QueryKind.PHONE, e164, phone)) if e164 else []
+    return []
+
+
+def customer_get(*, customer_id: str) -> Customer | None:
+    """A customer with their addresses (two queries)."""
+    return (
+        Customer.objects.prefetch_related(
+            Prefetch("addresses", queryset=Address.objects.order_by("-is_default", "id"))
+        )
+        .filter(external_id=customer_id)
+        .first()
+    )
+
+
+def customer_orders(*, customer: Customer, offset: int, limit: int) -> tuple[list[Order], bool]:
+    """One page of a customer's orders, newest first, and whether more follow (one query)."""
+    rows = list(
+        Order.objects.filter(customer=customer)
+        .defer("document")
+        .order_by("-purchase_datetime", "-id")[offset : offset + limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
+
+
+def console_order_get(*, customer_id: str, order_id: str) -> Order | None:
+    """The order of this customer with addresses (one query); timeline and items come apart.
+
+    The stored API document is left behind: pages never show it."""
+    return (
+        orders_with_relations()
+        .defer("document")
+        .filter(external_id=order_id, customer__external_id=customer_id)
+        .first()
+    )
+
+
+def order_items(*, order: Order) -> list[OrderItem]:
+    return list(order.items.order_by("position", "id"))
+
+
+def order_timeline(*, order: Order) -> list[StatusEvent]:
+    """Status events oldest first; ties go to the event recorded first."""
+    return list(order.status_events.order_by("status_date_time", "id"))

@@ -89,7 +89,7 @@ def make_order(db, make_customer):
         )
         address = Address.objects.create(
             customer=customer,
-            external_id=f"address-{order_id}",
+            external_id=f"address-{order_id}"[:128],
             first_name="John",
             last_name="Doe",
             phone_number="+351910000000",

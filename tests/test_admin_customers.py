@@ -158,3 +158,37 @@ def test_every_admin_page_renders_for_a_superuser(admin_client, make_order, bear
 
     # Add pages of log-only models answer 403 by design; nothing answers 500.
     assert response.status_code in {HTTPStatus.OK, HTTPStatus.FORBIDDEN}
+
+
+def test_deleting_an_address_in_admin_drops_it_from_the_orders_api_document(
+    admin_client, make_order
+):
+    order = make_order()
+    address = order.shipping_address
+
+    admin_client.post(reverse("admin:orders_address_delete", args=[address.pk]), {"post": "yes"})
+
+    order.refresh_from_db()
+    assert order.shipping_address is None
+    assert "Rua Augusta" not in order.document
+
+
+def test_deleting_an_address_inline_drops_it_from_the_orders_api_document(admin_client, make_order):
+    order = make_order()
+    customer, address = order.customer, order.shipping_address
+    data = customer_data(
+        external_id=customer.external_id,
+        **{
+            "addresses-INITIAL_FORMS": "1",
+            "addresses-0-id": str(address.pk),
+            "addresses-0-customer": str(customer.pk),
+            "addresses-0-DELETE": "on",
+        },
+    )
+
+    response = admin_client.post(reverse("admin:orders_customer_change", args=[customer.pk]), data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    order.refresh_from_db()
+    assert not Address.objects.filter(pk=address.pk).exists()
+    assert "Rua Augusta" not in order.document

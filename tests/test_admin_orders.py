@@ -279,6 +279,9 @@ def test_adding_an_order_with_inlines_saves_it_and_refreshes_derived_values(
     assert order.derived_items_quantity == 2
     assert order.derived_top_item_image_url == "https://img.example.com/mug.png"
     assert (order.latest_generic_type, order.latest_detailed_type) == ("CONFIRMED", "CONFIRMED")
+    # The API serves the stored document: it carries the inline-derived values too.
+    assert '"items_number":2' in order.document
+    assert '"latest_status_info":{"generic_type":"CONFIRMED"' in order.document
 
 
 def test_editing_an_orders_timeline_refreshes_its_latest_status(admin_client, make_order):

@@ -1,0 +1,251 @@
+"""Shaping order data for the agent console: money, the status stepper, the agent's zone."""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from orders.models import Address, DeliveryType, DetailedType, GenericType, Order, StatusEvent
+
+# Django language code -> Babel locale. Portuguese here means Portugal's conventions.
+BABEL_LOCALES = {"en": "en", "pt": "pt_PT"}
+TZ_COOKIE = "tz"
+
+
+def babel_locale(language: str | None = None) -> str:
+    language = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
+    return BABEL_LOCALES.get(language.split("-")[0], "en")
+
+
+def money(value: Decimal | None, currency: str, language: str | None = None) -> str:
+    """An amount in its currency's own decimals (JPY 0, EUR 2, KWD 3), in the agent's locale."""
+    if value is None or not currency:
+        return ""
+    return format_currency(value, currency, locale=babel_locale(language))
+
+
+def agent_time_zone(cookie: str | None) -> zoneinfo.ZoneInfo:
+    """The zone the agent's browser reported, else the configured console default."""
+    for name in (cookie, settings.ERCDASH_AGENT_TIME_ZONE):
+        if name and len(name) <= 64:
+            try:
+                return zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+    return zoneinfo.ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    label: str
+    sign: str  # "", "−", "+", "="
+    amount: str
+    total: bool = False
+
+
+def price_lines(order: Order) -> list[PriceLine]:
+    """How the final total is made up: original − discounts + shipping + taxes = final."""
+    rows = [
+        (_("Original total"), "", order.original_total_amount, False),
+        (_("Discounts"), "−", order.discounts_amount, False),
+        (_("Shipping"), "+", order.shipping_amount, False),
+        (_("Taxes"), "+", order.taxes_amount, False),
+        (_("Final total"), "=", order.final_total_amount, True),
+    ]
+    return [
+        PriceLine(str(label), sign, money(value, order.currency), total)
+        for label, sign, value, total in rows
+        if value is not None
+    ]
+
+
+STAGES = [
+    GenericType.CONFIRMED,
+    GenericType.ON_ITS_WAY,
+    GenericType.OUT_FOR_DELIVERY,
+    GenericType.DELIVERED,
+]
+STAGE_LABELS = {
+    GenericType.CONFIRMED: pgettext_lazy("order stage", "Confirmed"),
+    GenericType.ON_ITS_WAY: pgettext_lazy("order stage", "On its way"),
+    GenericType.OUT_FOR_DELIVERY: pgettext_lazy("order stage", "Out for delivery"),
+    GenericType.DELIVERED: pgettext_lazy("order stage", "Delivered"),
+}
+PICKUP_STAGE_LABELS = {
+    **STAGE_LABELS,
+    GenericType.OUT_FOR_DELIVERY: pgettext_lazy("order stage", "Ready for pickup"),
+    GenericType.DELIVERED: pgettext_lazy("order stage", "Picked up"),
+}
+DETAILED_LABELS = {
+    DetailedType.UNKNOWN: pgettext_lazy("order event", "Status update"),
+    DetailedType.ATTEMPTED_DELIVERY: pgettext_lazy("order event", "Delivery attempted"),
+    DetailedType.READY_FOR_PICKUP: pgettext_lazy("order event", "Ready for pickup"),
+    DetailedType.PICKED_UP: pgettext_lazy("order event", "Picked up"),
+    DetailedType.CONFIRMED: pgettext_lazy("order event", "Confirmed"),
+    DetailedType.IN_TRANSIT: pgettext_lazy("order event", "In transit"),
+    DetailedType.OUT_FOR_DELIVERY: pgettext_lazy("order event", "Out for delivery"),
+    DetailedType.DELIVERED: pgettext_lazy("order event", "Delivered"),
+    DetailedType.FAILURE: pgettext_lazy("order event", "Delivery failed"),
+}
+DELIVERY_LABELS = {
+    DeliveryType.UNKNOWN: _("Unknown delivery type"),
+    DeliveryType.LOCAL_DELIVERY: _("Local delivery"),
+    DeliveryType.LOCAL_PICKUP: _("Store pickup"),
+    DeliveryType.SHIPPING: _("Shipping"),
+}
+# Detailed types an agent must notice at a glance.
+ALERT_TYPES = {DetailedType.ATTEMPTED_DELIVERY, DetailedType.FAILURE}
+
+
+def stage_labels(order: Order) -> dict[str, object]:
+    """Pickup orders are "ready for pickup" and "picked up", not out for delivery/delivered."""
+    if order.delivery_type == DeliveryType.LOCAL_PICKUP:
+        return PICKUP_STAGE_LABELS
+    return STAGE_LABELS
+
+
+@dataclass(frozen=True)
+class Stage:
+    label: str
+    state: str  # "done", "current", "todo"
+    events: list[TimelineEvent]
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    label: str
+    at: object  # aware datetime
+    description: str
+    alert: str  # "", "attempted", "failure"
+    generic_type: str
+
+
+def timeline(order: Order, events: list[StatusEvent]) -> tuple[list[Stage], list[TimelineEvent]]:
+    """The generic stages as a stepper, each with its detailed events; plus unstaged events."""
+    labels = (
+        PICKUP_STAGE_LABELS if order.delivery_type == DeliveryType.LOCAL_PICKUP else STAGE_LABELS
+    )
+    by_stage: dict[str, list[TimelineEvent]] = {stage: [] for stage in STAGES}
+    unstaged: list[TimelineEvent] = []
+    for event in events:
+        detailed = event.detailed_type or DetailedType.UNKNOWN
+        item = TimelineEvent(
+            label=str(DETAILED_LABELS.get(detailed, detailed)),
+            at=event.status_date_time,
+            description=event.description,
+            alert=(
+                "failure"
+                if detailed == DetailedType.FAILURE
+                else "attempted"
+                if detailed == DetailedType.ATTEMPTED_DELIVERY
+                else ""
+            ),
+            generic_type=event.generic_type,
+        )
+        by_stage.get(event.generic_type, unstaged).append(item)
+    current = order.latest_generic_type
+    reached = STAGES.index(current) if current in STAGES else -1
+    stages = [
+        Stage(
+            label=str(labels[stage]),
+            state="current" if index == reached else "done" if index < reached else "todo",
+            events=by_stage[stage],
+        )
+        for index, stage in enumerate(STAGES)
+    ]
+    return stages, unstaged
+
+
+def timeline_version(order: Order) -> str:
+    """Changes whenever the timeline can have changed (order_refresh_derived saves updated_at)."""
+    parts = [
+        order.updated_at.isoformat() if order.updated_at else "",
+        order.latest_status_at.isoformat() if order.latest_status_at else "",
+        order.latest_generic_type,
+        order.latest_detailed_type,
+        order.cancellation_status,
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+STATUS_ICONS = {
+    GenericType.CONFIRMED: "check-circle",
+    GenericType.ON_ITS_WAY: "truck",
+    GenericType.OUT_FOR_DELIVERY: "truck",
+    GenericType.DELIVERED: "package-check",
+}
+
+
+def status_label(order: Order) -> str:
+    """The latest status in words: the detailed type when known, else the stage."""
+    if order.latest_detailed_type and order.latest_detailed_type != DetailedType.UNKNOWN:
+        return str(DETAILED_LABELS[order.latest_detailed_type])
+    labels = (
+        PICKUP_STAGE_LABELS if order.delivery_type == DeliveryType.LOCAL_PICKUP else STAGE_LABELS
+    )
+    if order.latest_generic_type in labels:
+        return str(labels[order.latest_generic_type])
+    return str(_("No status yet"))
+
+
+def status_icon(order: Order) -> str:
+    if order.latest_detailed_type in ALERT_TYPES:
+        return "alert"
+    return STATUS_ICONS.get(order.latest_generic_type, "clock")
+
+
+def status_tone(order: Order) -> str:
+    if order.latest_detailed_type == DetailedType.FAILURE:
+        return "danger"
+    if order.latest_detailed_type == DetailedType.ATTEMPTED_DELIVERY:
+        return "warning"
+    if order.latest_generic_type == GenericType.DELIVERED:
+        return "success"
+    return "info"
+
+
+QUERY_KIND_LABELS = {
+    "email": _("Email address"),
+    "phone": _("Phone number"),
+    "order_number": _("Order number"),
+    "reference": _("Customer id, order id, order number or name"),
+    "name": _("Customer name"),
+}
+
+
+def country_name(code: str, language: str | None = None) -> str:
+    if not code:
+        return ""
+    try:
+        return Locale.parse(babel_locale(language)).territories.get(code, code)
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def phone_display(e164: str) -> str:
+    """+351910000000 -> +351 910 000 000, for reading aloud on a call."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def address_text(address: Address) -> str:
+    lines = [
+        f"{address.first_name} {address.last_name}".strip(),
+        address.address,
+        f"{address.zip_code} {address.city}".strip(),
+        ", ".join(p for p in (address.region_code, country_name(address.country_code)) if p),
+    ]
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("lookup", views.lookup, name="lookup"),
+    path("customers/<str:customer_id>", views.customer_detail, name="customer"),
+    path("customers/<str:customer_id>/orders/<str:order_id>", views.order_detail, name="order"),
+]

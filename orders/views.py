@@ -1,0 +1,215 @@
+"""Agent console pages: function-based, one view per page, HTMX partials from the same view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from orders import console, selectors, services
+from orders.models import AccessAudit, Customer, Order
+from orders.validators import ID_RE
+
+AGENT_PERMISSION = "orders.view_order"
+ORDERS_PER_PAGE = 10
+MAX_PAGES = 50
+MAX_QUERY = 200
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def agent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Logged in, in the Agents role (403 otherwise), never cached, embeddable, GET only."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_perm(AGENT_PERMISSION):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    @wraps(view)
+    def signed_in(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.htmx and not request.user.is_authenticated:
+            # A session that expired under a polling timeline: htmx would follow a plain
+            # redirect and swap the login form into the panel. Send the whole page there.
+            page = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(page).url)
+        return login_required(checked)(request, *args, **kwargs)
+
+    return require_GET(never_cache(vary_on_headers("HX-Request")(signed_in)))
+
+
+def audit(request: HttpRequest, action: str, *, customer_id: str, order_id: str = "") -> None:
+    services.audit_record(
+        actor=f"agent:{request.user.get_username()}",
+        user=request.user,
+        channel=AccessAudit.Channel.CONSOLE,
+        action=action,
+        customer_id=customer_id,
+        order_id=order_id,
+        request_id=getattr(request, "request_id", ""),
+    )
+
+
+def hit_url(hit: selectors.SearchHit) -> str:
+    if hit.order is not None:
+        return order_url(hit.order)
+    return customer_url(hit.customer)
+
+
+def customer_url(customer: Customer) -> str:
+    return reverse("orders:customer", args=[customer.external_id])
+
+
+def order_url(order: Order) -> str:
+    return reverse("orders:order", args=[order.customer.external_id, order.external_id])
+
+
+def search_context(raw: str) -> dict[str, Any]:
+    query = selectors.search_classify(raw[:MAX_QUERY])
+    hits = selectors.console_search(query) if query.kind != selectors.QueryKind.EMPTY else []
+    return {
+        "q": raw,
+        "query": query,
+        "results": [{"hit": hit, "url": hit_url(hit)} for hit in hits],
+        "limit_reached": len(hits) >= selectors.SEARCH_LIMIT,
+    }
+
+
+@agent_page
+def search(request: HtmxHttpRequest) -> HttpResponse:
+    raw = request.GET.get("q", "")
+    context = search_context(raw)
+    if request.htmx:
+        return render(request, "orders/search.html#results", context)
+    if len(context["results"]) == 1:
+        return HttpResponseRedirect(context["results"][0]["url"])
+    return render(request, "orders/search.html", context)
+
+
+@agent_page
+def lookup(request: HtmxHttpRequest) -> HttpResponse:
+    """Screen-pop deep link: one hit opens it, several list them, none says so."""
+    params = {name: request.GET.get(name, "")[:MAX_QUERY] for name in ("phone", "email")}
+    params["order_number"] = request.GET.get("order_number", "")[:MAX_QUERY]
+    given = {name: value for name, value in params.items() if value.strip()}
+    hits = selectors.console_lookup(**given) if given else []
+    if len(hits) == 1:
+        url = hit_url(hits[0])
+        return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+    raw = next(iter(given.values()), "")
+    context = {
+        "q": raw,
+        "query": selectors.search_classify(raw),
+        "results": [{"hit": hit, "url": hit_url(hit)} for hit in hits],
+        "lookup": given,
+        "no_match": bool(given) and not hits,
+    }
+    return render(request, "orders/search.html", context)
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return min(max(int(request.GET.get("page", "1")), 1), MAX_PAGES)
+    except ValueError:
+        return 1
+
+
+@agent_page
+def customer_detail(request: HtmxHttpRequest, customer_id: str) -> HttpResponse:
+    if not ID_RE.match(customer_id):
+        raise Http404
+    customer = selectors.customer_get(customer_id=customer_id)
+    if customer is None:
+        raise Http404
+    page = _page_number(request)
+    if request.htmx:
+        # "Load more": just the next page of rows.
+        orders, has_more = selectors.customer_orders(
+            customer=customer, offset=(page - 1) * ORDERS_PER_PAGE, limit=ORDERS_PER_PAGE
+        )
+        template = "orders/customer_detail.html#order-rows"
+    else:
+        # Without JavaScript the same link shows every page up to this one.
+        orders, has_more = selectors.customer_orders(
+            customer=customer, offset=0, limit=page * ORDERS_PER_PAGE
+        )
+        template = "orders/customer_detail.html"
+        audit(request, AccessAudit.Action.VIEW_CUSTOMER, customer_id=customer.external_id)
+    context = {
+        "customer": customer,
+        "orders": orders,
+        "next_page": page + 1 if has_more and page < MAX_PAGES else None,
+    }
+    return render(request, template, context)
+
+
+def _order_or_404(customer_id: str, order_id: str) -> Order:
+    if not (ID_RE.match(customer_id) and ID_RE.match(order_id)):
+        raise Http404
+    order = selectors.console_order_get(customer_id=customer_id, order_id=order_id)
+    if order is None:
+        raise Http404
+    return order
+
+
+def timeline_context(order: Order) -> dict[str, Any]:
+    stages, unstaged = console.timeline(order, selectors.order_timeline(order=order))
+    version = console.timeline_version(order)
+    return {
+        "order": order,
+        "stages": stages,
+        "unstaged_events": unstaged,
+        "timeline_version": version,
+        "timeline_refresh_url": order_url(order) + "?" + urlencode({"v": version}),
+        "refresh_seconds": settings.ERCDASH_TIMELINE_REFRESH_SECONDS,
+    }
+
+
+@agent_page
+def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> HttpResponse:
+    order = _order_or_404(customer_id, order_id)
+    if request.htmx:
+        # The timeline's own refresh: nothing to swap when the client already has this version.
+        version = console.timeline_version(order)
+        etag = f'"{version}"'
+        if request.GET.get("v") == version or request.headers.get("If-None-Match") == etag:
+            response = HttpResponse(status=HTTPStatus.NO_CONTENT)
+        else:
+            response = render(request, "orders/order_detail.html#timeline", timeline_context(order))
+        response["ETag"] = etag
+        return response
+    audit(
+        request,
+        AccessAudit.Action.VIEW_ORDER,
+        customer_id=order.customer.external_id,
+        order_id=order.external_id,
+    )
+    context = {
+        **timeline_context(order),
+        "items": selectors.order_items(order=order),
+        "price_lines": console.price_lines(order),
+        "delivery_label": console.DELIVERY_LABELS.get(order.delivery_type, ""),
+        "is_pickup": order.delivery_type == "LOCAL_PICKUP",
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+login = LoginView.as_view(redirect_authenticated_user=True)

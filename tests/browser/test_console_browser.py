@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from orders import services
+from orders.models import StatusEvent
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ORDER_PATH = "/agent/customers/customer123/orders/order123"
+
+
+def at(month: int, day: int, hour: int = 12) -> datetime:
+    return datetime(2021, month, day, hour, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def order(make_order, make_customer):
+    customer = make_customer(
+        "customer123", first_name="John", last_name="Doe", email="john.doe@example.com"
+    )
+    make_customer("customer456", first_name="Jane", last_name="Doe", phone_number="+351920000000")
+    return make_order(
+        customer=customer,
+        order_number="#Y34DHR",
+        original_total_amount=Decimal("59.90"),
+        discounts_amount=Decimal("5.00"),
+        shipping_amount=Decimal("3.99"),
+        taxes_amount=Decimal("12.63"),
+        final_total_amount=Decimal("71.52"),
+        is_refunded=True,
+        items=[
+            {"name": "Trail running shoes", "sku": "TRS-42", "quantity": 1,
+             "price": Decimal("49.90"), "description": "Size 42, blue"},
+            {"name": "Merino socks", "sku": "MS-3P", "quantity": 2, "price": Decimal("5.00")},
+        ],
+        events=[
+            {"generic_type": "CONFIRMED", "detailed_type": "CONFIRMED",
+             "status_date_time": at(9, 14)},
+            {"generic_type": "ON_ITS_WAY", "detailed_type": "IN_TRANSIT",
+             "status_date_time": at(9, 15), "description": "Left the Lisbon hub"},
+            {"generic_type": "OUT_FOR_DELIVERY", "detailed_type": "ATTEMPTED_DELIVERY",
+             "status_date_time": at(9, 16), "description": "Nobody at home"},
+        ],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def errors(page: Page) -> list[str]:
+    """Console errors (CSP violations included) and uncaught exceptions on the page."""
+    found: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            found.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: found.append(str(error)))
+    return found
+
+
+@pytest.fixture
+def signed_in(page: Page, live_server, agent_user) -> Page:
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("agent")
+    page.get_by_label("Password").fill("agent-password-1")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/agent/$"))
+    return page
+
+
+def serious_violations(page: Page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{violation['id']}: {violation['help']} ({len(violation['nodes'])} nodes)"
+        for violation in results.response["violations"]
+        if violation["impact"] in {"serious", "critical"}
+    ]
+
+
+def test_typing_an_order_number_and_pressing_enter_opens_the_order(signed_in, order, errors):
+    page = signed_in
+    box = page.get_by_label("Order number, email, phone, customer id or name")
+
+    box.fill("#Y34DHR")
+    expect(page.locator("[data-result]")).to_have_count(1)
+    box.press("Enter")
+
+    expect(page).to_have_url(re.compile(ORDER_PATH + "$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("#Y34DHR")
+    assert errors == []
+
+
+def test_arrow_keys_move_through_results_and_enter_opens_one(signed_in, order, errors):
+    page = signed_in
+    box = page.get_by_label("Order number, email, phone, customer id or name")
+    box.fill("doe")
+    expect(page.locator("[data-result]")).to_have_count(2)
+
+    box.press("ArrowDown")
+    box_or_result = page.locator("[data-result]").nth(0)
+    expect(box_or_result).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("[data-result]").nth(1)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(box).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/agent/customers/customer\d+$"))
+    assert errors == []
+
+
+def test_slash_focuses_the_search_box(signed_in, live_server, order):
+    page = signed_in
+    page.goto(live_server.url + ORDER_PATH)
+
+    page.keyboard.press("/")
+
+    expect(page.locator("#topsearch-q")).to_be_focused()
+
+
+def test_a_new_status_event_appears_without_a_page_reload(
+    signed_in, live_server, order, settings, errors
+):
+    settings.ERCDASH_TIMELINE_REFRESH_SECONDS = 1
+    page = signed_in
+    page.goto(live_server.url + ORDER_PATH)
+    page.evaluate("window.notReloaded = true")
+    expect(page.locator("#timeline")).not_to_contain_text("Left with a neighbour")
+
+    StatusEvent.objects.create(
+        order=order,
+        generic_type="DELIVERED",
+        detailed_type="DELIVERED",
+        status_date_time=at(9, 17),
+        description="Left with a neighbour",
+    )
+    services.order_refresh_derived(order=order)
+
+    expect(page.locator("#timeline")).to_contain_text("Left with a neighbour", timeout=10_000)
+    expect(page.locator(".step--current .step-label")).to_have_text("Delivered")
+    assert page.evaluate("window.notReloaded") is True
+    assert errors == []
+
+
+def test_the_copy_button_copies_the_order_number(signed_in, live_server, order, errors):
+    page = signed_in
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.goto(live_server.url + ORDER_PATH)
+
+    page.get_by_role("button", name="Copy order number").click()
+
+    expect(page.locator("#announcer")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "#Y34DHR"
+    assert errors == []
+
+
+def test_the_timeline_works_and_every_page_loads_without_console_errors(
+    signed_in, live_server, order, errors
+):
+    page = signed_in
+    for path in ("/agent/?q=doe", "/agent/customers/customer123", ORDER_PATH, "/agent/lookup"):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+
+    assert errors == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pages_have_no_serious_accessibility_violations(signed_in, live_server, order, scheme):
+    page = signed_in
+    page.emulate_media(color_scheme=scheme)
+    found = {}
+    for path in ("/agent/", "/agent/?q=doe", "/agent/customers/customer123", ORDER_PATH):
+        page.goto(live_server.url + path)
+        found[path] = serious_violations(page)
+
+    assert found == {path: [] for path in found}
+
+
+def test_the_login_page_has_no_serious_accessibility_violations(page, live_server, db):
+    page.goto(live_server.url + "/accounts/login/")
+
+    assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(320, 900), (1280, 900)])
+def test_the_order_page_fits_the_screen(signed_in, live_server, order, width, height):
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(live_server.url + ORDER_PATH)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"order-{width}.png", full_page=True)
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_search_page_fits_the_screen(signed_in, live_server, order, width):
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 700})
+    page.get_by_label("Order number, email, phone, customer id or name").fill("doe")
+    expect(page.locator("[data-result]")).to_have_count(2)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=SCREENSHOTS / f"search-{width}.png", full_page=True)
+
+
+def test_the_customer_page_fits_a_full_screen(signed_in, live_server, order):
+    page = signed_in
+    page.goto(live_server.url + "/agent/customers/customer123")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.screenshot(path=SCREENSHOTS / "customer-1280.png", full_page=True)
+
+
+def test_the_dark_theme_order_page_fits_a_side_panel(signed_in, live_server, order):
+    page = signed_in
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 320, "height": 900})
+    page.goto(live_server.url + ORDER_PATH)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.screenshot(path=SCREENSHOTS / "order-320-dark.png", full_page=True)
