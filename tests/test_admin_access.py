@@ -273,6 +273,7 @@ def test_admin_pages_refuse_to_be_framed(admin_client, url):
     response = admin_client.get(url, follow=True)
 
     assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
 
 
 def user_change_data(user: User, **overrides) -> dict:
