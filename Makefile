@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint format browsers
+.PHONY: setup run test lint format browsers bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,7 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## make bench: 3 minutes of wrk load on gunicorn with production settings (bench/load.sh).
+bench: setup
+	bench/load.sh

@@ -9,6 +9,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from orders.ratelimit import parse_rate
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -62,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "orders.middleware.RequestIdMiddleware",
+    # Before Host validation and the TLS redirect: load balancers probe by IP over plain HTTP.
+    "ercdash.health.HealthProbeMiddleware",
     "orders.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -113,7 +117,62 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Optional read replica: order reads of GET requests go there (ercdash.routers).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        ),
+        # Tests read the primary through this alias instead of creating a second database.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["ercdash.routers.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("ercdash.health.HealthProbeMiddleware") + 1,
+        "ercdash.routers.ReplicaReadsMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and sessions -------------------------------------------------------------------
+# Redis is shared by all app servers (rate-limit counters, sessions). Without it each process
+# keeps its own local-memory cache, which is right for one process and for tests.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+
+
+def redis_cache(url: str) -> dict:
+    """django-redis settings that degrade on an outage instead of failing requests."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "ercdash",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # Swallow connection errors (a miss, a skipped write) and give up quickly, so an
+            # outage means no shared rate limits and sessions from the database, not errors.
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.25")),
+            "SOCKET_TIMEOUT": float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25")),
+        },
+    }
+
+
+# Swallowed Redis errors are still logged, so an outage shows up in the logs.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "ercdash.cache"
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
+    # Sessions read from Redis, written through to the database: they survive a Redis outage.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "ercdash",
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,7 +217,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("ERCDASH_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+# Sending `preload` is harmless until the domain owner submits it to hstspreload.org.
+SECURE_HSTS_PRELOAD = env_bool("ERCDASH_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = env_bool("ERCDASH_SECURE_COOKIES", not DEBUG)
@@ -222,6 +282,10 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    # No refresh tokens or redirect flows are issued (client credentials only); these keep
+    # `check --deploy` clean should either ever be enabled.
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
 # --- Django REST framework ----------------------------------------------------------------
@@ -234,13 +298,22 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,
+    # Per OAuth client (not per IP), counted in the shared cache: orders.throttling.
+    "DEFAULT_THROTTLE_CLASSES": ["orders.throttling.ClientRateThrottle"],
 }
+# Requests per client: "<n>/<period>" with period s, min, hour or day (e.g. 600/min, 50/10s);
+# "off" disables the limit.
+ERCDASH_RATE_LIMIT = os.environ.get("ERCDASH_RATE_LIMIT", "600/min")
+parse_rate(ERCDASH_RATE_LIMIT)  # a typo stops start-up instead of failing every request
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ercdash ERC e-commerce API",
     "DESCRIPTION": "Talkdesk Retail Experience Cloud compatible e-commerce customer orders API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # `check --deploy` is about deployment settings; schema completeness has its own gate
+    # (`manage.py spectacular --validate --fail-on-warn`), not every production boot.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # --- Logging ------------------------------------------------------------------------------
@@ -249,12 +322,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "orders.logging.RequestIdFilter"}},
     "formatters": {
+        # One JSON object per line for the log pipeline; LOG_FORMAT=plain for humans.
+        "json": {"()": "orders.logging.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": "plain" if os.environ.get("LOG_FORMAT") == "plain" else "json",
             "filters": ["request_id"],
         },
     },

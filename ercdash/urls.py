@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
 
+from ercdash import health
 from orders import api, views
 
 urlpatterns = [
@@ -17,4 +18,7 @@ urlpatterns = [
     path("accounts/login/", views.login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("agent/", include("orders.urls")),
+    # HealthProbeMiddleware answers these before Host checks; routed too, for reverse().
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

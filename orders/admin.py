@@ -25,7 +25,7 @@ from oauth2_provider.models import (
     revoke_access_token,
 )
 
-from orders import errors, forms, selectors, services
+from orders import errors, forms, services
 from orders.models import (
     AccessAudit,
     Address,
@@ -37,6 +37,7 @@ from orders.models import (
     OrderItem,
     StatusEvent,
 )
+from orders.renderers import dumps
 
 Application = get_application_model()
 AccessToken = get_access_token_model()
@@ -410,8 +411,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
 
     @admin.action(description="Export selected orders as JSON Lines", permissions=["view"])
     def export_jsonl(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
-        orders = selectors.orders_for_export().filter(pk__in=queryset.values("pk")).order_by("pk")
-        count = orders.count()
+        count = queryset.count()
         services.audit_record(
             actor=_actor(request),
             channel=AccessAudit.Channel.ADMIN,
@@ -420,10 +420,12 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
             request_id=_request_id(request),
             detail=f"{count} order{'s' if count != 1 else ''}",
         )
-        response = StreamingHttpResponse(
-            services.orders_export_lines(orders=orders.iterator(chunk_size=500)),
-            content_type="application/x-ndjson",
+        # The export_orders document format, sorted by order id like the command's output.
+        lines = (
+            dumps(document) + b"\n"
+            for document in services.orders_export(orders=queryset.order_by())
         )
+        response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.jsonl"'
         response["Cache-Control"] = "no-store"

@@ -9,7 +9,7 @@ from functools import cache
 
 import phonenumbers
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Prefetch, Q, QuerySet
 
 from orders.models import Address, Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
@@ -26,14 +26,6 @@ def order_get(*, customer_id: str, order_id: str, brand: str = "") -> Order | No
     if brand:
         filters["brand"] = brand
     return orders_with_relations().filter(**filters).first()
-
-
-def orders_for_export() -> QuerySet[Order]:
-    """Orders with everything an export document reads: three queries per chunk of orders."""
-    return orders_with_relations().prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.order_by("position", "id")),
-        Prefetch("status_events", queryset=StatusEvent.objects.order_by("status_date_time", "id")),
-    )
 
 
 def idempotency_get(*, client_id: str, key: str) -> IdempotencyRecord | None:
@@ -59,7 +51,8 @@ def order_document_get(*, customer_id: str, order_id: str, brand: str = "") -> s
     than the query itself on this path. An empty string means "not rendered yet".
     """
     params = [order_id, customer_id, brand] if brand else [order_id, customer_id]
-    with connection.cursor() as cursor:
+    # Raw SQL bypasses the database routers: ask them, so reads can go to a replica.
+    with connections[router.db_for_read(Order)].cursor() as cursor:
         cursor.execute(_document_sql(bool(brand)), params)
         row = cursor.fetchone()
     return row[0] if row else None
@@ -231,3 +224,11 @@ def order_items(*, order: Order) -> list[OrderItem]:
 def order_timeline(*, order: Order) -> list[StatusEvent]:
     """Status events oldest first; ties go to the event recorded first."""
     return list(order.status_events.order_by("status_date_time", "id"))
+
+
+def orders_with_documents() -> QuerySet[Order]:
+    """Orders with everything an order document holds: customer, addresses, items, events."""
+    return orders_with_relations().prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.order_by("position", "id")),
+        Prefetch("status_events", queryset=StatusEvent.objects.order_by("status_date_time", "id")),
+    )

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import io
+import json
+import logging
+import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +16,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
 from orders import services
+from orders.logging import JsonFormatter, RequestIdFilter
 from orders.models import (
     Address,
     ApiClientProfile,
@@ -144,6 +149,64 @@ def agent_user(db) -> User:
 def agent_client(client, agent_user):
     client.force_login(agent_user)
     return client
+
+
+@pytest.fixture
+def production_env(tmp_path) -> dict[str, str]:
+    """A clean environment for a subprocess: production defaults, only what a deploy supplies."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "SECRET_KEY": "subprocess-secret-key-" + "k" * 40,
+        "ALLOWED_HOSTS": "ercdash.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ercdash.sqlite3'}",
+    }
+
+
+@pytest.fixture
+def json_log():
+    """Capture log records as the production JSON formatter writes them; call it for the lines."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    request_logger = logging.getLogger("django.request")
+    request_logger.addHandler(handler)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        root.removeHandler(handler)
+        request_logger.removeHandler(handler)
+
+
+@pytest.fixture
+def run_command(db):
+    """run_command(name, *args, stdin=b"") -> (exit status, stdout, stderr) of a command."""
+    import io
+    import sys
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    def run(name: str, *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        saved_stdin = sys.stdin
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+        try:
+            call_command(name, *args, stdout=out, stderr=err)
+            status = 0
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 1
+        except CommandError as exc:
+            err.write(f"CommandError: {exc}\n")
+            status = exc.returncode
+        finally:
+            sys.stdin = saved_stdin
+        return status, out.getvalue(), err.getvalue()
+
+    return run
 
 
 @pytest.fixture

@@ -1,0 +1,430 @@
+"""Deterministic demo order documents for seed_demo (loaded through services.orders_import)."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import phonenumbers
+
+from orders import validators
+from orders.serializers import rfc3339
+
+# Fixed, so every run builds the same documents whatever the date.
+ANCHOR = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+SEED = 20210914
+
+# country: currency, first names, last names, [(city, region, zip, street)]
+COUNTRIES: dict[str, tuple[str, list[str], list[str], list[tuple[str, str, str, str]]]] = {
+    "PT": (
+        "EUR",
+        ["Ana", "João", "Mariana", "Tiago", "Inês"],
+        ["Silva", "Santos", "Ferreira", "Costa"],
+        [
+            ("Lisbon", "PT-11", "1100-148", "Rua Augusta"),
+            ("Porto", "PT-13", "4000-322", "Rua de Santa Catarina"),
+        ],
+    ),
+    "US": (
+        "USD",
+        ["Emily", "Michael", "Sofia", "James", "Olivia"],
+        ["Johnson", "Garcia", "Miller", "Davis"],
+        [
+            ("New York", "US-NY", "10001", "Broadway"),
+            ("San Francisco", "US-CA", "94103", "Market Street"),
+            ("Austin", "US-TX", "78701", "Congress Avenue"),
+        ],
+    ),
+    "GB": (
+        "GBP",
+        ["Oliver", "Amelia", "Harry", "Isla"],
+        ["Smith", "Jones", "Taylor", "Brown"],
+        [
+            ("London", "GB-LND", "SW1A 1AA", "Whitehall"),
+            ("Manchester", "GB-MAN", "M1 1AE", "Piccadilly"),
+        ],
+    ),
+    "JP": (
+        "JPY",
+        ["Haruto", "Yui", "Sota", "Aoi"],
+        ["Sato", "Suzuki", "Takahashi", "Tanaka"],
+        [
+            ("Tokyo", "JP-13", "100-0005", "Marunouchi"),
+            ("Osaka", "JP-27", "530-0001", "Umeda"),
+        ],
+    ),
+    "KW": (
+        "KWD",
+        ["Fatima", "Ahmad", "Noura", "Yousef"],
+        ["Al-Sabah", "Al-Mutairi", "Al-Ajmi"],
+        [("Kuwait City", "KW-KU", "15000", "Gulf Road")],
+    ),
+    "DE": (
+        "EUR",
+        ["Lukas", "Mia", "Leon", "Hannah"],
+        ["Müller", "Schmidt", "Schneider"],
+        [
+            ("Berlin", "DE-BE", "10115", "Invalidenstraße"),
+            ("Munich", "DE-BY", "80331", "Marienplatz"),
+        ],
+    ),
+    "FR": (
+        "EUR",
+        ["Camille", "Louis", "Chloé"],
+        ["Martin", "Bernard", "Dubois"],
+        [("Paris", "FR-IDF", "75001", "Rue de Rivoli")],
+    ),
+    "IE": (
+        "EUR",
+        ["Aoife", "Cian", "Saoirse"],
+        ["Murphy", "Kelly", "O'Brien"],
+        [("Dublin", "IE-D", "D02 X285", "Grafton Street")],
+    ),
+}
+COUNTRY_ORDER = ["PT", "US", "GB", "JP", "KW", "DE", "FR", "IE", "US", "GB", "PT"]
+# Rough exchange rates from the EUR catalogue prices.
+RATES = {
+    "EUR": Decimal(1),
+    "USD": Decimal("1.08"),
+    "GBP": Decimal("0.86"),
+    "JPY": Decimal(160),
+    "KWD": Decimal("0.332"),
+}
+BRANDS = {
+    "Casa Lisboa": [
+        ("CL-MUG-01", "Azulejo ceramic mug", "14.90"),
+        ("CL-TIL-04", "Azulejo tile coaster set", "24.90"),
+        ("CL-CRK-02", "Cork notebook", "12.50"),
+        ("CL-SRD-07", "Tinned sardines gift box", "19.00"),
+        ("CL-BLK-03", "Burel wool blanket", "129.00"),
+    ],
+    "Northwind Outdoors": [
+        ("NW-TNT-2P", "Two-person trekking tent", "249.00"),
+        ("NW-BAG-35", "35 L daypack", "89.95"),
+        ("NW-JKT-RN", "Waterproof rain jacket", "139.00"),
+        ("NW-LMP-HD", "Rechargeable head torch", "34.50"),
+        ("NW-BTL-1L", "Insulated steel bottle 1 L", "29.99"),
+    ],
+    "Pixel & Co": [
+        ("PX-EAR-NC", "Noise-cancelling earbuds", "179.00"),
+        ("PX-KBD-75", "Mechanical keyboard 75%", "119.00"),
+        ("PX-CHG-65", "65 W USB-C charger", "39.90"),
+        ("PX-CAB-2M", "Braided USB-C cable 2 m", "14.99"),
+        ("PX-MSE-WL", "Wireless mouse", "49.00"),
+    ],
+    "Atelier Nord": [
+        ("AN-SCF-WL", "Merino wool scarf", "59.00"),
+        ("AN-SWT-CR", "Cashmere crew-neck sweater", "189.00"),
+        ("AN-BLT-LT", "Leather belt", "69.00"),
+        ("AN-SCK-3P", "Organic cotton socks, 3 pairs", "19.50"),
+    ],
+}
+CARD_BRANDS = ["Visa", "Mastercard", "American Express", "Maestro"]
+STREET_NUMBERS = range(1, 220)
+
+
+def card_image(brand: str) -> str:
+    return f"https://placehold.co/64x40/png?text={brand.replace(' ', '+')}"
+
+
+def item_image(sku: str) -> str:
+    return f"https://picsum.photos/seed/{sku}/200"
+
+
+def _money(value: Decimal, currency: str) -> dict[str, Any]:
+    return {"value": value, "currency": currency}
+
+
+def _round(value: Decimal, currency: str) -> Decimal:
+    step = Decimal(1).scaleb(-validators.currency_exponent(currency))
+    return value.quantize(step, rounding=ROUND_HALF_UP)
+
+
+def _price(eur: Decimal, currency: str) -> Decimal:
+    return _round(eur * RATES[currency], currency)
+
+
+def _event(generic: str, detailed: str, at: datetime, description: str = "") -> dict[str, Any]:
+    event = {"generic_type": generic, "detailed_type": detailed, "status_date_time": rfc3339(at)}
+    if description:
+        event["description"] = description
+    return event
+
+
+def seed_example() -> dict[str, Any]:
+    """The endpoint document's example order, completed with a realistic history."""
+    address = {
+        "id": "address1234",
+        "first_name": "John",
+        "last_name": "Doe",
+        "phone_number": "+351910000000",
+        "address": "Rua Augusta 24, 2º Esq.",
+        "zip_code": "1100-053",
+        "city": "Lisbon",
+        "region_code": "PT-11",
+        "country_code": "PT",
+        "default": True,
+    }
+    return {
+        "id": "order123",
+        "order_number": "#Y34DHR",
+        "customer_id": "customer123",
+        "brand": "Casa Lisboa",
+        "purchase_datetime": "2021-09-14T12:16:50.078Z",
+        "delivery_type": "SHIPPING",
+        "shipping_address": address,
+        "billing_address": address,
+        "price_summary": {
+            "original_total_amount": _money(Decimal("62.30"), "EUR"),
+            "discounts_amount": _money(Decimal("6.23"), "EUR"),
+            "shipping_amount": _money(Decimal("4.99"), "EUR"),
+            "taxes_amount": _money(Decimal("0"), "EUR"),
+            "final_total_amount": _money(Decimal("61.06"), "EUR"),
+        },
+        "payment_details": {
+            "card_brand": "Visa",
+            "card_brand_image_url": card_image("Visa"),
+            "card_number": "**** **** **** 4567",
+            "is_refunded": False,
+        },
+        "customer": {
+            "id": "customer123",
+            "first_name": "John",
+            "last_name": "Doe",
+            "email": "john.doe@example.com",
+            "phone_number": "+351910000000",
+            "brand": "Casa Lisboa",
+            "customer_since": "2019-03-02T10:04:11.000Z",
+        },
+        "items": [
+            {
+                "id": "item-coasters",
+                "name": "Azulejo tile coaster set",
+                "sku": "CL-TIL-04",
+                "quantity": 2,
+                "price": _money(Decimal("24.90"), "EUR"),
+                "image_url": item_image("CL-TIL-04"),
+                "description": "Set of four hand-painted tile coasters.",
+            },
+            {
+                "id": "item-notebook",
+                "name": "Cork notebook",
+                "sku": "CL-CRK-02",
+                "quantity": 1,
+                "price": _money(Decimal("12.50"), "EUR"),
+                "image_url": item_image("CL-CRK-02"),
+            },
+        ],
+        "status_history": [
+            _event("CONFIRMED", "CONFIRMED", datetime(2021, 9, 14, 12, 17, 2, 310000, UTC)),
+            _event(
+                "ON_ITS_WAY",
+                "IN_TRANSIT",
+                datetime(2021, 10, 23, 12, 16, 50, 78000, UTC),
+                "Handed to the carrier in Lisbon.",
+            ),
+        ],
+    }
+
+
+class DemoBuilder:
+    def __init__(self, customers: int, seed: int = SEED) -> None:
+        self.customers = customers
+        self.rng = random.Random(seed)
+
+    def documents(self) -> list[dict[str, Any]]:
+        documents = [seed_example()] if self.customers >= 1 else []
+        if self.customers >= 1:
+            # A few more orders for the seed customer, so their profile has a history.
+            john = documents[0]["customer"]
+            home = documents[0]["shipping_address"]
+            for k in range(1, 4):
+                documents.append(self.order(john, "PT", "Casa Lisboa", home, None, f"order123-{k}"))
+        for index in range(1, self.customers):
+            documents.extend(self.customer_orders(index))
+        return documents
+
+    def phone(self, country: str) -> str:
+        example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+        digits = str(example.national_number)
+        # Keep the operator prefix, vary the subscriber part: same length, still possible.
+        keep = max(3, len(digits) - 5)
+        tail = "".join(str(self.rng.randrange(10)) for _ in range(len(digits) - keep))
+        return f"+{example.country_code}{digits[:keep]}{tail}"
+
+    def address(self, customer: dict, country: str, suffix: str, *, default: bool) -> dict:
+        city, region, zip_code, street = self.rng.choice(COUNTRIES[country][3])
+        body = {
+            "id": f"addr-{customer['id']}-{suffix}",
+            "first_name": customer["first_name"],
+            "last_name": customer["last_name"],
+            "phone_number": customer["phone_number"],
+            "address": f"{street} {self.rng.choice(STREET_NUMBERS)}",
+            "zip_code": zip_code,
+            "city": city,
+            "region_code": region,
+            "country_code": country,
+            "default": default,
+        }
+        return body
+
+    def customer_orders(self, index: int) -> list[dict[str, Any]]:
+        rng = self.rng
+        country = COUNTRY_ORDER[index % len(COUNTRY_ORDER)]
+        _currency, firsts, lasts, _cities = COUNTRIES[country]
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        brand = rng.choice(sorted(BRANDS))
+        local = unicodedata.normalize("NFKD", f"{first}.{last}".lower().replace("'", ""))
+        customer = {
+            "id": f"cust-{index:04d}",
+            "first_name": first,
+            "last_name": last,
+            "email": f"{local}{index}@example.com".encode("ascii", "ignore").decode(),
+            "phone_number": self.phone(country),
+            "brand": brand,
+            "customer_since": rfc3339(ANCHOR - timedelta(days=rng.randrange(60, 2000))),
+        }
+        home = self.address(customer, country, "home", default=True)
+        work = self.address(customer, country, "work", default=False)
+        if index % 7 == 3:
+            # Some source systems send addresses without ids: matched by content on import.
+            del work["id"]
+        return [
+            self.order(customer, country, brand, home, work, f"ord-{index:04d}-{k}")
+            for k in range(1, rng.randint(1, 4) + 1)
+        ]
+
+    def order(
+        self,
+        customer: dict,
+        country: str,
+        brand: str,
+        home: dict,
+        work: dict | None,
+        order_id: str,
+    ) -> dict[str, Any]:
+        rng = self.rng
+        currency = COUNTRIES[country][0]
+        purchased = ANCHOR - timedelta(
+            days=rng.randrange(0, 120),
+            seconds=rng.randrange(86400),
+            milliseconds=rng.randrange(1000),
+        )
+        delivery = rng.choices(
+            ["SHIPPING", "LOCAL_DELIVERY", "LOCAL_PICKUP", "UNKNOWN"], weights=[5, 2, 2, 1]
+        )[0]
+        catalogue = BRANDS[brand]
+        items = []
+        for position, (sku, name, eur) in enumerate(rng.sample(catalogue, rng.randint(1, 3))):
+            items.append(
+                {
+                    "id": f"{order_id}-i{position + 1}",
+                    "name": name,
+                    "sku": sku,
+                    "quantity": rng.choices([1, 2, 3], weights=[6, 3, 1])[0],
+                    "price": _money(_price(Decimal(eur), currency), currency),
+                    "image_url": item_image(sku),
+                }
+            )
+        original = sum(item["price"]["value"] * item["quantity"] for item in items)
+        discounted = rng.random() < 0.3
+        discount = _round(original * Decimal("0.1"), currency) if discounted else Decimal(0)
+        shipping = Decimal(0) if delivery == "LOCAL_PICKUP" else _price(Decimal("4.99"), currency)
+        # US prices are shown before sales tax; elsewhere VAT is included in the item prices.
+        sales_tax = Decimal("0.08") if country == "US" else Decimal(0)
+        taxes = _round((original - discount) * sales_tax, currency)
+        final = original - discount + shipping + taxes
+        card = rng.choice(CARD_BRANDS)
+
+        history, canceled, refunded = self.history(purchased, delivery)
+        document: dict[str, Any] = {
+            "id": order_id,
+            "order_number": "#" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=6)),
+            "customer_id": customer["id"],
+            "brand": brand,
+            "purchase_datetime": rfc3339(purchased),
+            "delivery_type": delivery,
+            "shipping_address": work if (work and rng.random() < 0.3) else home,
+            "billing_address": home,
+            "price_summary": {
+                "original_total_amount": _money(original, currency),
+                "discounts_amount": _money(discount, currency),
+                "shipping_amount": _money(shipping, currency),
+                "taxes_amount": _money(taxes, currency),
+                "final_total_amount": _money(final, currency),
+            },
+            "payment_details": {
+                "card_brand": card,
+                "card_brand_image_url": card_image(card),
+                "card_number": f"**** **** **** {rng.randrange(10000):04d}",
+                "is_refunded": refunded,
+            },
+            "customer": customer,
+            "items": items,
+            "status_history": history,
+        }
+        if canceled:
+            document["cancellation_status"] = "CANCELED"
+        return document
+
+    def history(self, purchased: datetime, delivery: str) -> tuple[list[dict], bool, bool]:
+        """(events oldest first, canceled, refunded) for one of a few realistic stories."""
+        rng = self.rng
+        at = purchased + timedelta(minutes=rng.randrange(1, 30), milliseconds=rng.randrange(1000))
+
+        def later(hours: int) -> datetime:
+            nonlocal at
+            at = at + timedelta(hours=rng.randrange(1, hours), minutes=rng.randrange(60))
+            return at
+
+        events = [_event("CONFIRMED", "CONFIRMED", at, "Payment authorised.")]
+        story = rng.choices(
+            ["confirmed", "in_transit", "out", "delivered", "attempted", "failed", "canceled",
+             "refunded"],
+            weights=[2, 3, 2, 5, 2, 1, 2, 1],
+        )[0]  # fmt: skip
+        if story == "canceled":
+            return events, True, rng.random() < 0.7
+        if story == "confirmed":
+            return events, False, False
+        if delivery == "LOCAL_PICKUP":
+            events.append(_event("ON_ITS_WAY", "IN_TRANSIT", later(24), "On its way to the store."))
+            if story in ("in_transit",):
+                return events, False, False
+            events.append(
+                _event(
+                    "OUT_FOR_DELIVERY", "READY_FOR_PICKUP", later(48), "Ready at the store counter."
+                )
+            )
+            if story in ("out", "attempted", "failed"):
+                return events, False, False
+            events.append(_event("DELIVERED", "PICKED_UP", later(72), "Picked up by the customer."))
+            return events, False, story == "refunded"
+
+        events.append(_event("ON_ITS_WAY", "IN_TRANSIT", later(24), "Handed to the carrier."))
+        if story == "in_transit":
+            return events, False, False
+        if story == "failed":
+            events.append(
+                _event("ON_ITS_WAY", "FAILURE", later(48), "Parcel damaged in transit; returning.")
+            )
+            return events, False, rng.random() < 0.5
+        events.append(_event("OUT_FOR_DELIVERY", "OUT_FOR_DELIVERY", later(48)))
+        if story == "out":
+            return events, False, False
+        if story == "attempted":
+            events.append(
+                _event(
+                    "OUT_FOR_DELIVERY", "ATTEMPTED_DELIVERY", later(6), "Nobody at home; card left."
+                )
+            )
+            events.append(
+                _event("OUT_FOR_DELIVERY", "OUT_FOR_DELIVERY", later(24), "Second attempt.")
+            )
+            if rng.random() < 0.5:
+                return events, False, False
+        events.append(_event("DELIVERED", "DELIVERED", later(8), "Delivered to the front door."))
+        return events, False, story == "refunded"
