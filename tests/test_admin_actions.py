@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -7,6 +8,7 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.urls import reverse
 
 from orders import errors, services
@@ -346,3 +348,16 @@ def test_cancel_with_event_adds_no_event_when_the_order_cannot_be_canceled(make_
 
     assert order.status_events.count() == 2
     assert not AccessAudit.objects.exists()
+
+
+def test_export_is_byte_identical_to_the_export_orders_command(admin_client, make_order):
+    orders = [
+        make_order("b-order", items=[{"name": "Mug", "price": Decimal("10.50")}]),
+        make_order("a-order", events=[CONFIRMED, SHIPPED]),
+    ]
+    command_output = io.StringIO()
+    call_command("export_orders", stdout=command_output)
+
+    response = run_action(admin_client, "export_jsonl", orders)
+
+    assert b"".join(response.streaming_content).decode() == command_output.getvalue()
