@@ -444,7 +444,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
         canceled, skipped = [], []
         for order in queryset.select_related("customer").order_by("pk"):
             try:
-                services.order_cancel_with_event(
+                services.order_cancel(
                     order=order,
                     reason=reason,
                     actor=_actor(request),

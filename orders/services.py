@@ -145,9 +145,18 @@ def order_cancel(
         request_id=request_id,
         detail=reason,
     )
+    # The timeline says what happened too. Cancellation is not a shipping stage: the event keeps
+    # the stage the order had reached and sorts last even if the clock went back. The actor
+    # stays out of it (API clients see the timeline); it is in canceled_by and the audit.
     order.refresh_from_db()
-    order.save(update_fields=["document"])  # the update() above skipped save()
-    return order
+    StatusEvent.objects.create(
+        order=order,
+        generic_type=order.latest_generic_type or GenericType.UNKNOWN,
+        detailed_type=order.latest_detailed_type,
+        status_date_time=max(now, order.latest_status_at) if order.latest_status_at else now,
+        description=f"Canceled: {CancelReason(reason).label}",
+    )
+    return order_refresh_derived(order=order)
 
 
 def idempotent_response(
@@ -436,36 +445,3 @@ def orders_export(
         )
         for order_id in chunk:
             yield order_documents.export_document(loaded[order_id])
-
-
-@transaction.atomic
-def order_cancel_with_event(
-    *,
-    order: Order,
-    reason: str,
-    actor: str,
-    channel: str,
-    user=None,
-    request_id: str = "",
-) -> Order:
-    """order_cancel, plus a timeline event saying who canceled and why (admin cancels)."""
-    order = order_cancel(
-        order=order,
-        reason=reason,
-        actor=actor,
-        channel=channel,
-        user=user,
-        request_id=request_id,
-    )
-    # Cancellation is not a shipping stage: the event keeps the stage the order had reached
-    # and says in words what happened. It sorts last even if the clock went back.
-    now = timezone.now()
-    label = CancelReason(reason).label if reason in CancelReason.values else reason
-    StatusEvent.objects.create(
-        order=order,
-        generic_type=order.latest_generic_type or GenericType.UNKNOWN,
-        detailed_type=order.latest_detailed_type,
-        status_date_time=max(now, order.latest_status_at) if order.latest_status_at else now,
-        description=f"Canceled by {actor}" + (f": {label}" if label else ""),
-    )
-    return order_refresh_derived(order=order)
