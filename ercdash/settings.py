@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "axes",
     "orders",
 ]
 
@@ -78,6 +80,14 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "orders.middleware.ConsoleFrameMiddleware",
+    # Last, as django-axes requires: it turns a lockout raised during login into its response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "ercdash.urls"
@@ -215,6 +225,25 @@ SESSION_COOKIE_SECURE = env_bool("ERCDASH_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Login throttling (django-axes): admin login and agent login alike ----------------------
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# Minutes (fractions allowed); a lockout ends by itself, so a mistyped password never needs
+# an admin to unlock it.
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_TIME", "") or 15))
+# Username and IP together: one attacker cannot lock every agent out from one address, and
+# a shared office IP does not lock out the colleagues of the user who mistyped.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+# Masked in axes' logs and stored attempts (passwords always are).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_LOCKOUT_CALLABLE = "orders.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "orders.lockout.client_ip"
+# Number of reverse proxies (load balancers) in front of the app that append to
+# X-Forwarded-For; 0 = use the socket address. Spoofed left-hand entries are ignored.
+ERCDASH_PROXY_COUNT = env_int("ERCDASH_PROXY_COUNT", 0)
 
 # --- Product settings ---------------------------------------------------------------------
 ERCDASH_PUBLIC_BASE_URL = os.environ.get("ERCDASH_PUBLIC_BASE_URL", "").rstrip("/")

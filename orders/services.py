@@ -20,7 +20,9 @@ from orders.models import (
     AccessAudit,
     Address,
     CancellationStatus,
+    CancelReason,
     Customer,
+    GenericType,
     IdempotencyRecord,
     Order,
     OrderItem,
@@ -143,9 +145,18 @@ def order_cancel(
         request_id=request_id,
         detail=reason,
     )
+    # The timeline says what happened too. Cancellation is not a shipping stage: the event keeps
+    # the stage the order had reached and sorts last even if the clock went back. The actor
+    # stays out of it (API clients see the timeline); it is in canceled_by and the audit.
     order.refresh_from_db()
-    order.save(update_fields=["document"])  # the update() above skipped save()
-    return order
+    StatusEvent.objects.create(
+        order=order,
+        generic_type=order.latest_generic_type or GenericType.UNKNOWN,
+        detailed_type=order.latest_detailed_type,
+        status_date_time=max(now, order.latest_status_at) if order.latest_status_at else now,
+        description=f"Canceled: {CancelReason(reason).label}",
+    )
+    return order_refresh_derived(order=order)
 
 
 def idempotent_response(
@@ -411,9 +422,17 @@ def _address_upsert(customer: Customer, body: dict[str, Any] | None) -> Address 
     return address
 
 
-def orders_export(*, customer_id: str | None = None, chunk_size: int = 500) -> Iterator[dict]:
-    """Order documents sorted by order id (code-point order, the same on every database)."""
-    orders = Order.objects.all()
+def orders_export(
+    *,
+    customer_id: str | None = None,
+    orders: QuerySet[Order] | None = None,
+    chunk_size: int = 500,
+) -> Iterator[dict]:
+    """Order documents sorted by order id (code-point order, the same on every database).
+
+    All orders, one customer's, or those of a queryset (the admin's selection).
+    """
+    orders = Order.objects.all() if orders is None else orders
     if customer_id is not None:
         orders = orders.filter(customer__external_id=customer_id)
     order_ids = sorted(orders.values_list("external_id", flat=True))

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
@@ -206,3 +207,29 @@ def run_command(db):
         return status, out.getvalue(), err.getvalue()
 
     return run
+
+
+@pytest.fixture
+def staff_client(client, db):
+    """staff_client(*"app.codename") -> a test client logged in as staff with just those perms."""
+
+    def make(*perms: str, username: str = "staff") -> Client:
+        from django.contrib.auth.models import Permission
+
+        user = User.objects.create_user(username, password="staff-password-1", is_staff=True)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness costs ~0.3 s per login or created user; tests of logins
+    # and admin pages opt out of it with pytestmark = pytest.mark.usefixtures(...).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

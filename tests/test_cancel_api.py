@@ -270,3 +270,15 @@ def test_two_concurrent_cancels_exactly_one_succeeds(bearer, make_order):
 
     assert sorted(statuses) == [HTTPStatus.OK, HTTPStatus.UNPROCESSABLE_ENTITY]
     assert AccessAudit.objects.filter(action="cancel_order").count() == 1
+
+
+def test_cancel_appends_a_timeline_event_without_the_actor(client, write_auth, make_order):
+    make_order(events=[event("CONFIRMED")])
+
+    body = post_cancel(client, write_auth, {"cancel_reason": "DUPLICATE_ORDER"}).json()
+
+    assert body["order_extra_info"]["latest_status_info"]["generic_type"] == "CONFIRMED"
+    assert body["order_extra_info"]["latest_status_info"]["description"] == (
+        "Canceled: Duplicate order"
+    )
+    assert "client:" not in json.dumps(body)

@@ -6,10 +6,18 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.test import RequestFactory
 
 from orders import services
 from orders.demo import DemoBuilder
 from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+
+
+def sign_in(*, username: str, password: str):
+    # django-axes guards authenticate() and needs the request it would see at the login page.
+    return authenticate(
+        RequestFactory().post("/accounts/login/"), username=username, password=password
+    )
 
 
 @pytest.fixture
@@ -171,9 +179,9 @@ def test_demo_users_are_created_with_their_roles(run_command):
 
     assert status == 0
     assert "Demo users: agent/agent, supervisor/supervisor, admin/admin" in out
-    agent = authenticate(username="agent", password="agent")
-    supervisor = authenticate(username="supervisor", password="supervisor")
-    admin = authenticate(username="admin", password="admin")
+    agent = sign_in(username="agent", password="agent")
+    supervisor = sign_in(username="supervisor", password="supervisor")
+    admin = sign_in(username="admin", password="admin")
     assert list(agent.groups.values_list("name", flat=True)) == ["Agents"]
     assert agent.has_perm("orders.view_order")
     assert not agent.has_perm("orders.cancel_order")
@@ -190,7 +198,7 @@ def test_demo_users_are_idempotent(run_command):
 
     assert status == 0
     assert sorted(User.objects.values_list("id", flat=True)) == user_ids
-    assert authenticate(username="agent", password="agent") is not None
+    assert sign_in(username="agent", password="agent") is not None
 
 
 def test_no_users_without_the_option(seeded):

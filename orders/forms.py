@@ -1,0 +1,429 @@
+"""Admin forms. Every rule is a field error: bad input re-renders the form, never a 500.
+
+A full payment card number is never stored and never echoed: a field whose submitted value
+holds one is cleared in the bound data before the form is shown again (PCI DSS 3.4.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from oauth2_provider.models import get_application_model
+
+from orders import selectors, validators
+from orders.models import (
+    Address,
+    ApiClientProfile,
+    CancelReason,
+    Customer,
+    Order,
+    OrderItem,
+    StatusEvent,
+)
+
+Application = get_application_model()
+AGENTS_GROUP = "Agents"
+
+AMOUNT_FIELDS = (
+    "original_total_amount",
+    "discounts_amount",
+    "shipping_amount",
+    "taxes_amount",
+    "final_total_amount",
+)
+
+
+def https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    """Form fields for model fields, with scheme-less URLs read as https (Django 6 default)."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+def normalize_phone(value: str) -> str | None:
+    """E.164 for a phone number typed in any common format, None when it is not one."""
+    return selectors.phone_to_e164(value) or None
+
+
+def _show_amounts_in_currency(form: forms.Form, names: Iterable[str], currency: str) -> None:
+    # Stored with 3 decimals for every currency; show 10.50 EUR and 1000 JPY, not 10.500.
+    exponent = validators.currency_exponent(currency)
+    step = Decimal(1).scaleb(-exponent)
+    for name in names:
+        value = form.initial.get(name)
+        if isinstance(value, Decimal) and value == value.quantize(step):
+            form.initial[name] = value.quantize(step)
+
+
+class CardSafeFormMixin:
+    """Rejects full card numbers in free text and keeps them out of the re-rendered form."""
+
+    # Free-text fields checked for card numbers. Ids, order numbers, phones and zip codes
+    # legitimately hold long digit runs and are left alone (SPEC §1).
+    free_text_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.free_text_fields:
+            if name in self.fields:
+                self.fields[name].validators.append(validators.validate_no_card_number)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or not self._errors:
+            return
+        # Scrub every failed field whose raw value holds a card number, whatever the error:
+        # the page must not carry the digits back to the browser.
+        scrubbed = None
+        for name in self._errors:
+            if name not in self.fields:
+                continue
+            key = self.add_prefix(name)
+            if validators.contains_full_card_number(str(self.data.get(key, ""))):
+                if scrubbed is None:
+                    scrubbed = self.data.copy()
+                scrubbed[key] = ""
+        if scrubbed is not None:
+            self.data = scrubbed
+
+
+class CustomerForm(CardSafeFormMixin, forms.ModelForm):
+    # An email address is typed text too; a card number in it is no more welcome.
+    free_text_fields = ("first_name", "last_name", "email", "brand")
+
+    class Meta:
+        model = Customer
+        fields = [
+            "external_id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone_number",
+            "brand",
+            "customer_since",
+        ]
+        help_texts = {"phone_number": "Any common format; stored as E.164 (+351910000000)."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Validated after normalisation in clean_phone_number, not by the model's E.164 regex.
+        self.fields["phone_number"].validators = []
+
+    def clean_phone_number(self) -> str:
+        value = self.cleaned_data["phone_number"].strip()
+        if not value:
+            return ""
+        normalized = normalize_phone(value)
+        if normalized is None:
+            raise ValidationError(
+                "Not a valid phone number. Use international format (+351 910 000 000) "
+                f"or a {settings.ERCDASH_DEFAULT_PHONE_REGION} national number.",
+                code="invalid",
+            )
+        return normalized
+
+
+class AddressForm(CardSafeFormMixin, forms.ModelForm):
+    free_text_fields = ("first_name", "last_name", "address", "city")
+
+    class Meta:
+        model = Address
+        fields = [
+            "external_id",
+            "first_name",
+            "last_name",
+            "phone_number",
+            "address",
+            "zip_code",
+            "city",
+            "region_code",
+            "country_code",
+            "is_default",
+        ]
+
+    def clean_phone_number(self) -> str:
+        value = self.cleaned_data["phone_number"].strip()
+        # Address phones are free-form in the source data; normalise when we can.
+        if not value:
+            return ""
+        return normalize_phone(value) or value
+
+    def clean_region_code(self) -> str:
+        return self.cleaned_data["region_code"].strip().upper()
+
+    def clean_country_code(self) -> str:
+        return self.cleaned_data["country_code"].strip().upper()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        region, country = cleaned.get("region_code"), cleaned.get("country_code")
+        well_formed = region and validators.REGION_RE.match(region)
+        if well_formed and country and not region.startswith(f"{country}-"):
+            self.add_error("region_code", f"Region {region} is not in country {country}.")
+        return cleaned
+
+
+class OrderForm(CardSafeFormMixin, forms.ModelForm):
+    free_text_fields = ("brand", "card_brand")
+
+    card_number = forms.CharField(
+        label="Card number",
+        required=False,
+        max_length=64,
+        help_text="Last four digits only, optionally masked: 4567 or **** **** **** 4567.",
+    )
+
+    class Meta:
+        model = Order
+        formfield_callback = https_urls
+        fields = [
+            "external_id",
+            "order_number",
+            "customer",
+            "brand",
+            "purchase_datetime",
+            "delivery_type",
+            "shipping_address",
+            "billing_address",
+            "items_number",
+            "currency",
+            *AMOUNT_FIELDS,
+            "card_brand",
+            "card_brand_image_url",
+            "card_number",
+            "is_refunded",
+            "highlighted_item_image_url",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.card_last4:
+            self.initial.setdefault("card_number", self.instance.masked_card_number)
+        self.fields["currency"].validators.append(validators.validate_currency)
+        # Offer only the chosen customer's addresses (the customer picked in this very POST
+        # when adding), which also keeps the choice list small.
+        customer_id = self.data.get(self.add_prefix("customer")) if self.is_bound else None
+        customer_id = customer_id or self.instance.customer_id
+        for name in ("shipping_address", "billing_address"):
+            if name in self.fields:
+                field = self.fields[name]
+                field.queryset = (
+                    Address.objects.filter(customer_id=customer_id)
+                    if str(customer_id or "").isdigit()
+                    else Address.objects.none()
+                )
+                field.help_text = (
+                    "One of this customer's addresses."
+                    if self.instance.customer_id
+                    else "Save the order first: then the customer's addresses are offered here."
+                )
+        _show_amounts_in_currency(self, AMOUNT_FIELDS, self.instance.currency)
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].strip().upper()
+
+    def clean_card_number(self) -> str:
+        value = self.cleaned_data["card_number"].strip()
+        return validators.card_last4(value) if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        currency = cleaned.get("currency", "")
+        amounts = {name: cleaned.get(name) for name in AMOUNT_FIELDS if name in cleaned}
+        present = {name: value for name, value in amounts.items() if value is not None}
+        if present and not currency and "currency" not in self.errors:
+            self.add_error("currency", "Required when the order has amounts.")
+        for name, value in present.items():
+            try:
+                validators.validate_amount(value, currency or "XXX")
+            except ValidationError as error:
+                self.add_error(name, error)
+        if present:
+            for name in ("original_total_amount", "final_total_amount"):
+                if name in amounts and amounts[name] is None:
+                    self.add_error(name, "Required when the order has a price summary.")
+        customer = cleaned.get("customer")
+        customer_pk = customer.pk if customer is not None else self.instance.customer_id
+        for name in ("shipping_address", "billing_address"):
+            address = cleaned.get(name)
+            if address is not None and customer_pk and address.customer_id != customer_pk:
+                self.add_error(name, "This address belongs to another customer.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Order:
+        self.instance.card_last4 = self.cleaned_data.get("card_number", "")
+        return super().save(commit=commit)
+
+
+class OrderItemForm(CardSafeFormMixin, forms.ModelForm):
+    free_text_fields = ("name", "description")
+
+    class Meta:
+        model = OrderItem
+        formfield_callback = https_urls
+        fields = [
+            "external_id",
+            "position",
+            "name",
+            "sku",
+            "quantity",
+            "price",
+            "currency",
+            "image_url",
+            "description",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+
+    def __init__(self, *args: Any, parent_order: Order | None = None, **kwargs: Any) -> None:
+        # The order being edited, with the currency just submitted (unsaved when adding).
+        self.parent_order = parent_order
+        super().__init__(*args, **kwargs)
+        quantity = self.fields["quantity"]
+        quantity.min_value, quantity.max_value = 1, 100
+        quantity.validators += [MinValueValidator(1), MaxValueValidator(100)]
+        quantity.widget.attrs.update(min=1, max=100)
+        self.fields["currency"].required = False
+        self.fields["currency"].help_text = "Blank = the order's currency."
+        _show_amounts_in_currency(self, ["price"], self.instance.currency)
+
+    def _order_currency(self) -> str:
+        order = self.parent_order
+        if order is None:
+            try:
+                order = self.instance.order
+            except Order.DoesNotExist:
+                return ""
+        return order.currency or ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        order_currency = self._order_currency()
+        currency = (cleaned.get("currency") or "").strip().upper() or order_currency
+        if "currency" not in self.errors:
+            if not currency:
+                self.add_error("currency", "Set the order's currency or the item's.")
+            elif not validators.CURRENCY_RE.match(currency):
+                self.add_error("currency", "Must be an ISO 4217 code such as EUR.")
+            elif order_currency and currency != order_currency:
+                self.add_error(
+                    "currency",
+                    f"An order has one currency: items must be in {order_currency}, "
+                    f"not {currency}.",
+                )
+            else:
+                cleaned["currency"] = currency
+                self.instance.currency = currency
+        price = cleaned.get("price")
+        if price is not None and currency and "currency" not in self.errors:
+            try:
+                validators.validate_amount(price, currency)
+            except ValidationError as error:
+                self.add_error("price", error)
+        return cleaned
+
+
+class OrderItemFormSet(forms.BaseInlineFormSet):
+    """Hands the parent order to each item form so items can be checked against its currency."""
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "parent_order": self.instance}
+
+
+class StatusEventForm(CardSafeFormMixin, forms.ModelForm):
+    free_text_fields = ("description",)
+
+    class Meta:
+        model = StatusEvent
+        fields = ["generic_type", "detailed_type", "status_date_time", "description"]
+
+
+def scope_choices() -> list[tuple[str, str]]:
+    return [
+        (name, f"{name} — {description}")
+        for name, description in settings.OAUTH2_PROVIDER["SCOPES"].items()
+    ]
+
+
+class ApiClientForm(CardSafeFormMixin, forms.ModelForm):
+    """An OAuth client-credentials client and the scopes it may ask for."""
+
+    free_text_fields = ("name",)
+
+    scopes = forms.MultipleChoiceField(
+        choices=scope_choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The most a token of this client may carry; asking for none grants all these.",
+    )
+
+    class Meta:
+        model = Application
+        fields = ["name"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = True
+        if self.instance.pk is None:
+            # The API only speaks client credentials (SPEC §2); set before model validation.
+            self.instance.client_type = Application.CLIENT_CONFIDENTIAL
+            self.instance.authorization_grant_type = Application.GRANT_CLIENT_CREDENTIALS
+            profile = None
+        else:
+            profile = ApiClientProfile.objects.filter(application_id=self.instance.pk).first()
+        self.initial.setdefault("scopes", profile.scopes if profile else [settings.SCOPE_READ])
+
+
+class AgentFlagMixin(forms.Form):
+    """An "Agent" checkbox on the user forms: membership of the Agents group."""
+
+    is_agent = forms.BooleanField(
+        label="Agent",
+        required=False,
+        help_text="Can sign in to the agent console at /accounts/login/ and read orders "
+        "(membership of the Agents group; this box wins over the group list below).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = self.instance
+        if user.pk is not None:
+            self.initial["is_agent"] = user.groups.filter(name=AGENTS_GROUP).exists()
+
+
+class AgentUserChangeForm(AgentFlagMixin, UserChangeForm):
+    pass
+
+
+class AgentUserCreationForm(AgentFlagMixin, AdminUserCreationForm):
+    pass
+
+
+class CancelActionForm(ActionForm):
+    """The order list's action bar, plus the reason the cancel action records."""
+
+    cancel_reason = forms.ChoiceField(
+        label="Cancel reason:",
+        required=False,
+        choices=[("", "— reason (for cancel) —"), *CancelReason.choices],
+    )
+
+
+def money_total(values: dict[str, Decimal | None]) -> Decimal | None:
+    """original − discounts + shipping + taxes, or None without an original total."""
+    original = values.get("original_total_amount")
+    if original is None:
+        return None
+    return (
+        original
+        - (values.get("discounts_amount") or Decimal(0))
+        + (values.get("shipping_amount") or Decimal(0))
+        + (values.get("taxes_amount") or Decimal(0))
+    )
