@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint format browsers bench
+.PHONY: setup run test lint format browsers screenshots bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: setup
 ## make test: the whole suite (browser tests included when Chromium can be installed).
 test: setup browsers
 	$(BIN)/pytest
+
+## make screenshots: refresh docs/screenshots/ (the README's pictures) from the browser tests.
+screenshots: setup browsers
+	ERCDASH_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k "fits"
 
 browsers:
 	@scripts/ensure-chromium

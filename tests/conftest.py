@@ -228,8 +228,8 @@ def staff_client(client, db):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
-    # PBKDF2's deliberate slowness costs ~0.3 s per login or created user; tests of logins
-    # and admin pages opt out of it with pytestmark = pytest.mark.usefixtures(...).
+    # PBKDF2's deliberate slowness (~0.3-1 s per user, client secret or login) would dominate
+    # the suite; tests that check the production hasher put PBKDF2 back explicitly.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -122,7 +122,10 @@ def token_request_with_secret(client, application, secret):
     )
 
 
-def test_client_secrets_are_hashed_at_rest(make_client):
+def test_client_secrets_are_hashed_at_rest(make_client, settings):
+    from django.conf import global_settings
+
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     application = make_client()
 
     application.refresh_from_db()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +16,12 @@ from orders.models import StatusEvent
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's screenshots are refreshed with `make screenshots`; ordinary runs keep the tree clean.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("ERCDASH_UPDATE_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "ercdash-screenshots"
+)
 ORDER_PATH = "/agent/customers/customer123/orders/order123"
 
 
