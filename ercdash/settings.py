@@ -69,17 +69,18 @@ MIDDLEWARE = [
     "orders.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "orders.middleware.AgentTimeZoneMiddleware",
+    # ercdash.browser_middleware: the usual middleware, skipped by the stateless token API.
+    "ercdash.browser_middleware.SessionMiddleware",
+    "ercdash.browser_middleware.LocaleMiddleware",
+    "ercdash.browser_middleware.AgentTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # cheap for csrf_exempt API views
+    "ercdash.browser_middleware.AuthenticationMiddleware",
+    "ercdash.browser_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "orders.middleware.ConsoleFrameMiddleware",
+    "ercdash.browser_middleware.HtmxMiddleware",
+    "ercdash.browser_middleware.CSPMiddleware",
+    "ercdash.browser_middleware.ConsoleFrameMiddleware",
     # Last, as django-axes requires: it turns a lockout raised during login into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -228,6 +229,8 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Login throttling (django-axes): admin login and agent login alike ----------------------
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# No start-up banner on every manage.py command; lockouts are still logged.
+AXES_VERBOSE = False
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 # Minutes (fractions allowed); a lockout ends by itself, so a mistyped password never needs
 # an admin to unlock it.

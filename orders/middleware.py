@@ -18,6 +18,8 @@ from orders.logging import request_id_var
 API_PREFIX = "/erc/ecommerce"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
 access_log = logging.getLogger("ercdash.access")
 # Load-balancer probes every few seconds would drown the access log.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
@@ -93,6 +95,10 @@ class ApiErrorMiddleware:
             }
             response = errors.generic_error_response(response.status_code, headers=headers)
         response["Cache-Control"] = "no-store"
+        # JSON is never rendered or framed; the browser-only CSP/X-Frame middleware is skipped
+        # here (ercdash/browser_middleware.py), so the API sets its own constant policy.
+        response.headers.setdefault("Content-Security-Policy", API_CSP)
+        response["X-Frame-Options"] = "DENY"
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -104,6 +110,39 @@ class ApiErrorMiddleware:
         ):
             return errors.service_unavailable()
         return errors.generic_error_response(500)
+
+
+def browser_only(middleware_class: type) -> type:
+    """Subclass a middleware that serves people (sessions, CSRF, messages, CSP, login
+    lockout…) so that requests to the stateless token API pass straight through it.
+
+    The API authenticates every call with a bearer token and never uses sessions, cookies,
+    CSRF, messages or templates; skipping that work is the biggest saving on its hot path.
+    A subclass keeps Django's system checks (which look for these classes) satisfied.
+    """
+
+    class BrowserOnly(middleware_class):
+        def __call__(self, request: HttpRequest) -> HttpResponse:
+            if is_api_path(request.path_info):
+                return self.get_response(request)
+            return super().__call__(request)
+
+        if hasattr(middleware_class, "process_view"):
+
+            def process_view(self, request, view_func, view_args, view_kwargs):
+                if is_api_path(request.path_info):
+                    return None
+                return super().process_view(request, view_func, view_args, view_kwargs)
+
+        if hasattr(middleware_class, "process_exception"):
+
+            def process_exception(self, request, exception):
+                if is_api_path(request.path_info):
+                    return None
+                return super().process_exception(request, exception)
+
+    BrowserOnly.__name__ = BrowserOnly.__qualname__ = middleware_class.__name__
+    return BrowserOnly
 
 
 class AgentTimeZoneMiddleware:

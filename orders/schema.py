@@ -635,7 +635,16 @@ def docs_page(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return errors.generic_error_response(405, headers={"Allow": "GET, HEAD"})
     document = openapi_document()
-    return render(request, "orders/api_docs.html", docs_context(document))
+    response = render(request, "orders/api_docs.html", docs_context(document))
+    # API paths skip the console's CSP middleware; this page states its own strict policy.
+    response["Content-Security-Policy"] = DOCS_CSP
+    return response
+
+
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def docs_context(document: dict[str, Any]) -> dict[str, Any]:

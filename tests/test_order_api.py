@@ -320,3 +320,15 @@ def test_an_order_without_a_stored_document_is_still_served(client, read_auth, m
 
     assert response.status_code == HTTPStatus.OK
     assert response.json()["id"] == "order123"
+
+
+def test_api_responses_are_stateless_and_unframeable(client, read_auth, seed_order):
+    client.cookies["sessionid"] = "whatever"
+
+    response = client.get(URL, HTTP_ACCEPT_LANGUAGE="pt", **read_auth)
+
+    assert response.cookies == {}
+    assert "Accept-Language" not in response.get("Vary", "")
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
