@@ -44,7 +44,8 @@ def configure(database_url: str) -> dict[str, str]:
         "ERCDASH_SSL_REDIRECT": "0",
         "ERCDASH_STATIC_MANIFEST": "0",
         "ERCDASH_RATE_LIMIT": "100000000/min",
-        "LOG_LEVEL": "WARNING",
+        # Production logging: one JSON access line per API request, to a file here.
+        "LOG_LEVEL": "INFO",
     }
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
@@ -198,6 +199,47 @@ def queries_per_request(order_path: str) -> int:
     return len(queries)
 
 
+def agent_page_timing(samples: int = 30) -> tuple[float, int]:
+    """Median server time (ms) and queries of the console order page for 50 status events."""
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from orders import services
+    from orders.models import Order, StatusEvent
+
+    order = Order.objects.select_related("customer").get(external_id="order123")
+    if order.status_events.count() != 50:
+        order.status_events.all().delete()
+        StatusEvent.objects.bulk_create(
+            StatusEvent(
+                order=order,
+                generic_type=("CONFIRMED", "ON_ITS_WAY", "OUT_FOR_DELIVERY")[min(n // 17, 2)],
+                detailed_type=("CONFIRMED", "IN_TRANSIT", "ATTEMPTED_DELIVERY")[min(n // 17, 2)],
+                status_date_time=order.purchase_datetime + timedelta(hours=n),
+                description=f"Scan {n} at hub",
+            )
+            for n in range(50)
+        )
+        services.order_refresh_derived(order=order)
+    agent, _ = User.objects.get_or_create(username="bench-agent")
+    agent.groups.add(Group.objects.get(name="Agents"))
+    client = Client()
+    client.force_login(agent)
+    path = f"/agent/customers/{order.customer.external_id}/orders/{order.external_id}"
+    client.get(path)
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    return statistics.median(timings), len(queries)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -221,6 +263,7 @@ def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
         ],  # fmt: skip
         cwd=ROOT,
         env={**os.environ, **env},
+        stderr=(DATA / "gunicorn.log").open("w"),
         start_new_session=True,
     )
     for _ in range(100):
@@ -270,6 +313,7 @@ def main() -> None:
     build_dataset(args.orders)
     order_path = "/erc/ecommerce/customers/customer123/orders/order123"
     queries = queries_per_request(order_path)
+    page_ms, page_queries = agent_page_timing()
 
     # Spread reads over 1,000 orders so the index, not one hot row, is measured.
     ids = [(n // 10, n) for n in range(0, args.orders, max(1, args.orders // 1000))]
@@ -328,6 +372,10 @@ def main() -> None:
     print(
         f"\nratio (order / bare), median of {args.rounds}: {statistics.median(ratios):.2f} "
         f"(runs: {', '.join(f'{r:.2f}' for r in ratios)}); SQL queries per order read: {queries}"
+    )
+    print(
+        f"agent order page, 50 status events: {page_ms:.1f} ms median server time "
+        f"(in-process, 30 requests), {page_queries} SQL queries"
     )
 
 
