@@ -233,3 +233,16 @@ def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs ~0.3 s per login or created user; tests of logins
     # and admin pages opt out of it with pytestmark = pytest.mark.usefixtures(...).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def supervisor_user(db) -> User:
+    user = User.objects.create_user("supervisor", password="supervisor-password-1")
+    user.groups.add(Group.objects.get(name="Supervisors"))
+    return user
+
+
+@pytest.fixture
+def supervisor_client(client, supervisor_user):
+    client.force_login(supervisor_user)
+    return client
