@@ -72,6 +72,8 @@ def test_a_supervisor_cancels_an_order_without_a_page_reload(
     expect(page.locator("#order-header")).to_contain_text("Duplicate order")
     expect(page.locator("#timeline")).to_contain_text("Canceled: Duplicate order")
     expect(page.get_by_role("link", name="Cancel order")).to_have_count(0)
+    # The form that had focus is gone: keyboard users land on the order's heading.
+    expect(page.locator("#order-title")).to_be_focused()
     expect(page).to_have_url(re.compile(ORDER_PATH + "$"))
     assert page.evaluate("window.notReloaded") is True
     assert Order.objects.get(pk=order.pk).is_canceled
@@ -94,20 +96,28 @@ def test_confirming_without_a_reason_is_stopped_and_changes_nothing(
     assert errors == []
 
 
-def test_the_confirmation_has_no_serious_accessibility_violations(
-    page, live_server, supervisor_user, order
-):
-    sign_in(page, live_server)
-    page.goto(live_server.url + ORDER_PATH)
-    page.get_by_role("link", name="Cancel order").click()
-    expect(page.get_by_label("Reason")).to_be_visible()
-
-    violations = [
+def serious_violations(page: Page) -> list[str]:
+    return [
         f"{violation['id']}: {violation['help']}"
         for violation in Axe().run(page).response["violations"]
         if violation["impact"] in {"serious", "critical"}
     ]
-    assert violations == []
+
+
+def test_the_button_confirmation_and_outcome_have_no_serious_accessibility_violations(
+    page, live_server, supervisor_user, order
+):
+    sign_in(page, live_server)
+    page.goto(live_server.url + ORDER_PATH)
+    found = {"button": serious_violations(page)}
+    page.get_by_role("link", name="Cancel order").click()
+    page.get_by_label("Reason").select_option(label="Other")
+    found["confirmation"] = serious_violations(page)
+    page.get_by_role("button", name="Confirm cancellation").click()
+    expect(page.locator("#order-outcome")).to_contain_text("canceled")
+    found["outcome"] = serious_violations(page)
+
+    assert found == {"button": [], "confirmation": [], "outcome": []}
 
 
 def test_without_javascript_the_cancel_flow_uses_plain_pages(
