@@ -15,7 +15,15 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from orders.models import Address, DeliveryType, DetailedType, GenericType, Order, StatusEvent
+from orders.models import (
+    Address,
+    CancelReason,
+    DeliveryType,
+    DetailedType,
+    GenericType,
+    Order,
+    StatusEvent,
+)
 
 # Django language code -> Babel locale. Portuguese here means Portugal's conventions.
 BABEL_LOCALES = {"en": "en", "pt": "pt_PT"}
@@ -212,6 +220,29 @@ def status_tone(order: Order) -> str:
     if order.latest_generic_type == GenericType.DELIVERED:
         return "success"
     return "info"
+
+
+# The model's labels stay English (the API and the timeline store them); agents read these.
+CANCEL_REASON_LABELS = {
+    CancelReason.CUSTOMER_REQUEST: _("Customer changed their mind"),
+    CancelReason.ORDERED_BY_MISTAKE: _("Ordered by mistake"),
+    CancelReason.DUPLICATE_ORDER: _("Duplicate order"),
+    CancelReason.WRONG_ITEMS: _("Wrong items or size"),
+    CancelReason.DELIVERY_TOO_LATE: _("Delivery date too late"),
+    CancelReason.PAYMENT_ISSUE: _("Payment issue"),
+    CancelReason.SUSPECTED_FRAUD: _("Suspected fraud"),
+    CancelReason.OTHER: _("Other"),
+}
+
+
+def cancel_reason_label(reason: str) -> str:
+    return str(CANCEL_REASON_LABELS.get(reason, reason))
+
+
+def cancel_reason_choices() -> list[tuple[str, str]]:
+    """The reasons to pick from, after an empty "choose" option, in the agent's language."""
+    blank = ("", str(_("Choose a reason…")))
+    return [blank, *((value, cancel_reason_label(value)) for value in CancelReason.values)]
 
 
 QUERY_KIND_LABELS = {

@@ -9,4 +9,9 @@ urlpatterns = [
     path("lookup", views.lookup, name="lookup"),
     path("customers/<str:customer_id>", views.customer_detail, name="customer"),
     path("customers/<str:customer_id>/orders/<str:order_id>", views.order_detail, name="order"),
+    path(
+        "customers/<str:customer_id>/orders/<str:order_id>/cancel",
+        views.order_cancel,
+        name="order_cancel",
+    ),
 ]

@@ -8,24 +8,29 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from orders import console, selectors, services
+from orders import console, errors, selectors, services
 from orders.models import AccessAudit, Customer, Order
 from orders.validators import ID_RE
 
 AGENT_PERMISSION = "orders.view_order"
+CANCEL_PERMISSION = "orders.cancel_order"
 ORDERS_PER_PAGE = 10
 MAX_PAGES = 50
 MAX_QUERY = 200
@@ -35,25 +40,36 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def agent_view(
+    *permissions: str, methods: tuple[str, ...] = ("GET",)
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Logged in, holding every permission (403 otherwise), never cached, embeddable."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perms(permissions):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        @wraps(view)
+        def signed_in(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.htmx and not request.user.is_authenticated:
+                # A session that expired under a polling timeline: htmx would follow a plain
+                # redirect and swap the login form into the panel. Send the whole page there.
+                page = request.htmx.current_url_abs_path or request.get_full_path()
+                return HttpResponseClientRedirect(redirect_to_login(page).url)
+            return login_required(checked)(request, *args, **kwargs)
+
+        allowed = require_http_methods(list(methods))
+        return allowed(never_cache(vary_on_headers("HX-Request")(signed_in)))
+
+    return decorate
+
+
 def agent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged in, in the Agents role (403 otherwise), never cached, embeddable, GET only."""
-
-    @wraps(view)
-    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_perm(AGENT_PERMISSION):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    @wraps(view)
-    def signed_in(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.htmx and not request.user.is_authenticated:
-            # A session that expired under a polling timeline: htmx would follow a plain
-            # redirect and swap the login form into the panel. Send the whole page there.
-            page = request.htmx.current_url_abs_path or request.get_full_path()
-            return HttpResponseClientRedirect(redirect_to_login(page).url)
-        return login_required(checked)(request, *args, **kwargs)
-
-    return require_GET(never_cache(vary_on_headers("HX-Request")(signed_in)))
+    """A read-only console page: the Agents role, GET only."""
+    return agent_view(AGENT_PERMISSION)(view)
 
 
 def audit(request: HttpRequest, action: str, *, customer_id: str, order_id: str = "") -> None:
@@ -183,6 +199,14 @@ def timeline_context(order: Order) -> dict[str, Any]:
     }
 
 
+def header_context(order: Order) -> dict[str, Any]:
+    return {
+        "order": order,
+        "delivery_label": console.DELIVERY_LABELS.get(order.delivery_type, ""),
+        "is_pickup": order.delivery_type == "LOCAL_PICKUP",
+    }
+
+
 @agent_page
 def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> HttpResponse:
     order = _order_or_404(customer_id, order_id)
@@ -204,12 +228,109 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
     )
     context = {
         **timeline_context(order),
+        **header_context(order),
         "items": selectors.order_items(order=order),
         "price_lines": console.price_lines(order),
-        "delivery_label": console.DELIVERY_LABELS.get(order.delivery_type, ""),
-        "is_pickup": order.delivery_type == "LOCAL_PICKUP",
     }
     return render(request, "orders/order_detail.html", context)
+
+
+class CancelForm(forms.Form):
+    reason = forms.ChoiceField(
+        # A callable: the labels follow the language of each request.
+        choices=console.cancel_reason_choices,
+        error_messages={
+            "required": gettext_lazy("Choose why the order is canceled."),
+            "invalid_choice": gettext_lazy("Choose one of the listed reasons."),
+        },
+    )
+
+
+def _cancel_form_response(
+    request: HtmxHttpRequest, order: Order, form: CancelForm, status: int = HTTPStatus.OK
+) -> HttpResponse:
+    context = {**header_context(order), "form": form}
+    template = "orders/order_cancel.html"
+    return render(
+        request, template + "#cancel-form" if request.htmx else template, context, status=status
+    )
+
+
+def _cancel_outcome_response(
+    request: HtmxHttpRequest, order: Order, *, message: str, level: str, status: int
+) -> HttpResponse:
+    """HTMX: the fresh header in place of the form, the timeline and the outcome out of band."""
+    context = {
+        **timeline_context(order),
+        **header_context(order),
+        "outcome": message,
+        "outcome_level": level,
+    }
+    response = render(request, "orders/order_cancel.html#outcome", context, status=status)
+    return reswap(retarget(response, "#order-header"), "outerHTML")
+
+
+@agent_view(AGENT_PERMISSION, CANCEL_PERMISSION, methods=("GET", "POST"))
+def order_cancel(request: HtmxHttpRequest, customer_id: str, order_id: str) -> HttpResponse:
+    """Confirm with a reason, then cancel through the same service as the API and admin."""
+    order = _order_or_404(customer_id, order_id)
+    if request.method == "GET":
+        if not order.is_cancellable and not request.htmx:
+            messages.warning(request, not_cancellable_message(order))
+            return HttpResponseRedirect(order_url(order), status=HTTPStatus.SEE_OTHER)
+        if not order.is_cancellable:
+            return _cancel_outcome_response(
+                request,
+                order,
+                message=not_cancellable_message(order),
+                level="danger",
+                status=HTTPStatus.UNPROCESSABLE_ENTITY,
+            )
+        return _cancel_form_response(request, order, CancelForm())
+
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return _cancel_form_response(request, order, form, status=HTTPStatus.BAD_REQUEST)
+    reason = form.cleaned_data["reason"]
+    try:
+        order = services.order_cancel(
+            order=order,
+            reason=reason,
+            actor=f"agent:{request.user.get_username()}",
+            channel=AccessAudit.Channel.CONSOLE,
+            user=request.user,
+            request_id=getattr(request, "request_id", ""),
+        )
+    except errors.NotCancellable:
+        message, level, status = (
+            not_cancellable_message(order),
+            "danger",
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        )
+    else:
+        message, level, status = (
+            _("Order %(number)s canceled. Reason: %(reason)s.")
+            % {"number": order.order_number, "reason": console.cancel_reason_label(reason)},
+            "success",
+            HTTPStatus.OK,
+        )
+    if request.htmx:
+        return _cancel_outcome_response(request, order, message=message, level=level, status=status)
+    messages.add_message(
+        request, messages.SUCCESS if level == "success" else messages.ERROR, message
+    )
+    return HttpResponseRedirect(order_url(order), status=HTTPStatus.SEE_OTHER)
+
+
+def not_cancellable_message(order: Order) -> str:
+    if order.is_canceled:
+        return _("Order %(number)s is already canceled; nothing was changed.") % {
+            "number": order.order_number
+        }
+    return _(
+        "Order %(number)s has left the warehouse and can no longer be canceled; "
+        "nothing was changed."
+    ) % {"number": order.order_number}
 
 
 login = LoginView.as_view(redirect_authenticated_user=True)

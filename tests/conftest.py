@@ -233,3 +233,16 @@ def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness (~0.3-1 s per user, client secret or login) would dominate
     # the suite; tests that check the production hasher put PBKDF2 back explicitly.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def supervisor_user(db) -> User:
+    user = User.objects.create_user("supervisor", password="supervisor-password-1")
+    user.groups.add(Group.objects.get(name="Supervisors"))
+    return user
+
+
+@pytest.fixture
+def supervisor_client(client, supervisor_user):
+    client.force_login(supervisor_user)
+    return client

@@ -44,6 +44,11 @@ def phone_display(value: str) -> str:
 
 
 @register.filter
+def cancel_reason_label(reason: str) -> str:
+    return console.cancel_reason_label(reason)
+
+
+@register.filter
 def query_kind_label(kind: str) -> str:
     return str(console.QUERY_KIND_LABELS.get(str(kind), ""))
 

@@ -54,3 +54,19 @@ def agent_user(transactional_db):
     user = User.objects.create_user("agent", password="agent-password-1")
     user.groups.add(group)
     return user
+
+
+@pytest.fixture
+def supervisor_user(transactional_db):
+    """As agent_user: the Supervisors group (view and cancel orders) recreated after a flush."""
+    from django.contrib.auth.models import Group, Permission, User
+
+    group, _ = Group.objects.get_or_create(name="Supervisors")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="orders", codename__in=["view_order", "cancel_order"]
+        )
+    )
+    user = User.objects.create_user("supervisor", password="supervisor-password-1")
+    user.groups.add(group)
+    return user
