@@ -101,6 +101,18 @@ def audit_record(
     )
 
 
+_CANCEL_STATE_FIELDS = [
+    "cancellation_status",
+    "canceled_at",
+    "cancel_reason",
+    "canceled_by",
+    "latest_generic_type",
+    "latest_detailed_type",
+    "latest_status_at",
+    "updated_at",
+]
+
+
 @transaction.atomic
 def order_cancel(
     *,
@@ -128,8 +140,10 @@ def order_cancel(
         canceled_by=actor,
         updated_at=now,
     )
+    # Reload only plain fields: a full refresh would drop the loaded customer and addresses
+    # that the stored document is re-rendered from.
+    order.refresh_from_db(fields=_CANCEL_STATE_FIELDS)
     if not updated:
-        order.refresh_from_db()
         if order.is_canceled:
             raise NotCancellable(f"Order {order.external_id} is already canceled.")
         raise NotCancellable(
@@ -148,7 +162,6 @@ def order_cancel(
     # The timeline says what happened too. Cancellation is not a shipping stage: the event keeps
     # the stage the order had reached and sorts last even if the clock went back. The actor
     # stays out of it (API clients see the timeline); it is in canceled_by and the audit.
-    order.refresh_from_db()
     StatusEvent.objects.create(
         order=order,
         generic_type=order.latest_generic_type or GenericType.UNKNOWN,
