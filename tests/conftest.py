@@ -229,6 +229,14 @@ def staff_client(client, db):
 
 
 @pytest.fixture(autouse=True)
+def database_sessions(settings):
+    # Query counts are pinned against database sessions; with REDIS_URL set (CI's second
+    # pass) production would read sessions from the cache first. test_faults and
+    # test_production_settings cover the cached_db engine explicitly.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness (~0.3-1 s per user, client secret or login) would dominate
     # the suite; tests that check the production hasher put PBKDF2 back explicitly.
