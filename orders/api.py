@@ -303,14 +303,28 @@ def order_list_response(request: Request, path: str, queryset, params) -> HttpRe
     """One keyset page of orders, in a single query whatever the limit."""
     brand = brand_param(request)
     orders, more = pagination.take_page(pagination.order_keyset(queryset, params), params.limit)
+    cursor = pagination.order_cursor(orders[-1], params) if more else None
+    entries = order_entries(request, orders, brand)
+    return cursor_list_response(request, path, "orders", entries, CURSOR_QUERY, cursor)
+
+
+def cursor_list_response(
+    request: Request,
+    path: str,
+    name: str,
+    entries: list[dict],
+    query_names: tuple[str, ...],
+    next_cursor: str | None,
+) -> HttpResponse:
+    """The ERC cursor-list body; `next` only when there is a next page."""
     next_href = None
-    if more:
-        cursor = pagination.order_cursor(orders[-1], params)
-        next_href = absolute_url(request, path, kept_query(request, CURSOR_QUERY, cursor=cursor))
+    if next_cursor is not None:
+        query = kept_query(request, query_names, cursor=next_cursor)
+        next_href = absolute_url(request, path, query)
     body = serializers.cursor_list_body(
-        "orders",
-        order_entries(request, orders, brand),
-        self_href=absolute_url(request, path, kept_query(request, CURSOR_QUERY)),
+        name,
+        entries,
+        self_href=absolute_url(request, path, kept_query(request, query_names)),
         next_href=next_href,
     )
     return json_response(request, body)
@@ -378,18 +392,11 @@ class OrderItemsApi(ErcApiView):
         queryset = pagination.item_keyset(selectors.order_items_query(order=order), params)
         items, more = pagination.take_page(queryset, params.limit)
         path = order_path(customer_id, order_id) + "/items"
-        names = ("brand", "limit", "cursor")
-        next_href = None
-        if more:
-            cursor = pagination.item_cursor(items[-1])
-            next_href = absolute_url(request, path, kept_query(request, names, cursor=cursor))
-        body = serializers.cursor_list_body(
-            "items",
-            [serializers.item_body(item) for item in items],
-            self_href=absolute_url(request, path, kept_query(request, names)),
-            next_href=next_href,
+        cursor = pagination.item_cursor(items[-1]) if more else None
+        entries = [serializers.item_body(item) for item in items]
+        return cursor_list_response(
+            request, path, "items", entries, ("brand", "limit", "cursor"), cursor
         )
-        return json_response(request, body)
 
 
 class CustomerDetailApi(ErcApiView):
