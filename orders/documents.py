@@ -42,8 +42,8 @@ CUSTOMER_FIELDS = (
     "brand",
     "customer_since",
 )
-ADDRESS_FIELDS = (
-    "id",
+# The address's own values, stored as model fields of the same names.
+ADDRESS_VALUE_FIELDS = (
     "first_name",
     "last_name",
     "phone_number",
@@ -52,8 +52,8 @@ ADDRESS_FIELDS = (
     "city",
     "region_code",
     "country_code",
-    "default",
 )
+ADDRESS_FIELDS = ("id", *ADDRESS_VALUE_FIELDS, "default")
 AMOUNT_FIELDS = (
     "original_total_amount",
     "discounts_amount",

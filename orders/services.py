@@ -408,19 +408,7 @@ def _address_upsert(customer: Customer, body: dict[str, Any] | None) -> Address 
     """By (customer, id) when the address has an id, else by content; created when new."""
     if body is None:
         return None
-    fields = {
-        name: body.get(name, "")
-        for name in (
-            "first_name",
-            "last_name",
-            "phone_number",
-            "address",
-            "zip_code",
-            "city",
-            "region_code",
-            "country_code",
-        )
-    }
+    fields = {name: body.get(name, "") for name in order_documents.ADDRESS_VALUE_FIELDS}
     fields["is_default"] = body["default"]
     if "id" not in body:
         match = Address.objects.filter(customer=customer, external_id="", **fields).first()
