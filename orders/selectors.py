@@ -9,7 +9,7 @@ from functools import cache
 
 import phonenumbers
 from django.conf import settings
-from django.db import connection, connections, router
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.models import F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
@@ -132,18 +132,28 @@ def _document_sql(with_brand: bool) -> str:
     return sql + f" AND o.{quote('brand')} = %s" if with_brand else sql
 
 
+def order_document_query(*, customer_id: str, order_id: str, brand: str = "") -> tuple[str, list]:
+    """SQL and parameters selecting the stored API document of this customer's order."""
+    params = [order_id, customer_id, brand] if brand else [order_id, customer_id]
+    return _document_sql(bool(brand)), params
+
+
 def order_document_get(*, customer_id: str, order_id: str, brand: str = "") -> str | None:
     """The stored API document of this customer's order (brand-checked), or None.
 
     One hand-written SELECT on two unique indexes: the ORM's query compilation costs more
     than the query itself on this path. An empty string means "not rendered yet".
     """
-    params = [order_id, customer_id, brand] if brand else [order_id, customer_id]
+    sql, params = order_document_query(customer_id=customer_id, order_id=order_id, brand=brand)
     # Raw SQL bypasses the database routers: ask them, so reads can go to a replica.
     with connections[router.db_for_read(Order)].cursor() as cursor:
-        cursor.execute(_document_sql(bool(brand)), params)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def order_reads_use_default_database() -> bool:
+    return router.db_for_read(Order) == DEFAULT_DB_ALIAS
 
 
 # --- Agent console ------------------------------------------------------------------------

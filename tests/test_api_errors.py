@@ -218,7 +218,7 @@ def test_a_crash_is_a_500_that_reveals_nothing(client, read_auth, make_order, mo
     def explode(**kwargs):
         raise ZeroDivisionError("SELECT secret FROM orders_order WHERE host='db.internal'")
 
-    monkeypatch.setattr("orders.selectors.order_document_get", explode)
+    monkeypatch.setattr("orders.selectors.order_document_query", explode)
 
     with caplog.at_level(logging.ERROR):
         response = client.get(URL, HTTP_X_REQUEST_ID="req-crash-1", **read_auth)
@@ -237,7 +237,7 @@ def test_a_crash_is_a_500_body_with_debug_on_too(
 ):
     settings.DEBUG = True
     make_order()
-    monkeypatch.setattr("orders.selectors.order_document_get", lambda **kw: 1 / 0)
+    monkeypatch.setattr("orders.selectors.order_document_query", lambda **kw: 1 / 0)
 
     response = client.get(URL, **read_auth)
 
@@ -253,7 +253,7 @@ def test_an_unreachable_database_is_503_with_retry_after(
     def down(**kwargs):
         raise OperationalError('connection to server at "10.0.0.5", port 5432 failed')
 
-    monkeypatch.setattr("orders.selectors.order_document_get", down)
+    monkeypatch.setattr("orders.selectors.order_document_query", down)
 
     response = client.get(URL, **read_auth)
 

@@ -244,7 +244,7 @@ def test_etag_changes_when_the_order_changes(client, read_auth, seed_order):
     assert response["ETag"] != etag
 
 
-def test_an_order_read_costs_two_queries_whatever_its_size(
+def test_an_order_read_is_one_query_whatever_its_size(
     client, read_auth, make_order, django_assert_num_queries
 ):
     make_order(
@@ -255,10 +255,51 @@ def test_an_order_read_costs_two_queries_whatever_its_size(
         ],
     )
 
-    with django_assert_num_queries(2):  # the token, the order
+    with django_assert_num_queries(1):  # the token and the stored document, together
         response = client.get(URL, **read_auth)
 
     assert response.status_code == HTTPStatus.OK
+    assert response.json()["items_number"] == 30
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        {"HTTP_AUTHORIZATION": "Bearer not-a-token"},
+        {},
+    ],
+)
+def test_without_a_valid_token_nothing_of_the_order_is_answered(client, seed_order, auth):
+    response = client.get(URL, **auth)
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    for leak in (b"Y34DHR", b"John", b"4567", b"order123"):
+        assert leak not in response.content
+
+
+def test_without_the_read_scope_nothing_of_the_order_is_answered(client, bearer, seed_order):
+    response = client.get(URL, **bearer(WRITE))
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    for leak in (b"Y34DHR", b"John", b"4567"):
+        assert leak not in response.content
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/erc/ecommerce/customers/customer123/orders/order%00123",
+        URL + "?brand=ac%00me",
+    ],
+)
+def test_malformed_parameters_never_reach_the_order_query(
+    client, read_auth, seed_order, url, django_assert_num_queries
+):
+    with django_assert_num_queries(1) as captured:  # the token alone
+        response = client.get(url, **read_auth)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "orders_order" not in captured.captured_queries[0]["sql"]
 
 
 @pytest.mark.parametrize(
