@@ -135,6 +135,16 @@ if DATABASE_REPLICA_URL:
         MIDDLEWARE.index("ercdash.health.HealthProbeMiddleware") + 1,
         "ercdash.routers.ReplicaReadsMiddleware",
     )
+# Server-side parameter binding lets psycopg prepare a statement it has run 5 times, so the
+# API's per-request token and order query is planned once per connection, not on every call.
+# Turn it off behind a transaction-mode pooler that can't keep prepared statements
+# (PgBouncer before 1.21).
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database.setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
+            "DATABASE_SERVER_SIDE_BINDING", True
+        )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions -------------------------------------------------------------------
