@@ -5,6 +5,8 @@ import logging
 import sys
 from http import HTTPStatus
 
+import pytest
+
 from orders.logging import JsonFormatter, redact
 
 API = "/erc/ecommerce/customers/customer123/orders/order123"
@@ -88,3 +90,19 @@ def test_redaction_keeps_ids_and_short_numbers():
     text = "order 123456 customer123 +351910000000 took 12.5ms"
 
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        "4111111111111",
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111-123",
+        "6 0 1 1 1 1 1 1 1 1 1 1 1",
+    ],
+)
+def test_redaction_masks_every_card_number_shape_alone_or_in_text(card):
+    assert redact(card) == "[redacted]"
+    assert redact(f"GET /x/{card}/y 200") == "GET /x/[redacted]/y 200"
+    assert redact(f"bEaReR  tok-{card}").startswith("bEaReR [redacted]")
+    assert card.split()[0][:4] not in redact(f"bEaReR  tok-{card}")
