@@ -272,7 +272,8 @@ class Order(models.Model):
             models.Index(
                 fields=["customer", "-purchase_datetime", "-id"], name="order_customer_recent_idx"
             ),
-            # Account-wide list and the console's order-number search.
+            # Account-wide list and the console's order-number search. PostgreSQL gets it
+            # DESC NULLS LAST, the list's own order, from migration 0006.
             models.Index(fields=["-purchase_datetime", "-id"], name="order_recent_idx"),
             models.Index(fields=["order_number"], name="order_number_idx"),
         ]

@@ -7,8 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import signing
+from django.db import connection, transaction
 
-from orders import pagination
+from orders import pagination, selectors
 
 ORDERS = "/erc/ecommerce/customers/customer123/orders"
 ALL_ORDERS = "/erc/ecommerce/orders"
@@ -525,3 +526,21 @@ def test_lists_refuse_other_methods_with_405(client, read_auth, make_order, url)
 
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("order_by", [pagination.ORDER_BY_DESC, pagination.ORDER_BY_ASC])
+def test_account_list_pages_are_read_in_index_order_on_postgresql(db, make_order, order_by):
+    if connection.vendor != "postgresql":
+        pytest.skip("the NULLS LAST index is PostgreSQL's (migration 0006)")
+    make_order()
+    params = pagination.CursorParams(limit=25, order_by=order_by, position=None)
+    page = pagination.order_keyset(selectors.orders_search(), params)[:26]
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A sort the planner cannot avoid would still show up, only priced higher.
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = page.explain()
+
+    assert "order_recent_idx" in plan
+    assert "Sort" not in plan
