@@ -41,13 +41,13 @@ def customer_exists(*, customer_id: str) -> bool:
 
 def customer_orders_query(*, customer_id: str, brand: str = "") -> QuerySet[Order]:
     """The customer's orders, unsorted: pagination.order_keyset sorts and slices them."""
-    orders = orders_with_relations().defer("document").filter(customer__external_id=customer_id)
+    orders = orders_with_relations().filter(customer__external_id=customer_id)
     return _branded(orders, brand)
 
 
 def orders_search(*, search: str = "", brand: str = "") -> QuerySet[Order]:
     """Every order of the account; `search` matches an order number, with or without '#'."""
-    orders = _branded(orders_with_relations().defer("document"), brand)
+    orders = _branded(orders_with_relations(), brand)
     if search:
         bare = search.strip().lstrip("#")
         orders = orders.filter(
@@ -56,6 +56,16 @@ def orders_search(*, search: str = "", brand: str = "") -> QuerySet[Order]:
             | Q(order_number__iexact=f"#{bare}")
         )
     return orders
+
+
+def order_list_entries(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Only what an order-list entry needs: the stored document, the ids of its link and the
+    sort keys; the addresses a rendered body would join are already in the document."""
+    return (
+        orders.select_related(None)
+        .select_related("customer")
+        .only("external_id", "purchase_datetime", "document", "customer__external_id")
+    )
 
 
 def order_items_query(*, order: Order) -> QuerySet[OrderItem]:
@@ -68,6 +78,7 @@ def most_recent_order(*, customer_id: str, brand: str = "") -> Order | None:
     timeline = StatusEvent.objects.order_by("status_date_time", "id")
     return (
         customer_orders_query(customer_id=customer_id, brand=brand)
+        .defer("document")  # this body adds the whole timeline: it is rendered, not stored
         .order_by(F("purchase_datetime").desc(nulls_last=True), F("pk").desc())
         .prefetch_related(Prefetch("status_events", queryset=timeline))
         .first()

@@ -10,6 +10,7 @@ from django.core import signing
 from django.db import connection, transaction
 
 from orders import pagination, selectors
+from orders.models import Order
 
 ORDERS = "/erc/ecommerce/customers/customer123/orders"
 ALL_ORDERS = "/erc/ecommerce/orders"
@@ -544,3 +545,25 @@ def test_account_list_pages_are_read_in_index_order_on_postgresql(db, make_order
 
     assert "order_recent_idx" in plan
     assert "Sort" not in plan
+
+
+def test_list_entries_are_the_order_bodies_the_detail_read_serves(
+    client, read_auth, make_order, make_customer
+):
+    make_order("o1", order_number="#1")
+    make_order("o2", order_number="#2", customer=make_customer("jane"), brand="acme")
+
+    entries = client.get(ALL_ORDERS, **read_auth).json()["_embedded"]["orders"]
+
+    assert len(entries) == 2
+    for entry in entries:
+        detail = client.get(entry["_links"]["self"]["href"], **read_auth)
+        assert detail.json() == entry
+
+
+def test_an_order_without_a_stored_document_is_still_listed_in_full(client, read_auth, make_order):
+    make_order()
+    expected = client.get(ORDERS, **read_auth).json()
+    Order.objects.update(document="")
+
+    assert client.get(ORDERS, **read_auth).json() == expected
