@@ -158,6 +158,14 @@ def test_the_default_rate_limit_is_600_a_minute_per_client(production_env):
     ]
 
 
+def test_client_secrets_get_their_own_hasher_after_djangos_defaults(production_env):
+    configured = settings_in(production_env, "PASSWORD_HASHERS", "OAUTH2_PROVIDER")
+
+    assert configured["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    assert configured["PASSWORD_HASHERS"][-1] == "orders.hashers.ClientSecretHasher"
+    assert configured["OAUTH2_PROVIDER"]["CLIENT_SECRET_HASHER"] == "pbkdf2_sha256_client"
+
+
 def test_plain_http_is_redirected_to_https_when_ssl_redirect_is_on(client, settings):
     settings.SECURE_SSL_REDIRECT = True
 
