@@ -307,6 +307,10 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
+# Requests per client to /oauth/token, /oauth/revoke and /oauth/introspect (each counted on
+# its own; per address when no client is named), refused before the client secret is checked.
+ERCDASH_TOKEN_RATE_LIMIT = os.environ.get("ERCDASH_TOKEN_RATE_LIMIT", "30/min")
+parse_rate(ERCDASH_TOKEN_RATE_LIMIT, "ERCDASH_TOKEN_RATE_LIMIT")  # a typo stops start-up
 
 # --- Django REST framework ----------------------------------------------------------------
 REST_FRAMEWORK = {
