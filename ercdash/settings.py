@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from orders.ratelimit import parse_rate
@@ -185,6 +186,10 @@ else:
         }
     }
 
+# Django's defaults first, so people's passwords keep the slow default hasher; the last one
+# is for OAuth client secrets only (CLIENT_SECRET_HASHER below, orders/hashers.py says why).
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "orders.hashers.ClientSecretHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -281,6 +286,8 @@ OAUTH2_PROVIDER = {
     # Per-client allowed scopes: asking for none grants the client's own set, never everything.
     "SCOPES_BACKEND_CLASS": "orders.oauth.ClientScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": ERCDASH_TOKEN_TTL,
+    # Generated secrets are far beyond brute force: a cheap hash, not ~0.5 s per token request.
+    "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client",
     "REFRESH_TOKEN_EXPIRE_SECONDS": 0,
     "PKCE_REQUIRED": True,
     # RFC 9700: tokens only in the Authorization header, stored as checksums, no legacy grants.
@@ -300,6 +307,10 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
+# Requests per client to /oauth/token, /oauth/revoke and /oauth/introspect (each counted on
+# its own; per address when no client is named), refused before the client secret is checked.
+ERCDASH_TOKEN_RATE_LIMIT = os.environ.get("ERCDASH_TOKEN_RATE_LIMIT", "30/min")
+parse_rate(ERCDASH_TOKEN_RATE_LIMIT, "ERCDASH_TOKEN_RATE_LIMIT")  # a typo stops start-up
 
 # --- Django REST framework ----------------------------------------------------------------
 REST_FRAMEWORK = {

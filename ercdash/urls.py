@@ -4,15 +4,22 @@ from oauth2_provider import views as oauth2_views
 
 from ercdash import health
 from orders import api, views
+from orders.oauth import rate_limited
 
 urlpatterns = [
     path("erc/ecommerce/", include("orders.api_urls")),
     re_path(r"^erc/ecommerce$", api.unknown_path),
     # Only the token endpoints: DOT's application-registration views stay unmounted.
-    re_path(r"^oauth/token/?$", oauth2_views.TokenView.as_view(), name="oauth-token"),
-    re_path(r"^oauth/revoke/?$", oauth2_views.RevokeTokenView.as_view(), name="oauth-revoke"),
+    re_path(r"^oauth/token/?$", rate_limited(oauth2_views.TokenView.as_view()), name="oauth-token"),
     re_path(
-        r"^oauth/introspect/?$", oauth2_views.IntrospectTokenView.as_view(), name="oauth-introspect"
+        r"^oauth/revoke/?$",
+        rate_limited(oauth2_views.RevokeTokenView.as_view()),
+        name="oauth-revoke",
+    ),
+    re_path(
+        r"^oauth/introspect/?$",
+        rate_limited(oauth2_views.IntrospectTokenView.as_view()),
+        name="oauth-introspect",
     ),
     path("admin/", admin.site.urls),
     path("accounts/login/", views.login, name="login"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -28,6 +29,7 @@ from orders.models import (
 
 READ = settings.SCOPE_READ
 WRITE = settings.SCOPE_WRITE
+SECRET = "a-client-secret-for-tests"
 
 
 @pytest.fixture
@@ -39,6 +41,30 @@ def api_application(db) -> Application:
     )
     ApiClientProfile.objects.create(application=application, allowed_scopes=f"{READ} {WRITE}")
     return application
+
+
+@pytest.fixture
+def make_client(db):
+    """make_client(allowed) -> an API client whose secret is SECRET, for /oauth/token."""
+
+    def make(allowed: str = READ) -> Application:
+        application = Application(
+            name="integration",
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            client_secret=SECRET,
+        )
+        application.save()
+        ApiClientProfile.objects.create(application=application, allowed_scopes=allowed)
+        return application
+
+    return make
+
+
+def basic(application: Application, secret: str = SECRET) -> dict[str, str]:
+    """HTTP Basic client credentials for the test client."""
+    pair = f"{application.client_id}:{secret}".encode()
+    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(pair).decode()}
 
 
 @pytest.fixture
@@ -238,9 +264,13 @@ def database_sessions(settings):
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
-    # PBKDF2's deliberate slowness (~0.3-1 s per user, client secret or login) would dominate
-    # the suite; tests that check the production hasher put PBKDF2 back explicitly.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # PBKDF2's deliberate slowness (~0.6 s per user or login) would dominate the suite; tests
+    # that check the production hashers put them back explicitly. Client secrets keep their
+    # real hasher: it is cheap, and CLIENT_SECRET_HASHER names it.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "orders.hashers.ClientSecretHasher",
+    ]
 
 
 @pytest.fixture

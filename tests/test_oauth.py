@@ -1,41 +1,22 @@
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import subprocess
 import sys
 from http import HTTPStatus
+from unittest import mock
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, get_hasher
+from django.utils.crypto import pbkdf2
 from oauth2_provider.models import AccessToken, Application
 
+from orders.hashers import ClientSecretHasher
 from orders.models import ApiClientProfile
-from tests.conftest import READ, WRITE
+from tests.conftest import READ, SECRET, WRITE, basic
 
-SECRET = "a-client-secret-for-tests"
 ORDER_URL = "/erc/ecommerce/customers/customer123/orders/order123"
-
-
-@pytest.fixture
-def make_client(db):
-    def make(allowed: str = READ) -> Application:
-        application = Application(
-            name="integration",
-            client_type=Application.CLIENT_CONFIDENTIAL,
-            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-            client_secret=SECRET,
-        )
-        application.save()
-        ApiClientProfile.objects.create(application=application, allowed_scopes=allowed)
-        return application
-
-    return make
-
-
-def basic(application: Application, secret: str = SECRET) -> dict[str, str]:
-    pair = f"{application.client_id}:{secret}".encode()
-    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(pair).decode()}
 
 
 def token_request(client, application, **data):
@@ -122,16 +103,97 @@ def token_request_with_secret(client, application, secret):
     )
 
 
-def test_client_secrets_are_hashed_at_rest(make_client, settings):
-    from django.conf import global_settings
+@pytest.fixture
+def production_hashers(settings):
+    # Undo conftest's fast_password_hashing: the hashers exactly as ercdash/settings.py has them.
+    import ercdash.settings
 
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    settings.PASSWORD_HASHERS = ercdash.settings.PASSWORD_HASHERS
+
+
+@pytest.fixture
+def client_hashed_by_django_default(db, production_hashers):
+    """A client saved before CLIENT_SECRET_HASHER existed: its secret hashed as a password."""
+    # The iteration count travels in the hash; a small one keeps the test quick.
+    stored = PBKDF2PasswordHasher().encode(SECRET, "saltsaltsaltsalt", iterations=1000)
+    application = Application(
+        name="older integration",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=stored,
+    )
+    application.save()
+    ApiClientProfile.objects.create(application=application, allowed_scopes=READ)
+    return application
+
+
+def test_client_secrets_are_hashed_at_rest(make_client, production_hashers):
     application = make_client()
 
     application.refresh_from_db()
 
     assert application.client_secret != SECRET
-    assert application.client_secret.startswith("pbkdf2_sha256$")
+    assert application.client_secret.startswith(
+        f"pbkdf2_sha256_client${ClientSecretHasher.iterations}$"
+    )
+    assert check_password(SECRET, application.client_secret)
+
+
+def test_peoples_passwords_keep_djangos_default_hasher(production_hashers):
+    assert get_hasher("default").algorithm == "pbkdf2_sha256"
+    assert get_hasher("default").iterations == PBKDF2PasswordHasher.iterations
+
+
+def test_a_secret_hashed_by_djangos_default_hasher_still_issues_tokens(
+    client, client_hashed_by_django_default
+):
+    application = client_hashed_by_django_default
+
+    right = token_request(client, application)
+    wrong = token_request_with_secret(client, application, "wrong")
+
+    assert application.client_secret.startswith("pbkdf2_sha256$1000$")
+    assert right.status_code == HTTPStatus.OK
+    assert wrong.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_a_rotated_secret_moves_to_the_client_secret_hasher(
+    client, client_hashed_by_django_default
+):
+    application = client_hashed_by_django_default
+
+    application.client_secret = "a-new-client-secret"
+    application.save()
+    application.refresh_from_db()
+    with_new = token_request_with_secret(client, application, "a-new-client-secret")
+    with_old = token_request(client, application)
+
+    assert application.client_secret.startswith("pbkdf2_sha256_client$")
+    assert with_new.status_code == HTTPStatus.OK
+    assert with_old.status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.parametrize(
+    ("secret", "status"), [(SECRET, HTTPStatus.OK), ("wrong", HTTPStatus.UNAUTHORIZED)]
+)
+def test_a_token_request_costs_one_cheap_hash_of_the_secret(
+    client, make_client, production_hashers, secret, status
+):
+    application = make_client()
+    iterations = []
+
+    def counting_pbkdf2(password, salt, rounds, *args, **kwargs):
+        iterations.append(rounds)
+        return pbkdf2(password, salt, rounds, *args, **kwargs)
+
+    with mock.patch("django.contrib.auth.hashers.pbkdf2", counting_pbkdf2):
+        response = token_request_with_secret(client, application, secret)
+
+    assert response.status_code == status
+    assert iterations == [ClientSecretHasher.iterations]
+    # PBKDF2-SHA256 runs at about 0.5 us an iteration here: 10,000 are ~5 ms, far under the
+    # 100 ms a token request may take; Django's default 1,000,000 are ~0.6 s.
+    assert ClientSecretHasher.iterations <= 10_000
 
 
 def test_tokens_are_stored_only_as_checksums(client, make_client):

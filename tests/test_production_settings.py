@@ -158,6 +158,29 @@ def test_the_default_rate_limit_is_600_a_minute_per_client(production_env):
     ]
 
 
+def test_the_token_endpoint_allows_30_requests_a_minute_per_client_by_default(production_env):
+    configured = settings_in(production_env, "ERCDASH_TOKEN_RATE_LIMIT")
+
+    assert configured == {"ERCDASH_TOKEN_RATE_LIMIT": "30/min"}
+
+
+def test_start_up_fails_clearly_with_a_malformed_token_rate_limit(production_env):
+    production_env["ERCDASH_TOKEN_RATE_LIMIT"] = "30 a minute"
+
+    completed = run(["manage.py", "check"], production_env)
+
+    assert completed.returncode != 0
+    assert "ImproperlyConfigured: ERCDASH_TOKEN_RATE_LIMIT='30 a minute'" in completed.stderr
+
+
+def test_client_secrets_get_their_own_hasher_after_djangos_defaults(production_env):
+    configured = settings_in(production_env, "PASSWORD_HASHERS", "OAUTH2_PROVIDER")
+
+    assert configured["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    assert configured["PASSWORD_HASHERS"][-1] == "orders.hashers.ClientSecretHasher"
+    assert configured["OAUTH2_PROVIDER"]["CLIENT_SECRET_HASHER"] == "pbkdf2_sha256_client"
+
+
 def test_plain_http_is_redirected_to_https_when_ssl_redirect_is_on(client, settings):
     settings.SECURE_SSL_REDIRECT = True
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
 from ercdash.settings import redis_cache
-from orders import throttling
+from orders import ratelimit, throttling
 from orders.ratelimit import parse_rate
 from tests.conftest import READ
 
@@ -129,7 +129,7 @@ def test_a_request_within_the_window_costs_one_cache_round_trip(client, read_aut
     client.get(API, **read_auth)  # opens the window
     counting = CountingCache(cache)
 
-    with mock.patch.object(throttling, "cache", counting):
+    with mock.patch.object(ratelimit, "cache", counting):
         client.get(API, **read_auth)
 
     assert counting.calls == ["incr"]
@@ -152,7 +152,7 @@ def test_the_limit_fails_open_when_the_cache_raises(client, read_auth, order, se
     settings.ERCDASH_RATE_LIMIT = "1/min"
     broken = mock.Mock(**{"incr.side_effect": ConnectionError, "add.side_effect": ConnectionError})
 
-    with mock.patch.object(throttling, "cache", broken):
+    with mock.patch.object(ratelimit, "cache", broken):
         statuses = {client.get(API, **read_auth).status_code for _ in range(3)}
 
     assert statuses == {HTTPStatus.OK}

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+from http import HTTPStatus
+from unittest import mock
+
+import pytest
+
+from orders import oauth, ratelimit
+from tests.conftest import SECRET, basic
+
+TOKEN = "/oauth/token"
+CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
+RATE_LIMITED_BODY = {
+    "error": "rate_limited",
+    "error_description": "Too many requests for this client; retry after the delay given in "
+    "Retry-After.",
+}
+
+# Half a minute into a window: no test straddles a window boundary.
+FROZEN_NOW = 1_800_000_030.0
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with mock.patch.object(oauth, "clock", return_value=FROZEN_NOW):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def two_a_minute(settings):
+    settings.ERCDASH_TOKEN_RATE_LIMIT = "2/min"
+
+
+def fresh_address() -> str:
+    # Counters outlive a test in Redis (and in the process's memory cache): a fresh address
+    # keeps each test's window its own.
+    return "10.{}.{}.{}".format(*(secrets.randbelow(256) for _ in range(3)))
+
+
+def token_request(client, application, secret: str = SECRET):
+    return client.post(TOKEN, CLIENT_CREDENTIALS, **basic(application, secret))
+
+
+def test_a_client_over_the_limit_gets_429_in_rfc_6749_shape(client, make_client):
+    application = make_client()
+
+    statuses = [token_request(client, application).status_code for _ in range(2)]
+    response = token_request(client, application)
+
+    assert statuses == [HTTPStatus.OK, HTTPStatus.OK]
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response.json() == RATE_LIMITED_BODY
+    assert response["Retry-After"] == "30"
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_the_secret_is_not_checked_once_the_client_is_over_the_limit(client, make_client):
+    application = make_client()
+    with mock.patch(
+        "oauth2_provider.oauth2_validators.check_password", return_value=False
+    ) as check_password:
+        for _ in range(2):
+            token_request(client, application, "guess")
+        checked_within_the_limit = check_password.call_count
+
+        response = token_request(client, application, "guess")
+
+    assert checked_within_the_limit == 2
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert check_password.call_count == 2
+
+
+def test_wrong_secrets_count_against_the_client_too(client, make_client):
+    application = make_client()
+    for _ in range(2):
+        token_request(client, application, "guess")
+
+    response = token_request(client, application)
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_each_client_has_its_own_window(client, make_client):
+    busy, other = make_client(), make_client()
+    for _ in range(2):
+        token_request(client, busy)
+
+    assert token_request(client, busy).status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert token_request(client, other).status_code == HTTPStatus.OK
+
+
+def test_form_field_credentials_share_the_clients_window(client, make_client):
+    application = make_client()
+    for _ in range(2):
+        token_request(client, application)
+
+    response = client.post(
+        TOKEN,
+        {**CLIENT_CREDENTIALS, "client_id": application.client_id, "client_secret": SECRET},
+    )
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_naming_a_made_up_client_as_well_opens_no_fresh_window(client, make_client):
+    application = make_client()
+    for _ in range(2):
+        token_request(client, application, "guess")
+    made_up = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"made-up:x").decode()}
+
+    # DOT tries the made-up Basic client, then checks the form's secret for the real one.
+    response = client.post(
+        TOKEN,
+        {**CLIENT_CREDENTIALS, "client_id": application.client_id, "client_secret": "guess"},
+        **made_up,
+    )
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_a_trailing_slash_shares_the_window(client, make_client):
+    application = make_client()
+    for _ in range(2):
+        token_request(client, application)
+
+    response = client.post(TOKEN + "/", CLIENT_CREDENTIALS, **basic(application))
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_a_request_naming_no_client_is_limited_by_its_address(client, db):
+    address = fresh_address()
+    statuses = [
+        client.post(TOKEN, CLIENT_CREDENTIALS, REMOTE_ADDR=address).status_code for _ in range(3)
+    ]
+    elsewhere = client.post(TOKEN, CLIENT_CREDENTIALS, REMOTE_ADDR=fresh_address())
+
+    assert statuses == [
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.TOO_MANY_REQUESTS,
+    ]
+    assert elsewhere.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_undecodable_basic_credentials_are_limited_by_address(client, db):
+    address = fresh_address()
+    garbage = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"\xff\xfe").decode()}
+
+    statuses = [
+        client.post(TOKEN, CLIENT_CREDENTIALS, REMOTE_ADDR=address, **garbage).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses[-1] == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_revoke_and_introspect_are_limited_each_in_its_own_window(client, make_client):
+    application = make_client()
+    token = token_request(client, application).json()["access_token"]
+    token_request(client, application)
+
+    introspections = [
+        client.post("/oauth/introspect", {"token": token}, **basic(application)).status_code
+        for _ in range(3)
+    ]
+    revocations = [
+        client.post("/oauth/revoke", {"token": token}, **basic(application)).status_code
+        for _ in range(3)
+    ]
+
+    assert token_request(client, application).status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert introspections == [HTTPStatus.OK, HTTPStatus.OK, HTTPStatus.TOO_MANY_REQUESTS]
+    assert revocations == [HTTPStatus.OK, HTTPStatus.OK, HTTPStatus.TOO_MANY_REQUESTS]
+
+
+def test_off_disables_the_token_limit(client, make_client, settings):
+    settings.ERCDASH_TOKEN_RATE_LIMIT = "off"
+    application = make_client()
+
+    statuses = {token_request(client, application).status_code for _ in range(4)}
+
+    assert statuses == {HTTPStatus.OK}
+
+
+def test_tokens_are_issued_when_the_cache_is_down(client, make_client, caplog):
+    application = make_client()
+    broken = mock.Mock(**{"incr.side_effect": ConnectionError, "add.side_effect": ConnectionError})
+
+    with (
+        mock.patch.object(ratelimit, "cache", broken),
+        caplog.at_level(logging.WARNING, logger="ercdash.ratelimit"),
+    ):
+        statuses = {token_request(client, application).status_code for _ in range(3)}
+
+    assert statuses == {HTTPStatus.OK}
+    assert "Rate limiting skipped: the cache is unavailable" in caplog.messages
