@@ -13,6 +13,7 @@ from django.db import IntegrityError
 
 from orders import services
 from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+from orders.services import imports
 
 BASE = {
     "id": "order123",
@@ -257,7 +258,7 @@ def test_a_rejected_record_changes_nothing_and_the_valid_ones_are_imported(impor
 
 
 def test_a_record_failing_in_the_database_is_rolled_back_alone(import_records, monkeypatch):
-    real = services._customer_upsert
+    real = imports._customer_upsert
 
     def failing(customer_id, body):
         if customer_id == "customer999":
@@ -265,7 +266,7 @@ def test_a_record_failing_in_the_database_is_rolled_back_alone(import_records, m
             raise IntegrityError(f'duplicate key value "{VISA_TEST_PAN}"')
         return real(customer_id, body)
 
-    monkeypatch.setattr(services, "_customer_upsert", failing)
+    monkeypatch.setattr(imports, "_customer_upsert", failing)
     other = document(id="order999", order_number="#OTHER", customer_id="customer999", customer=None)
 
     status, result, errors = import_records([other, BASE])

@@ -1,196 +1,19 @@
-"""Writes. Every change to an order's items or timeline goes through order_refresh_derived."""
+"""Import of order documents (SPEC §5): upsert by order id, one savepoint per record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db import DatabaseError, transaction
 
 from orders import documents as order_documents
 from orders import selectors, serializers
-from orders.errors import NotCancellable
-from orders.models import (
-    CANCELLABLE_GENERIC_TYPES,
-    AccessAudit,
-    Address,
-    CancellationStatus,
-    CancelReason,
-    Customer,
-    GenericType,
-    IdempotencyRecord,
-    Order,
-    OrderItem,
-    StatusEvent,
-)
-from orders.renderers import dumps
-from orders.serializers import order_body
-
-
-@transaction.atomic
-def order_refresh_derived(*, order: Order) -> Order:
-    """Recompute the values the API derives from items and status events, and save them."""
-    items = list(order.items.order_by("position", "id").values("quantity", "price", "image_url"))
-    order.derived_items_quantity = sum(item["quantity"] for item in items) if items else None
-    top = None
-    for item in items:  # first item wins a tie on the highest unit price
-        if top is None or item["price"] > top["price"]:
-            top = item
-    order.derived_top_item_image_url = top["image_url"] if top else ""
-
-    latest = order.status_events.order_by("-status_date_time", "-id").first()
-    order.latest_generic_type = latest.generic_type if latest else ""
-    order.latest_detailed_type = latest.detailed_type if latest else ""
-    order.latest_status_at = latest.status_date_time if latest else None
-    order.latest_status_description = latest.description if latest else ""
-    order.save(
-        update_fields=[
-            "derived_items_quantity",
-            "derived_top_item_image_url",
-            "latest_generic_type",
-            "latest_detailed_type",
-            "latest_status_at",
-            "latest_status_description",
-            "updated_at",
-        ]
-    )
-    return order
-
-
-def render_document(order: Order) -> str:
-    return dumps(order_body(order)).decode()
-
-
-@transaction.atomic
-def orders_refresh_documents(*, orders: QuerySet[Order]) -> int:
-    """Re-render the stored API documents, e.g. after a customer or address edit."""
-    count = 0
-    for order in orders.select_related("customer", "shipping_address", "billing_address"):
-        order.save(update_fields=["document", "updated_at"])
-        count += 1
-    return count
-
-
-@transaction.atomic
-def audit_record(
-    *,
-    actor: str,
-    channel: str,
-    action: str,
-    user=None,
-    customer_id: str = "",
-    order_id: str = "",
-    request_id: str = "",
-    detail: str = "",
-) -> AccessAudit:
-    """Write one access-audit row: who did what to which customer/order, when, through what."""
-    return AccessAudit.objects.create(
-        actor=actor,
-        user=user,
-        channel=channel,
-        action=action,
-        customer_external_id=customer_id,
-        order_external_id=order_id,
-        request_id=request_id,
-        detail=detail,
-    )
-
-
-_CANCEL_STATE_FIELDS = [
-    "cancellation_status",
-    "canceled_at",
-    "cancel_reason",
-    "canceled_by",
-    "latest_generic_type",
-    "latest_detailed_type",
-    "latest_status_at",
-    "updated_at",
-]
-
-
-@transaction.atomic
-def order_cancel(
-    *,
-    order: Order,
-    reason: str,
-    actor: str,
-    channel: str,
-    user=None,
-    request_id: str = "",
-) -> Order:
-    """Cancel an order that has not left yet; NotCancellable otherwise.
-
-    A conditional UPDATE decides, so of two concurrent cancels exactly one wins on any
-    database, without relying on row locks.
-    """
-    now = timezone.now()
-    updated = Order.objects.filter(
-        pk=order.pk,
-        cancellation_status="",
-        latest_generic_type__in=CANCELLABLE_GENERIC_TYPES,
-    ).update(
-        cancellation_status=CancellationStatus.CANCELED,
-        canceled_at=now,
-        cancel_reason=reason,
-        canceled_by=actor,
-        updated_at=now,
-    )
-    # Reload only plain fields: a full refresh would drop the loaded customer and addresses
-    # that the stored document is re-rendered from.
-    order.refresh_from_db(fields=_CANCEL_STATE_FIELDS)
-    if not updated:
-        if order.is_canceled:
-            raise NotCancellable(f"Order {order.external_id} is already canceled.")
-        raise NotCancellable(
-            f"Order {order.external_id} has left the warehouse and can no longer be canceled."
-        )
-    audit_record(
-        actor=actor,
-        user=user,
-        channel=channel,
-        action=AccessAudit.Action.CANCEL_ORDER,
-        customer_id=order.customer.external_id,
-        order_id=order.external_id,
-        request_id=request_id,
-        detail=reason,
-    )
-    # The timeline says what happened too. Cancellation is not a shipping stage: the event keeps
-    # the stage the order had reached and sorts last even if the clock went back. The actor
-    # stays out of it (API clients see the timeline); it is in canceled_by and the audit.
-    StatusEvent.objects.create(
-        order=order,
-        generic_type=order.latest_generic_type or GenericType.UNKNOWN,
-        detailed_type=order.latest_detailed_type,
-        status_date_time=max(now, order.latest_status_at) if order.latest_status_at else now,
-        description=f"Canceled: {CancelReason(reason).label}",
-    )
-    return order_refresh_derived(order=order)
-
-
-def idempotent_response(
-    *, client_id: str, key: str, method: str, path: str, status: int, body: bytes
-) -> IdempotencyRecord:
-    """Keep the first answer for (client, key); a racing duplicate gets the stored one back."""
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                client_id=client_id,
-                key=key,
-                method=method,
-                path=path,
-                status_code=status,
-                body=body,
-            )
-    except IntegrityError:
-        return IdempotencyRecord.objects.get(client_id=client_id, key=key)
-
-
-# --- Import and export of order documents (SPEC §5) ----------------------------------------
+from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+from orders.services.derived import order_refresh_derived
 
 
 @dataclass
@@ -421,28 +244,3 @@ def _address_upsert(customer: Customer, body: dict[str, Any] | None) -> Address 
             setattr(address, name, value)
         address.save()
     return address
-
-
-def orders_export(
-    *,
-    customer_id: str | None = None,
-    orders: QuerySet[Order] | None = None,
-    chunk_size: int = 500,
-) -> Iterator[dict]:
-    """Order documents sorted by order id (code-point order, the same on every database).
-
-    All orders, one customer's, or those of a queryset (the admin's selection).
-    """
-    orders = Order.objects.all() if orders is None else orders
-    if customer_id is not None:
-        orders = orders.filter(customer__external_id=customer_id)
-    order_ids = sorted(orders.values_list("external_id", flat=True))
-    for start in range(0, len(order_ids), chunk_size):
-        chunk = order_ids[start : start + chunk_size]
-        loaded = (
-            selectors.orders_with_documents()
-            .filter(external_id__in=chunk)
-            .in_bulk(field_name="external_id")
-        )
-        for order_id in chunk:
-            yield order_documents.export_document(loaded[order_id])

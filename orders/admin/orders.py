@@ -1,0 +1,342 @@
+"""Admin for orders: items and status events inline, list filters, export and cancel."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from orders import errors, forms, services
+from orders.admin.customers import PhoneSearchMixin
+from orders.models import (
+    AccessAudit,
+    CancellationStatus,
+    CancelReason,
+    Order,
+    OrderItem,
+    StatusEvent,
+)
+from orders.renderers import dumps
+
+
+def _request_id(request: HttpRequest) -> str:
+    return getattr(request, "request_id", "")
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"admin:{request.user.get_username()}"
+
+
+# Scheme-less image URLs are read as https (Django 6's default, without the warning).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    form = forms.OrderItemForm
+    formset = forms.OrderItemFormSet
+    formfield_overrides = HTTPS_URLS
+    extra = 0
+    fields = [
+        "position",
+        "external_id",
+        "name",
+        "sku",
+        "quantity",
+        "price",
+        "currency",
+        "image_url",
+        "description",
+    ]
+
+
+class StatusEventInline(admin.TabularInline):
+    model = StatusEvent
+    form = forms.StatusEventForm
+    extra = 0
+    fields = ["status_date_time", "generic_type", "detailed_type", "description"]
+    verbose_name = "status event"
+    verbose_name_plural = "status timeline (the latest event is the order's current status)"
+
+
+class CancellationFilter(admin.SimpleListFilter):
+    title = "cancellation"
+    parameter_name = "cancellation"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [
+            ("canceled", "Canceled"),
+            ("requested", "Requested, not confirmed (UNKNOWN)"),
+            ("none", "Not canceled"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "canceled":
+            return queryset.filter(cancellation_status=CancellationStatus.CANCELED)
+        if self.value() == "requested":
+            return queryset.filter(cancellation_status=CancellationStatus.UNKNOWN)
+        if self.value() == "none":
+            return queryset.filter(cancellation_status="")
+        return queryset
+
+
+class LatestStatusFilter(admin.ChoicesFieldListFilter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "latest status"
+
+
+def _amount(value: Decimal | None, currency: str) -> str:
+    if value is None:
+        return "—"
+    return f"{format(value.normalize(), 'f')} {currency}".strip()
+
+
+@admin.register(Order)
+class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
+    form = forms.OrderForm
+    formfield_overrides = HTTPS_URLS
+    action_form = forms.CancelActionForm
+    inlines = [OrderItemInline, StatusEventInline]
+    phone_lookup = "customer__phone_number"
+    list_display = [
+        "order_number",
+        "external_id",
+        "customer_id_display",
+        "brand",
+        "purchase_datetime",
+        "delivery_type",
+        "latest_status",
+        "final_total",
+        "cancellation_status",
+    ]
+    list_display_links = ["order_number", "external_id"]
+    # One join for the customer column: a page of 100 rows is a fixed number of queries.
+    list_select_related = ["customer"]
+    list_filter = [
+        "delivery_type",
+        ("latest_generic_type", LatestStatusFilter),
+        CancellationFilter,
+        "brand",
+    ]
+    date_hierarchy = "purchase_datetime"
+    search_fields = ["order_number", "=external_id", "=customer__external_id", "=customer__email"]
+    search_help_text = "Order number, order id, customer id, email or phone (any format)."
+    list_per_page = 100
+    # COUNT(*) over every order on each page load is the slow part of big changelists.
+    show_full_result_count = False
+    autocomplete_fields = ["customer"]
+    actions = ["export_jsonl", "cancel_orders"]
+    readonly_fields = [
+        "payment_card",
+        "price_check",
+        "latest_status",
+        "items_quantity",
+        "top_item_image",
+        "cancellation_status",
+        "canceled_at",
+        "canceled_by",
+        "cancel_reason",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("external_id", "order_number"),
+                    "customer",
+                    ("brand", "purchase_datetime"),
+                    "delivery_type",
+                    ("shipping_address", "billing_address"),
+                    ("items_number", "items_quantity"),
+                ]
+            },
+        ),
+        (
+            "Price summary",
+            {
+                "fields": [
+                    "currency",
+                    ("original_total_amount", "discounts_amount"),
+                    ("shipping_amount", "taxes_amount"),
+                    "final_total_amount",
+                    "price_check",
+                ]
+            },
+        ),
+        (
+            "Payment",
+            {
+                "fields": [
+                    "payment_card",
+                    ("card_brand", "card_number"),
+                    "card_brand_image_url",
+                    "is_refunded",
+                ]
+            },
+        ),
+        (
+            "Status",
+            {
+                "fields": [
+                    "latest_status",
+                    "cancellation_status",
+                    ("canceled_at", "canceled_by"),
+                    "cancel_reason",
+                ]
+            },
+        ),
+        (
+            "Images and bookkeeping",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "highlighted_item_image_url",
+                    "top_item_image",
+                    ("created_at", "updated_at"),
+                ],
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
+        # Order ids are API keys and an order never moves to another customer (SPEC §1).
+        fields = list(super().get_readonly_fields(request, obj))
+        return ["external_id", "customer", *fields] if obj else fields
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Items and events just changed: the API serves derived values from cache fields.
+        services.order_refresh_derived(order=form.instance)
+
+    # Columns and read-only fields.
+
+    @admin.display(description="customer id", ordering="customer__external_id")
+    def customer_id_display(self, order: Order) -> str:
+        return order.customer.external_id
+
+    @admin.display(description="latest status", ordering="latest_generic_type")
+    def latest_status(self, order: Order) -> str:
+        if not order.latest_generic_type:
+            return "—"
+        detailed = order.latest_detailed_type
+        text = order.latest_generic_type + (f" / {detailed}" if detailed else "")
+        if order.latest_status_at:
+            text += f" at {order.latest_status_at:%Y-%m-%d %H:%M} UTC"
+        return text
+
+    @admin.display(description="final total", ordering="final_total_amount")
+    def final_total(self, order: Order) -> str:
+        return _amount(order.final_total_amount, order.currency)
+
+    @admin.display(description="card")
+    def payment_card(self, order: Order) -> str:
+        card = order.masked_card_number
+        return f"{order.card_brand} {card}".strip() if card else "—"
+
+    @admin.display(description="check")
+    def price_check(self, order: Order) -> str:
+        values = order.amounts()
+        expected = forms.money_total(values)
+        final = values["final_total_amount"]
+        if expected is None or final is None:
+            return "—"
+        currency = order.currency
+        arithmetic = (
+            f"{_amount(values['original_total_amount'], currency)}"
+            f" − {_amount(values['discounts_amount'] or Decimal(0), currency)}"
+            f" + {_amount(values['shipping_amount'] or Decimal(0), currency)}"
+            f" + {_amount(values['taxes_amount'] or Decimal(0), currency)}"
+            f" = {_amount(expected, currency)}"
+        )
+        if expected == final:
+            return f"✔ {arithmetic}"
+        return format_html(
+            "<strong>⚠ Mismatch:</strong> {} but the final total is {}",
+            arithmetic,
+            _amount(final, currency),
+        )
+
+    @admin.display(description="items quantity (sum of items)")
+    def items_quantity(self, order: Order) -> str:
+        quantity = order.derived_items_quantity
+        return "—" if quantity is None else str(quantity)
+
+    @admin.display(description="image of the priciest item")
+    def top_item_image(self, order: Order) -> str:
+        return order.derived_top_item_image_url or "—"
+
+    # Actions.
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.cancel_order")
+
+    @admin.action(description="Export selected orders as JSON Lines", permissions=["view"])
+    def export_jsonl(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
+        count = queryset.count()
+        services.audit_record(
+            actor=_actor(request),
+            channel=AccessAudit.Channel.ADMIN,
+            action=AccessAudit.Action.EXPORT_ORDERS,
+            user=request.user,
+            request_id=_request_id(request),
+            detail=f"{count} order{'s' if count != 1 else ''}",
+        )
+        # The export_orders document format, sorted by order id like the command's output.
+        lines = (
+            dumps(document) + b"\n"
+            for document in services.orders_export(orders=queryset.order_by())
+        )
+        response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.jsonl"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Cancel selected orders", permissions=["cancel"])
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        reason = request.POST.get("cancel_reason", "")
+        if reason not in CancelReason.values:
+            self.message_user(
+                request,
+                "Nothing canceled: pick a cancel reason next to the action first.",
+                messages.ERROR,
+            )
+            return
+        canceled, skipped = [], []
+        for order in queryset.select_related("customer").order_by("pk"):
+            try:
+                services.order_cancel(
+                    order=order,
+                    reason=reason,
+                    actor=_actor(request),
+                    channel=AccessAudit.Channel.ADMIN,
+                    user=request.user,
+                    request_id=_request_id(request),
+                )
+            except errors.NotCancellable:
+                skipped.append(order.order_number)
+            else:
+                canceled.append(order.order_number)
+        if canceled:
+            self.message_user(
+                request,
+                f"Canceled {len(canceled)} order{'s' if len(canceled) != 1 else ''} "
+                f"({CancelReason(reason).label}): " + ", ".join(canceled),
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"Skipped {len(skipped)} order{'s' if len(skipped) != 1 else ''} already "
+                "canceled or already shipped: " + ", ".join(skipped),
+                messages.WARNING,
+            )

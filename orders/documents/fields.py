@@ -1,0 +1,55 @@
+"""The fields each object of an order document may have; any other field is rejected."""
+
+from __future__ import annotations
+
+CUSTOMER_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone_number",
+    "brand",
+    "customer_since",
+)
+# The address's own values, stored as model fields of the same names.
+ADDRESS_VALUE_FIELDS = (
+    "first_name",
+    "last_name",
+    "phone_number",
+    "address",
+    "zip_code",
+    "city",
+    "region_code",
+    "country_code",
+)
+ADDRESS_FIELDS = ("id", *ADDRESS_VALUE_FIELDS, "default")
+AMOUNT_FIELDS = (
+    "original_total_amount",
+    "discounts_amount",
+    "shipping_amount",
+    "taxes_amount",
+    "final_total_amount",
+)
+PAYMENT_FIELDS = ("card_brand", "card_brand_image_url", "card_number", "is_refunded")
+EXTRA_INFO_FIELDS = ("highlighted_item_image_url", "latest_status_info")
+STATUS_FIELDS = ("generic_type", "detailed_type", "status_date_time", "description")
+ITEM_FIELDS = ("id", "name", "sku", "quantity", "price", "image_url", "description")
+MONEY_FIELDS = ("value", "currency")
+ORDER_FIELDS = (
+    "id",
+    "order_number",
+    "customer_id",
+    "brand",
+    "purchase_datetime",
+    "delivery_type",
+    "shipping_address",
+    "billing_address",
+    "items_number",
+    "price_summary",
+    "payment_details",
+    "order_extra_info",
+    "cancellation_status",
+    "customer",
+    "items",
+    "status_history",
+)

@@ -1,0 +1,200 @@
+"""Import: a decoded record validated as a whole and put in the exact shape export writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from orders import validators
+from orders.documents.checks import PAN_DESCRIPTION, _compact, _Normalizer
+from orders.documents.fields import (
+    AMOUNT_FIELDS,
+    EXTRA_INFO_FIELDS,
+    ORDER_FIELDS,
+    PAYMENT_FIELDS,
+)
+from orders.models import CancellationStatus, DeliveryType
+
+# Error descriptions never repeat the offending value: a value may be a payment card number.
+
+# SPEC §1: ids, order numbers, phones and zip codes are not free text, so a long digit run
+# there is not taken for a card number. Every other string is checked.
+NOT_FREE_TEXT = frozenset({"id", "customer_id", "order_number", "phone_number", "zip_code"})
+
+
+class DocumentError(Exception):
+    """A record that cannot be imported: [(dotted field path, description)]."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = errors
+
+
+def iter_strings(value: Any, path: str = "") -> Iterator[tuple[str, str, str]]:
+    """(dotted path, key, string) for every string in a decoded JSON value."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from iter_strings(child, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from iter_strings(child, f"{path}.{index}" if path else str(index))
+    elif isinstance(value, str):
+        key = path.rsplit(".", 1)[-1]
+        yield path, key, value
+
+
+def normalize(raw: Any) -> dict[str, Any]:
+    """The record in export shape, or DocumentError listing every problem found."""
+    check = _Normalizer()
+    if not isinstance(raw, dict):
+        raise DocumentError([("", "Must be a JSON object (one order document).")])
+
+    # PCI DSS 3.4.1 first: a full card number anywhere rejects the record.
+    for path, key, value in iter_strings(raw):
+        if key not in NOT_FREE_TEXT and validators.contains_full_card_number(value):
+            check.error(path, PAN_DESCRIPTION)
+    check.obj("", raw, ORDER_FIELDS)
+
+    shipping = check.address("shipping_address", raw.get("shipping_address"))
+    billing = check.address("billing_address", raw.get("billing_address"))
+    if (
+        shipping
+        and billing
+        and shipping.get("id")
+        and shipping.get("id") == billing.get("id")
+        and shipping != billing
+    ):
+        check.error("billing_address", "Has the id of shipping_address but different fields.")
+    region_hint = ((shipping or {}).get("country_code")) or ((billing or {}).get("country_code"))
+
+    customer = check.customer(raw.get("customer"), region_hint)
+    customer_id = raw.get("customer_id")
+    if customer_id is None and customer:
+        customer_id = customer.get("id")
+    customer_id = check.ident("customer_id", customer_id)
+    if (
+        customer is not None
+        and customer_id
+        and customer.setdefault("id", customer_id) != customer_id
+    ):
+        check.error("customer.id", "Must equal customer_id.")
+
+    price_summary = None
+    raw_summary = check.obj("price_summary", raw.get("price_summary"), AMOUNT_FIELDS)
+    if raw_summary is not None:
+        price_summary = _compact(
+            {
+                name: check.money(
+                    f"price_summary.{name}",
+                    raw_summary.get(name),
+                    required=name in ("original_total_amount", "final_total_amount"),
+                )
+                for name in AMOUNT_FIELDS
+            }
+        )
+
+    items_raw = raw.get("items")
+    items: list[dict[str, Any]] = []
+    if items_raw is not None and not isinstance(items_raw, list):
+        check.error("items", "Must be a JSON array.")
+    else:
+        seen: set[str] = set()
+        for index, item_raw in enumerate(items_raw or []):
+            item = check.item(f"items.{index}", item_raw)
+            if item is None:
+                continue
+            if item.get("id") is not None and item["id"] in seen:
+                check.error(f"items.{index}.id", "Duplicate item id in this order.")
+            seen.add(item.get("id"))
+            items.append(item)
+
+    items_number = check.integer("items_number", raw.get("items_number"), low=0, high=2**31 - 1)
+    quantities = [item.get("quantity") for item in items]
+    complete = isinstance(items_raw, list) and len(items) == len(items_raw)
+    complete = complete and None not in quantities
+    if items_number is not None and items and complete:
+        total = sum(quantities)
+        if items_number != total:
+            check.error("items_number", f"Must equal the sum of item quantities ({total}).")
+
+    history_raw = raw.get("status_history")
+    history: list[dict[str, Any]] = []
+    if history_raw is not None and not isinstance(history_raw, list):
+        check.error("status_history", "Must be a JSON array.")
+    else:
+        for index, event_raw in enumerate(history_raw or []):
+            event = check.status(f"status_history.{index}", event_raw)
+            if event is not None:
+                history.append(event)
+    # Oldest first; equal timestamps keep their order (the later one is "recorded last").
+    history.sort(key=lambda event: event.get("status_date_time", ""))
+
+    highlighted = None
+    extra = check.obj("order_extra_info", raw.get("order_extra_info"), EXTRA_INFO_FIELDS)
+    if extra is not None:
+        highlighted = check.url(
+            "order_extra_info.highlighted_item_image_url", extra.get("highlighted_item_image_url")
+        )
+        if extra.get("latest_status_info") is not None:
+            latest = check.status(
+                "order_extra_info.latest_status_info", extra["latest_status_info"]
+            )
+            if latest is not None and history_raw is None:
+                history = [latest]
+            elif latest is not None and history and latest != history[-1]:
+                check.error(
+                    "order_extra_info.latest_status_info",
+                    "Does not match the latest event of status_history (leave it out: the "
+                    "history carries it).",
+                )
+
+    payment = None
+    raw_payment = check.obj("payment_details", raw.get("payment_details"), PAYMENT_FIELDS)
+    if raw_payment is not None:
+        payment = _compact(
+            {
+                "card_brand": check.text(
+                    "payment_details.card_brand", raw_payment.get("card_brand"), max_length=64
+                ),
+                "card_brand_image_url": check.url(
+                    "payment_details.card_brand_image_url", raw_payment.get("card_brand_image_url")
+                ),
+                "card_number": check.card_number(raw_payment.get("card_number")),
+            }
+        )
+        refunded = check.boolean("payment_details.is_refunded", raw_payment.get("is_refunded"))
+        if refunded is not None:
+            payment["is_refunded"] = refunded
+
+    document = _compact(
+        {
+            "id": check.ident("id", raw.get("id")),
+            "order_number": check.text(
+                "order_number", raw.get("order_number"), max_length=128, required=True
+            ),
+            "customer_id": customer_id,
+            "brand": check.text("brand", raw.get("brand"), max_length=128),
+            "purchase_datetime": check.timestamp("purchase_datetime", raw.get("purchase_datetime")),
+            "delivery_type": check.choice("delivery_type", raw.get("delivery_type"), DeliveryType),
+            "shipping_address": shipping,
+            "billing_address": billing,
+            "items_number": items_number,
+            "price_summary": price_summary,
+            "payment_details": payment,
+            "order_extra_info": _compact({"highlighted_item_image_url": highlighted}),
+            "cancellation_status": check.choice(
+                "cancellation_status", raw.get("cancellation_status"), CancellationStatus
+            ),
+        }
+    )
+    if customer is not None:
+        document["customer"] = customer
+    document["items"] = items
+    document["status_history"] = history
+    if check.errors:
+        raise DocumentError(_dedupe(check.errors))
+    return document
+
+
+def _dedupe(errors: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(errors))

@@ -1,0 +1,291 @@
+"""The wire shapes as JSON Schema components (serializers are plain functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orders.models import CancelReason
+from orders.validators import ID_RE
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    # Our bodies never carry keys beyond the documented ones.
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _string(example: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "example": example, **extra}
+
+
+def _enum(values: list[str], example: str) -> dict[str, Any]:
+    return {"type": "string", "enum": values, "example": example}
+
+
+ERC_ID = {"type": "string", "pattern": ID_RE.pattern, "minLength": 1, "maxLength": 128}
+DATE_TIME = {
+    "type": "string",
+    "format": "date-time",
+    "description": "RFC 3339, UTC, milliseconds.",
+    "example": "2021-09-14T12:16:50.078Z",
+}
+GENERIC_TYPES = ["UNKNOWN", "CONFIRMED", "ON_ITS_WAY", "OUT_FOR_DELIVERY", "DELIVERED"]
+DETAILED_TYPES = [
+    "UNKNOWN",
+    "ATTEMPTED_DELIVERY",
+    "READY_FOR_PICKUP",
+    "PICKED_UP",
+    "CONFIRMED",
+    "IN_TRANSIT",
+    "OUT_FOR_DELIVERY",
+    "DELIVERED",
+    "FAILURE",
+]
+
+CANCEL_REASONS = list(CancelReason.values)
+
+_ORDER_PROPERTIES: dict[str, Any] = {
+    "id": {**ERC_ID, "example": "order123"},
+    "order_number": _string("#Y34DHR"),
+    "customer_id": {**ERC_ID, "example": "customer123"},
+    "brand": _string("acme", description="Present when the order has a brand."),
+    "purchase_datetime": DATE_TIME,
+    "delivery_type": _enum(["UNKNOWN", "LOCAL_DELIVERY", "LOCAL_PICKUP", "SHIPPING"], "SHIPPING"),
+    "shipping_address": ref("Address"),
+    "billing_address": ref("Address"),
+    "items_number": {
+        "type": "integer",
+        "minimum": 0,
+        "example": 3,
+        "description": "Sum of the item quantities when the order has items, else as stored.",
+    },
+    "price_summary": ref("PriceSummary"),
+    "payment_details": ref("PaymentDetails"),
+    "order_extra_info": ref("OrderExtraInfo"),
+    "cancellation_status": _enum(["UNKNOWN", "CANCELED"], "CANCELED"),
+    "_links": ref("SelfLinks"),
+}
+_ORDER_REQUIRED = ("id", "order_number", "customer_id", "_links")
+
+_CUSTOMER_PROPERTIES: dict[str, Any] = {
+    "id": {**ERC_ID, "example": "customer123"},
+    "first_name": _string("John"),
+    "last_name": _string("Doe"),
+    "email": _string("john.doe@example.com"),
+    "phone_number": _string("+351910000000", description="E.164."),
+    "brand": _string("acme"),
+    "customer_since": DATE_TIME,
+}
+
+_LINK = _object({"href": _string("https://api.example.com/erc/ecommerce/...")}, ("href",))
+_ERROR_FIELD = _object(
+    {
+        "name": _string("limit", description="The offending parameter."),
+        "description": _string("Must be an integer between 1 and 100."),
+    },
+    ("name", "description"),
+)
+
+COMPONENTS: dict[str, dict[str, Any]] = {
+    "Error": _object(
+        {
+            "code": _string("invalid_parameter", description="Machine-readable error code."),
+            "message": _string("Invalid parameters"),
+            "description": _string("Check the parameters: limit."),
+            "fields": {"type": "array", "items": ref("ErrorField")},
+        },
+        ("code", "message", "description", "fields"),
+    ),
+    "ErrorField": _ERROR_FIELD,
+    "Link": _LINK,
+    "SelfLinks": _object({"self": ref("Link")}, ("self",)),
+    "CursorLinks": _object(
+        {
+            "self": ref("Link"),
+            "next": {**ref("Link"), "description": "Only when there is a next page."},
+        },
+        ("self",),
+    ),
+    "PageLinks": _object(
+        {name: ref("Link") for name in ("self", "first", "last", "prev", "next")},
+        ("self", "first", "last"),
+    ),
+    "Money": _object(
+        {
+            "value": {"type": "number", "minimum": 0, "example": 10.5},
+            "currency": _string("EUR", pattern="^[A-Z]{3}$", description="ISO 4217."),
+        },
+        ("value", "currency"),
+    ),
+    "Address": _object(
+        {
+            "id": {**ERC_ID, "example": "address1"},
+            "first_name": _string("John"),
+            "last_name": _string("Doe"),
+            "phone_number": _string("+351910000000"),
+            "address": _string("Rua Augusta 1"),
+            "zip_code": _string("1100-048"),
+            "city": _string("Lisbon"),
+            "region_code": _string("PT-11", description="ISO 3166-2."),
+            "country_code": _string("PT", pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2."),
+            "default": {"type": "boolean", "example": True},
+        },
+        ("default",),
+    ),
+    "PriceSummary": _object(
+        {
+            name: ref("Money")
+            for name in (
+                "original_total_amount",
+                "discounts_amount",
+                "shipping_amount",
+                "taxes_amount",
+                "final_total_amount",
+            )
+        },
+        ("original_total_amount", "final_total_amount"),
+    ),
+    "PaymentDetails": _object(
+        {
+            "card_brand": _string("Visa"),
+            "card_brand_image_url": _string("https://example.com/visa.svg"),
+            "card_number": _string(
+                "**** **** **** 4567",
+                pattern=r"^\*{4} \*{4} \*{4} [0-9]{4}$",
+                description="Masked: only the last four digits are stored.",
+            ),
+            "is_refunded": {"type": "boolean", "example": False},
+        }
+    ),
+    "StatusInfo": _object(
+        {
+            "generic_type": _enum(GENERIC_TYPES, "ON_ITS_WAY"),
+            "detailed_type": _enum(DETAILED_TYPES, "IN_TRANSIT"),
+            "status_date_time": DATE_TIME,
+            "description": _string("Left the warehouse"),
+        },
+        ("generic_type",),
+    ),
+    "OrderExtraInfo": _object(
+        {
+            "highlighted_item_image_url": _string("https://example.com/item.jpg"),
+            "latest_status_info": ref("StatusInfo"),
+        }
+    ),
+    "Order": _object(_ORDER_PROPERTIES, _ORDER_REQUIRED),
+    "MostRecentOrder": _object(
+        {
+            **{k: v for k, v in _ORDER_PROPERTIES.items() if k != "_links"},
+            "status_info": {
+                "type": "array",
+                "items": ref("StatusInfo"),
+                "description": "The whole status timeline, oldest first.",
+            },
+            "status_info_current_index": {
+                "type": "integer",
+                "minimum": 0,
+                "example": 1,
+                "description": "Index of the latest event in status_info; absent when empty.",
+            },
+            "_links": ref("SelfLinks"),
+        },
+        (*_ORDER_REQUIRED, "status_info"),
+    ),
+    "Item": _object(
+        {
+            "id": {**ERC_ID, "example": "item1"},
+            "name": _string("T-shirt"),
+            "sku": _string("TS-001"),
+            "quantity": {"type": "integer", "minimum": 1, "maximum": 100, "example": 2},
+            "price": {**ref("Money"), "description": "Unit price."},
+            "image_url": _string("https://example.com/item.jpg"),
+            "description": _string("Blue, size M"),
+        },
+        ("id", "quantity", "price"),
+    ),
+    "Customer": _object(
+        {
+            **_CUSTOMER_PROPERTIES,
+            "addresses": {"type": "array", "items": ref("Address")},
+            "_links": ref("SelfLinks"),
+        },
+        ("id", "addresses", "_links"),
+    ),
+    "CancelPreview": _object(
+        {
+            "is_cancellable": {"type": "boolean", "example": True},
+            "cancel_reasons": {
+                "type": "array",
+                "items": ref("CancelReason"),
+                "description": "The reasons to choose from; empty when not cancellable.",
+            },
+            "_links": _object(
+                {
+                    "self": ref("Link"),
+                    "cancel": {**ref("Link"), "description": "Only when cancellable."},
+                },
+                ("self",),
+            ),
+        },
+        ("is_cancellable", "cancel_reasons", "_links"),
+    ),
+    "CancelReason": _object(
+        {
+            "value": _enum(CANCEL_REASONS, "CUSTOMER_REQUEST"),
+            "label": _string("Customer changed their mind"),
+        },
+        ("value", "label"),
+    ),
+    # As served: the cancel action reads cancel_reason and ignores any other property.
+    "CancelRequest": {
+        "type": "object",
+        "properties": {"cancel_reason": _enum(CANCEL_REASONS, "CUSTOMER_REQUEST")},
+        "required": ["cancel_reason"],
+        "additionalProperties": True,
+    },
+    "Contact": _object({**_CUSTOMER_PROPERTIES, "_links": ref("SelfLinks")}, ("id", "_links")),
+    "OrderList": _object(
+        {
+            "_embedded": _object(
+                {"orders": {"type": "array", "maxItems": 100, "items": ref("Order")}},
+                ("orders",),
+            ),
+            "_links": ref("CursorLinks"),
+        },
+        ("_embedded", "_links"),
+    ),
+    "ItemList": _object(
+        {
+            "_embedded": _object(
+                {"items": {"type": "array", "maxItems": 100, "items": ref("Item")}}, ("items",)
+            ),
+            "_links": ref("CursorLinks"),
+        },
+        ("_embedded", "_links"),
+    ),
+    "ContactPage": _object(
+        {
+            "total": {"type": "integer", "minimum": 0, "example": 1},
+            "count": {"type": "integer", "minimum": 0, "maximum": 100, "example": 1},
+            "page": {"type": "integer", "minimum": 1, "example": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100, "example": 50},
+            "total_pages": {"type": "integer", "minimum": 0, "example": 1},
+            "_embedded": _object(
+                {"contacts": {"type": "array", "maxItems": 100, "items": ref("Contact")}},
+                ("contacts",),
+            ),
+            "_links": ref("PageLinks"),
+        },
+        ("total", "count", "page", "per_page", "total_pages", "_embedded", "_links"),
+    ),
+}

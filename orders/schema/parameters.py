@@ -1,0 +1,110 @@
+"""The documented path, query and header parameters of the API's operations."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+
+from orders import pagination
+from orders.schema.components import ERC_ID
+
+# Query values are at most 256 characters and never hold NUL bytes (api.query_problems).
+_QUERY_TEXT = {"type": "string", "maxLength": 256, "pattern": "^[^\\x00]*$"}
+
+
+def path_id(name: str, example: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        {**ERC_ID},
+        OpenApiParameter.PATH,
+        description="1-128 characters from A-Z a-z 0-9 . _ ~ : @ -",
+        examples=[OpenApiExample(example, value=example)],
+    )
+
+
+CUSTOMER_ID = path_id("customer_id", "customer123")
+ORDER_ID = path_id("order_id", "order123")
+BRAND = OpenApiParameter(
+    "brand",
+    _QUERY_TEXT,
+    description=(
+        "Only resources of this brand: one of another brand, or with no brand, is not found "
+        "(filtered out of lists). Empty counts as absent."
+    ),
+)
+LIMIT = OpenApiParameter(
+    "limit",
+    {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": pagination.MAX_LIMIT,
+        "default": pagination.DEFAULT_LIMIT,
+    },
+    description="Page size.",
+)
+CURSOR = OpenApiParameter(
+    "cursor",
+    _QUERY_TEXT,
+    description=(
+        "Opaque: copy it from _links.next.href. A tampered cursor, or one used with another "
+        "order_by, is a 400."
+    ),
+)
+ORDER_BY = OpenApiParameter(
+    "order_by",
+    {
+        "type": "string",
+        "enum": list(pagination.ORDER_BY_CHOICES),
+        "default": "purchase_datetime:desc",
+    },
+    description="Orders without a purchase time sort as the oldest; ties keep a stable order.",
+)
+SEARCH = OpenApiParameter(
+    "search",
+    _QUERY_TEXT,
+    description="An order number, case-insensitive, with or without the leading '#'.",
+)
+PAGE = OpenApiParameter(
+    "page", {"type": "integer", "minimum": 1, "maximum": pagination.MAX_PAGE, "default": 1}
+)
+PER_PAGE = OpenApiParameter(
+    "per_page",
+    {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": pagination.MAX_LIMIT,
+        "default": pagination.DEFAULT_LIMIT,
+    },
+)
+EMAIL = OpenApiParameter("email", _QUERY_TEXT, description="Exact e-mail, case-insensitive.")
+PHONE = OpenApiParameter(
+    "phone",
+    _QUERY_TEXT,
+    description=(
+        "A phone number in any common format (+351 910 000 000, 00351-910-000-000, 910000000), "
+        "compared as E.164. National formats are read in ERCDASH_DEFAULT_PHONE_REGION (PT). "
+        "Text that is no phone number matches nobody."
+    ),
+)
+NAME = OpenApiParameter(
+    "name",
+    _QUERY_TEXT,
+    description=(
+        "Case- and accent-insensitive. exact: equals the full name ('first last'), the first "
+        "name or the last name. fuzzy: contained in the full name."
+    ),
+)
+MATCH_MODE = OpenApiParameter(
+    "matchMode", {"type": "string", "enum": ["exact", "fuzzy"], "default": "exact"}
+)
+
+CURSOR_LIST = [BRAND, LIMIT, CURSOR, ORDER_BY]
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    # Empty counts as absent, as for query parameters.
+    {"type": "string", "pattern": "^[\\x21-\\x7e]{0,255}$"},
+    OpenApiParameter.HEADER,
+    description=(
+        "Optional. A retry with the same key replays the first answer "
+        "(Idempotent-Replayed: true) instead of acting twice."
+    ),
+)

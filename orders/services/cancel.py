@@ -1,0 +1,89 @@
+"""Order cancellation: the state change, its audit row and its timeline event."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.errors import NotCancellable
+from orders.models import (
+    CANCELLABLE_GENERIC_TYPES,
+    AccessAudit,
+    CancellationStatus,
+    CancelReason,
+    GenericType,
+    Order,
+    StatusEvent,
+)
+from orders.services.audit import audit_record
+from orders.services.derived import order_refresh_derived
+
+_CANCEL_STATE_FIELDS = [
+    "cancellation_status",
+    "canceled_at",
+    "cancel_reason",
+    "canceled_by",
+    "latest_generic_type",
+    "latest_detailed_type",
+    "latest_status_at",
+    "updated_at",
+]
+
+
+@transaction.atomic
+def order_cancel(
+    *,
+    order: Order,
+    reason: str,
+    actor: str,
+    channel: str,
+    user=None,
+    request_id: str = "",
+) -> Order:
+    """Cancel an order that has not left yet; NotCancellable otherwise.
+
+    A conditional UPDATE decides, so of two concurrent cancels exactly one wins on any
+    database, without relying on row locks.
+    """
+    now = timezone.now()
+    updated = Order.objects.filter(
+        pk=order.pk,
+        cancellation_status="",
+        latest_generic_type__in=CANCELLABLE_GENERIC_TYPES,
+    ).update(
+        cancellation_status=CancellationStatus.CANCELED,
+        canceled_at=now,
+        cancel_reason=reason,
+        canceled_by=actor,
+        updated_at=now,
+    )
+    # Reload only plain fields: a full refresh would drop the loaded customer and addresses
+    # that the stored document is re-rendered from.
+    order.refresh_from_db(fields=_CANCEL_STATE_FIELDS)
+    if not updated:
+        if order.is_canceled:
+            raise NotCancellable(f"Order {order.external_id} is already canceled.")
+        raise NotCancellable(
+            f"Order {order.external_id} has left the warehouse and can no longer be canceled."
+        )
+    audit_record(
+        actor=actor,
+        user=user,
+        channel=channel,
+        action=AccessAudit.Action.CANCEL_ORDER,
+        customer_id=order.customer.external_id,
+        order_id=order.external_id,
+        request_id=request_id,
+        detail=reason,
+    )
+    # The timeline says what happened too. Cancellation is not a shipping stage: the event keeps
+    # the stage the order had reached and sorts last even if the clock went back. The actor
+    # stays out of it (API clients see the timeline); it is in canceled_by and the audit.
+    StatusEvent.objects.create(
+        order=order,
+        generic_type=order.latest_generic_type or GenericType.UNKNOWN,
+        detailed_type=order.latest_detailed_type,
+        status_date_time=max(now, order.latest_status_at) if order.latest_status_at else now,
+        description=f"Canceled: {CancelReason(reason).label}",
+    )
+    return order_refresh_derived(order=order)

@@ -1,0 +1,54 @@
+"""Values kept in step with an order's rows: the derived fields and the stored API document."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from orders.models import Order
+from orders.renderers import dumps
+from orders.serializers import order_body
+
+
+@transaction.atomic
+def order_refresh_derived(*, order: Order) -> Order:
+    """Recompute the values the API derives from items and status events, and save them."""
+    items = list(order.items.order_by("position", "id").values("quantity", "price", "image_url"))
+    order.derived_items_quantity = sum(item["quantity"] for item in items) if items else None
+    top = None
+    for item in items:  # first item wins a tie on the highest unit price
+        if top is None or item["price"] > top["price"]:
+            top = item
+    order.derived_top_item_image_url = top["image_url"] if top else ""
+
+    latest = order.status_events.order_by("-status_date_time", "-id").first()
+    order.latest_generic_type = latest.generic_type if latest else ""
+    order.latest_detailed_type = latest.detailed_type if latest else ""
+    order.latest_status_at = latest.status_date_time if latest else None
+    order.latest_status_description = latest.description if latest else ""
+    order.save(
+        update_fields=[
+            "derived_items_quantity",
+            "derived_top_item_image_url",
+            "latest_generic_type",
+            "latest_detailed_type",
+            "latest_status_at",
+            "latest_status_description",
+            "updated_at",
+        ]
+    )
+    return order
+
+
+def render_document(order: Order) -> str:
+    return dumps(order_body(order)).decode()
+
+
+@transaction.atomic
+def orders_refresh_documents(*, orders: QuerySet[Order]) -> int:
+    """Re-render the stored API documents, e.g. after a customer or address edit."""
+    count = 0
+    for order in orders.select_related("customer", "shipping_address", "billing_address"):
+        order.save(update_fields=["document", "updated_at"])
+        count += 1
+    return count
