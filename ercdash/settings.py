@@ -335,7 +335,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Talkdesk Retail Experience Cloud compatible e-commerce customer orders API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # orders/schema.py: only /erc/ecommerce routes, components, headers and error examples.
+    # orders/schema/hooks.py: only /erc/ecommerce routes, components, headers and error examples.
     "PREPROCESSING_HOOKS": ["orders.schema.keep_api_endpoints"],
     "POSTPROCESSING_HOOKS": ["orders.schema.finish_document"],
     "COMPONENT_SPLIT_REQUEST": True,
