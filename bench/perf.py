@@ -50,13 +50,13 @@ def configure(database_url: str) -> dict[str, str]:
         "ERCDASH_RATE_LIMIT": "100000000/min",
         # Production logging: one JSON access line per API request, to a file here.
         "LOG_LEVEL": "INFO",
-        "DATABASE_SERVER_SIDE_BINDING": os.environ.get("DATABASE_SERVER_SIDE_BINDING", "1"),
+        "DATABASE_PREPARED_STATEMENTS": os.environ.get("DATABASE_PREPARED_STATEMENTS", "1"),
     }
     os.environ.update(env)
     # The build's bulk inserts carry tens of thousands of parameters per statement, which
     # PostgreSQL binds several times slower server-side; gunicorn keeps the production
     # setting (env above), which prepares the small statement the read repeats.
-    os.environ["DATABASE_SERVER_SIDE_BINDING"] = "0"
+    os.environ["DATABASE_PREPARED_STATEMENTS"] = "0"
     sys.path.insert(0, str(ROOT))
     import django
 

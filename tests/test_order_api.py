@@ -5,6 +5,7 @@ from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
 
 from tests.conftest import READ, WRITE
 
@@ -373,3 +374,16 @@ def test_api_responses_are_stateless_and_unframeable(client, read_auth, seed_ord
     assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_postgresql_prepares_the_read_after_a_few_calls(client, read_auth, seed_order):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    for _ in range(6):
+        assert client.get(URL, **read_auth).status_code == HTTPStatus.OK
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("token_checksum" in statement for statement in prepared)

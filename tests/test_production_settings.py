@@ -97,6 +97,31 @@ def test_database_url_keeps_connections_open_with_health_checks(production_env):
     assert database["CONN_HEALTH_CHECKS"] is True
 
 
+def test_postgresql_prepares_the_statements_a_connection_repeats(production_env):
+    production_env["DATABASE_URL"] = "postgres://ercdash:secret@db.internal:5432/ercdash"
+
+    database = settings_in(production_env, "DATABASES")["DATABASES"]["default"]
+
+    assert database["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(production_env):
+    production_env["DATABASE_URL"] = "postgres://ercdash:secret@db.internal:5432/ercdash"
+    production_env["DATABASE_PREPARED_STATEMENTS"] = "0"
+
+    database = settings_in(production_env, "DATABASES")["DATABASES"]["default"]
+
+    assert "server_side_binding" not in database.get("OPTIONS", {})
+    assert "prepare_threshold" not in database.get("OPTIONS", {})
+
+
+def test_sqlite_gets_no_postgresql_options(production_env):
+    database = settings_in(production_env, "DATABASES")["DATABASES"]["default"]
+
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert "prepare_threshold" not in database.get("OPTIONS", {})
+
+
 def test_without_redis_url_the_cache_is_local_memory(production_env):
     configured = settings_in(production_env, "CACHES", "SESSION_ENGINE")
 
