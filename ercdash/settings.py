@@ -116,7 +116,7 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         # dj-database-url opens a connection per request unless told otherwise.
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
 }
 # Optional read replica: order reads of GET requests go there (ercdash.routers).
@@ -126,7 +126,7 @@ if DATABASE_REPLICA_URL:
         **dj_database_url.parse(
             DATABASE_REPLICA_URL,
             conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-            conn_health_checks=True,
+            conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
         ),
         # Tests read the primary through this alias instead of creating a second database.
         "TEST": {"MIRROR": "default"},

@@ -97,6 +97,15 @@ def test_database_url_keeps_connections_open_with_health_checks(production_env):
     assert database["CONN_HEALTH_CHECKS"] is True
 
 
+def test_connection_health_checks_can_be_turned_off(production_env):
+    production_env["DATABASE_URL"] = "postgres://ercdash:secret@db.internal:5432/ercdash"
+    production_env["DATABASE_CONN_HEALTH_CHECKS"] = "0"
+
+    database = settings_in(production_env, "DATABASES")["DATABASES"]["default"]
+
+    assert database["CONN_HEALTH_CHECKS"] is False
+
+
 def test_postgresql_prepares_the_statements_a_connection_repeats(production_env):
     production_env["DATABASE_URL"] = "postgres://ercdash:secret@db.internal:5432/ercdash"
 
