@@ -28,4 +28,5 @@ urlpatterns = [
     # HealthProbeMiddleware answers these before Host checks; routed too, for reverse().
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("favicon.ico", views.favicon),
 ]

@@ -14,8 +14,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -334,3 +341,10 @@ def not_cancellable_message(order: Order) -> str:
 
 
 login = LoginView.as_view(redirect_authenticated_user=True)
+
+
+@require_http_methods(["GET", "HEAD"])
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers ask for /favicon.ico on pages that name no icon (admin, API docs, redirects);
+    # send them to the console's icon instead of a 404 in every access log.
+    return HttpResponsePermanentRedirect(static("console/favicon.svg"))

@@ -822,3 +822,11 @@ def test_the_login_page_speaks_portuguese_too(client, db):
     text = body(client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="pt-PT"))
 
     assert "Palavra-passe" in text
+
+
+def test_favicon_ico_points_at_the_console_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert response["Location"] == "/static/console/favicon.svg"
+    assert client.get(response["Location"]).status_code == HTTPStatus.OK
