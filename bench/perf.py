@@ -260,7 +260,15 @@ def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            # The production gunicorn config (sync workers, gc.freeze, JSON logs), with the
+            # bench's app, port, worker count and log level given below, and no worker
+            # recycling: at these rates it would restart each worker every few seconds (a
+            # safety valve against leaks, not steady state) and reset its CPU counters.
+            "--config",
+            str(ROOT / "ercdash" / "gunicorn.conf.py"),
             "bench.wsgi",
+            "--max-requests",
+            "0",
             "--workers",
             workers,
             "--worker-class",

@@ -5,6 +5,7 @@ Every value can be overridden from the environment (GUNICORN_CMD_ARGS, or the va
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 
@@ -50,3 +51,14 @@ logconfig_dict = {
         },
     },
 }
+
+
+def post_worker_init(worker) -> None:
+    """Keep the loaded app out of the cyclic garbage collector's full passes.
+
+    Settings, URL resolvers, templates and imported modules live as long as the worker, yet
+    every full collection walked all of them. Frozen, collections only walk what requests
+    allocate. Measured with bench/perf.py's data (SQLite, 2 workers, wrk -c8, 3 x 10 s): the
+    order read went from 1,186 to 1,429 req/s and its p99 from 26.6 to 20.5 ms.
+    """
+    gc.freeze()

@@ -240,3 +240,16 @@ def test_hsts_is_sent_over_https(client, db, settings):
     response = client.get("/admin/login/", secure=True)
 
     assert response["Strict-Transport-Security"] == ("max-age=31536000; includeSubDomains; preload")
+
+
+def test_gunicorn_workers_freeze_the_loaded_app_out_of_the_garbage_collector():
+    import gc
+    import runpy
+
+    config = runpy.run_path(str(ROOT / "ercdash" / "gunicorn.conf.py"))
+    try:
+        config["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert config["worker_class"] == "sync"
