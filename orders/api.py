@@ -157,16 +157,26 @@ class OrderDetailApi(ErcApiView):
             )
         if document is None:
             raise errors.order_not_found(order_id)
-        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
-        if not document:  # stored before documents existed: render it the slow way
-            order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
-            document = services.render_document(order)
-        return etag_response(request, with_self_link(document.encode(), href))
+        return etag_response(
+            request,
+            order_document_body(
+                request, document, customer_id=customer_id, order_id=order_id, brand=brand
+            ),
+        )
 
 
-def with_self_link(document: bytes, href: str) -> bytes:
-    """Append _links to a stored JSON object without parsing it again."""
-    return document[:-1] + b',"_links":{"self":{"href":' + dumps(href) + b"}}}"
+def order_document_body(
+    request: Request, document: str, *, customer_id: str, order_id: str, brand: str
+) -> bytes:
+    """The order's stored document with its self link appended, without parsing it again.
+
+    An order stored before documents existed (an empty document) is rendered the slow way.
+    """
+    if not document:
+        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        document = services.render_document(order)
+    href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+    return document.encode()[:-1] + b',"_links":{"self":{"href":' + dumps(href) + b"}}}"
 
 
 def cancel_reasons() -> list[dict[str, str]]:
@@ -314,17 +324,18 @@ CURSOR_QUERY = ("brand", "limit", "order_by", "search", "cursor")
 
 def order_entries(request: Request, orders: list, brand: str) -> list[orjson.Fragment]:
     """Each order's stored document with its self link, embedded as already-encoded JSON."""
-    entries = []
-    for order in orders:
-        customer_id = order.customer.external_id
-        document = order.document
-        if not document:  # stored before documents existed: render it the slow way
-            document = services.render_document(
-                selectors.order_get(customer_id=customer_id, order_id=order.external_id)
+    return [
+        orjson.Fragment(
+            order_document_body(
+                request,
+                order.document,
+                customer_id=order.customer.external_id,
+                order_id=order.external_id,
+                brand=brand,
             )
-        href = absolute_url(request, order_path(customer_id, order.external_id), {"brand": brand})
-        entries.append(orjson.Fragment(with_self_link(document.encode(), href)))
-    return entries
+        )
+        for order in orders
+    ]
 
 
 def order_list_response(request: Request, path: str, queryset, params) -> HttpResponse:
