@@ -111,23 +111,21 @@ TEMPLATES = [
 ]
 
 # Database: SQLite by default so a fresh machine runs everything; PostgreSQL in production.
+# dj-database-url opens a connection per request unless told otherwise.
+_CONNECTION = {
+    "conn_max_age": env_int("DATABASE_CONN_MAX_AGE", 60),
+    "conn_health_checks": env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
+}
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        # dj-database-url opens a connection per request unless told otherwise.
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
+        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), **_CONNECTION
     )
 }
 # Optional read replica: order reads of GET requests go there (ercdash.routers).
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {
-        **dj_database_url.parse(
-            DATABASE_REPLICA_URL,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-            conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
-        ),
+        **dj_database_url.parse(DATABASE_REPLICA_URL, **_CONNECTION),
         # Tests read the primary through this alias instead of creating a second database.
         "TEST": {"MIRROR": "default"},
     }
