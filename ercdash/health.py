@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 
 from ercdash.routers import REPLICA_DB_ALIAS
-from orders.errors import RETRY_AFTER_SECONDS
+from orders.api.errors import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger("ercdash.health")
 

@@ -10,7 +10,7 @@ import dj_database_url
 from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
-from orders.ratelimit import parse_rate
+from orders.rules.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -64,10 +64,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "orders.middleware.RequestIdMiddleware",
+    "ercdash.logs.RequestIdMiddleware",
     # Before Host validation and the TLS redirect: load balancers probe by IP over plain HTTP.
     "ercdash.health.HealthProbeMiddleware",
-    "orders.middleware.ApiErrorMiddleware",
+    "orders.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ercdash.browser_middleware: the usual middleware, skipped by the stateless token API.
@@ -187,7 +187,7 @@ else:
 
 # Django's defaults first, so people's passwords keep the slow default hasher; the last one
 # is for OAuth client secrets only (CLIENT_SECRET_HASHER below, orders/hashers.py says why).
-PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "orders.hashers.ClientSecretHasher"]
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "orders.api.hashers.ClientSecretHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -256,8 +256,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 # Masked in axes' logs and stored attempts (passwords always are).
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
-AXES_LOCKOUT_CALLABLE = "orders.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "orders.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "orders.console.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "ercdash.proxies.client_ip"
 # Number of reverse proxies (load balancers) in front of the app that append to
 # X-Forwarded-For; 0 = use the socket address. Spoofed left-hand entries are ignored.
 ERCDASH_PROXY_COUNT = env_int("ERCDASH_PROXY_COUNT", 0)
@@ -283,7 +283,7 @@ OAUTH2_PROVIDER = {
         SCOPE_WRITE: "Act on orders (cancel)",
     },
     # Per-client allowed scopes: asking for none grants the client's own set, never everything.
-    "SCOPES_BACKEND_CLASS": "orders.oauth.ClientScopes",
+    "SCOPES_BACKEND_CLASS": "orders.api.oauth.ClientScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": ERCDASH_TOKEN_TTL,
     # Generated secrets are far beyond brute force: a cheap hash, not ~0.5 s per token request.
     "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client",
@@ -313,16 +313,16 @@ parse_rate(ERCDASH_TOKEN_RATE_LIMIT, "ERCDASH_TOKEN_RATE_LIMIT")  # a typo stops
 
 # --- Django REST framework ----------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["orders.auth.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["orders.auth.HasScope"],
-    "DEFAULT_RENDERER_CLASSES": ["orders.renderers.ErcJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["orders.renderers.ErcJSONParser"],
-    "EXCEPTION_HANDLER": "orders.errors.api_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["orders.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["orders.api.auth.HasScope"],
+    "DEFAULT_RENDERER_CLASSES": ["orders.api.renderers.ErcJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["orders.api.renderers.ErcJSONParser"],
+    "EXCEPTION_HANDLER": "orders.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,
-    # Per OAuth client (not per IP), counted in the shared cache: orders.throttling.
-    "DEFAULT_THROTTLE_CLASSES": ["orders.throttling.ClientRateThrottle"],
+    # Per OAuth client (not per IP), counted in the shared cache: orders.api.throttling.
+    "DEFAULT_THROTTLE_CLASSES": ["orders.api.throttling.ClientRateThrottle"],
 }
 # Requests per client: "<n>/<period>" with period s, min, hour or day (e.g. 600/min, 50/10s);
 # "off" disables the limit.
@@ -335,8 +335,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # orders/schema/hooks.py: only /erc/ecommerce routes, components, headers and error examples.
-    "PREPROCESSING_HOOKS": ["orders.schema.keep_api_endpoints"],
-    "POSTPROCESSING_HOOKS": ["orders.schema.finish_document"],
+    "PREPROCESSING_HOOKS": ["orders.api.schema.keep_api_endpoints"],
+    "POSTPROCESSING_HOOKS": ["orders.api.schema.finish_document"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SORT_OPERATIONS": False,
     # `check --deploy` is about deployment settings; schema completeness has its own gate
@@ -348,10 +348,10 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "orders.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "ercdash.logs.RequestIdFilter"}},
     "formatters": {
         # One JSON object per line for the log pipeline; LOG_FORMAT=plain for humans.
-        "json": {"()": "orders.logging.JsonFormatter"},
+        "json": {"()": "ercdash.logs.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {

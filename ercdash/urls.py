@@ -3,11 +3,12 @@ from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
 
 from ercdash import health
-from orders import api, views
-from orders.oauth import rate_limited
+from orders.api import views as api
+from orders.api.throttling import rate_limited
+from orders.console import views
 
 urlpatterns = [
-    path("erc/ecommerce/", include("orders.api_urls")),
+    path("erc/ecommerce/", include("orders.api.urls")),
     re_path(r"^erc/ecommerce$", api.unknown_path),
     # Only the token endpoints: DOT's application-registration views stay unmounted.
     re_path(r"^oauth/token/?$", rate_limited(oauth2_views.TokenView.as_view()), name="oauth-token"),
@@ -24,7 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", views.login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("agent/", include("orders.urls")),
+    path("agent/", include("orders.console.urls")),
     # HealthProbeMiddleware answers these before Host checks; routed too, for reverse().
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -10,8 +10,8 @@ from typing import Any
 
 import phonenumbers
 
-from orders import validators
-from orders.serializers import rfc3339
+from orders.rules import money
+from orders.rules.times import rfc3339
 
 # Fixed, so every run builds the same documents whatever the date.
 ANCHOR = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -139,7 +139,7 @@ def _money(value: Decimal, currency: str) -> dict[str, Any]:
 
 
 def _round(value: Decimal, currency: str) -> Decimal:
-    step = Decimal(1).scaleb(-validators.currency_exponent(currency))
+    step = Decimal(1).scaleb(-money.currency_exponent(currency))
     return value.quantize(step, rounding=ROUND_HALF_UP)
 
 

@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from orders import validators
-from orders.text import fold
+from orders.rules import ids, phones, places
+from orders.rules.text import fold
 
 # Money: up to 15 significant digits, so every stored amount is exactly representable as
 # the shortest float repr the JSON encoder writes (see serializers.money_value).
@@ -69,13 +69,13 @@ def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = 
 
 class Customer(models.Model):
     external_id = models.CharField(
-        "customer id", max_length=128, unique=True, validators=[validators.validate_external_id]
+        "customer id", max_length=128, unique=True, validators=[ids.validate_external_id]
     )
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     email = models.EmailField(max_length=254, blank=True, db_index=True)
     phone_number = models.CharField(
-        max_length=16, blank=True, db_index=True, validators=[validators.validate_e164]
+        max_length=16, blank=True, db_index=True, validators=[phones.validate_e164]
     )
     brand = models.CharField(max_length=128, blank=True)
     customer_since = models.DateTimeField(null=True, blank=True)
@@ -124,7 +124,7 @@ class Address(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
     # Optional: addresses imported without an id are matched by content instead.
     external_id = models.CharField(
-        "address id", max_length=128, blank=True, validators=[validators.validate_external_id]
+        "address id", max_length=128, blank=True, validators=[ids.validate_external_id]
     )
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
@@ -133,10 +133,10 @@ class Address(models.Model):
     zip_code = models.CharField(max_length=32, blank=True)
     city = models.CharField(max_length=128, blank=True)
     region_code = models.CharField(
-        max_length=6, blank=True, validators=[validators.validate_region_code]
+        max_length=6, blank=True, validators=[places.validate_region_code]
     )
     country_code = models.CharField(
-        max_length=2, blank=True, validators=[validators.validate_country_code]
+        max_length=2, blank=True, validators=[places.validate_country_code]
     )
     is_default = models.BooleanField("default", default=False)
 
@@ -173,7 +173,7 @@ class Address(models.Model):
 
 class Order(models.Model):
     external_id = models.CharField(
-        "order id", max_length=128, unique=True, validators=[validators.validate_external_id]
+        "order id", max_length=128, unique=True, validators=[ids.validate_external_id]
     )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     order_number = models.CharField(max_length=128)
@@ -330,9 +330,7 @@ class Order(models.Model):
 
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    external_id = models.CharField(
-        "item id", max_length=128, validators=[validators.validate_external_id]
-    )
+    external_id = models.CharField("item id", max_length=128, validators=[ids.validate_external_id])
     position = models.PositiveIntegerField(default=0)
     name = models.CharField(max_length=255, blank=True)
     sku = models.CharField(max_length=128, blank=True)

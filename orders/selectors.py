@@ -14,8 +14,8 @@ from django.db.models import F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
 from orders.models import Address, Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
-from orders.text import fold
-from orders.validators import ID_RE
+from orders.rules.ids import ID_RE
+from orders.rules.text import fold
 
 
 def orders_with_relations() -> QuerySet[Order]:

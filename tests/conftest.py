@@ -16,8 +16,8 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
+from ercdash.logs import JsonFormatter, RequestIdFilter
 from orders import services
-from orders.logging import JsonFormatter, RequestIdFilter
 from orders.models import (
     Address,
     ApiClientProfile,
@@ -269,7 +269,7 @@ def fast_password_hashing(settings):
     # real hasher: it is cheap, and CLIENT_SECRET_HASHER names it.
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
-        "orders.hashers.ClientSecretHasher",
+        "orders.api.hashers.ClientSecretHasher",
     ]
 
 

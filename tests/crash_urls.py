@@ -7,7 +7,7 @@ from django.urls import re_path
 from rest_framework.request import Request
 
 from ercdash.urls import urlpatterns as project_urlpatterns
-from orders.api import ErcApiView
+from orders.api.views import ErcApiView
 
 
 class CrashApi(ErcApiView):

@@ -11,7 +11,7 @@ from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.urls import reverse
 
-from orders import errors, services
+from orders import services
 from orders.models import AccessAudit, Order
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -339,7 +339,7 @@ def test_cancel_works_for_staff_with_the_cancel_order_permission(staff_client, m
 def test_cancel_adds_no_event_when_the_order_cannot_be_canceled(make_order):
     order = make_order(events=[CONFIRMED, SHIPPED])
 
-    with pytest.raises(errors.NotCancellable):
+    with pytest.raises(services.OrderNotCancellable):
         services.order_cancel(order=order, reason="OTHER", actor="admin:x", channel="admin")
 
     assert order.status_events.count() == 2

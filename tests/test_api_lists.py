@@ -9,7 +9,8 @@ import pytest
 from django.core import signing
 from django.db import connection, transaction
 
-from orders import pagination, selectors
+from orders import selectors
+from orders.api import pagination
 from orders.models import Order
 
 ORDERS = "/erc/ecommerce/customers/customer123/orders"

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from ercdash.wsgi import application
-from orders import pagination
-from orders.api import ErcApiView
-from orders.schema import openapi_document
+from orders.api import pagination
+from orders.api.schema import openapi_document
+from orders.api.views import ErcApiView
 from tests.conftest import READ, WRITE
 
 OPENAPI = "/erc/ecommerce/openapi.json"

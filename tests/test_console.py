@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import translation
 
-from orders import console, selectors, services
+from orders import selectors, services
+from orders.console import presenters as console
 from orders.models import AccessAudit, StatusEvent
 from orders.selectors import QueryKind
 

@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 import pytest
 
-from orders.logging import JsonFormatter, redact
+from ercdash.logs import JsonFormatter, redact
 
 API = "/erc/ecommerce/customers/customer123/orders/order123"
 CARD = "4111 1111 1111 1111"

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db.models import F
 from django.test import RequestFactory
 
-from orders.lockout import client_ip
+from ercdash.proxies import client_ip
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, ge
 from django.utils.crypto import pbkdf2
 from oauth2_provider.models import AccessToken, Application
 
-from orders.hashers import ClientSecretHasher
+from orders.api.hashers import ClientSecretHasher
 from orders.models import ApiClientProfile
 from tests.conftest import READ, SECRET, WRITE, basic
 

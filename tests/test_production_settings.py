@@ -188,7 +188,7 @@ def test_the_default_rate_limit_is_600_a_minute_per_client(production_env):
 
     assert configured["ERCDASH_RATE_LIMIT"] == "600/min"
     assert configured["REST_FRAMEWORK"]["DEFAULT_THROTTLE_CLASSES"] == [
-        "orders.throttling.ClientRateThrottle"
+        "orders.api.throttling.ClientRateThrottle"
     ]
 
 
@@ -211,7 +211,7 @@ def test_client_secrets_get_their_own_hasher_after_djangos_defaults(production_e
     configured = settings_in(production_env, "PASSWORD_HASHERS", "OAUTH2_PROVIDER")
 
     assert configured["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
-    assert configured["PASSWORD_HASHERS"][-1] == "orders.hashers.ClientSecretHasher"
+    assert configured["PASSWORD_HASHERS"][-1] == "orders.api.hashers.ClientSecretHasher"
     assert configured["OAUTH2_PROVIDER"]["CLIENT_SECRET_HASHER"] == "pbkdf2_sha256_client"
 
 

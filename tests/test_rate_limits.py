@@ -15,8 +15,9 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
 from ercdash.settings import redis_cache
-from orders import ratelimit, throttling
-from orders.ratelimit import parse_rate
+from orders.api import throttling
+from orders.api import throttling as ratelimit
+from orders.api.throttling import parse_rate
 from tests.conftest import READ
 
 API = "/erc/ecommerce/customers/customer123/orders/order123"

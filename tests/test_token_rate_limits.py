@@ -8,7 +8,8 @@ from unittest import mock
 
 import pytest
 
-from orders import oauth, ratelimit
+from orders.api import throttling
+from orders.api import throttling as ratelimit
 from tests.conftest import SECRET, basic
 
 TOKEN = "/oauth/token"
@@ -25,7 +26,7 @@ FROZEN_NOW = 1_800_000_030.0
 
 @pytest.fixture(autouse=True)
 def frozen_clock():
-    with mock.patch.object(oauth, "clock", return_value=FROZEN_NOW):
+    with mock.patch.object(throttling, "clock", return_value=FROZEN_NOW):
         yield
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
-from orders import forms
+from orders.admin import forms
 
 AGENTS_GROUP = forms.AGENTS_GROUP
 

@@ -19,7 +19,7 @@ from oauth2_provider.models import (
     revoke_access_token,
 )
 
-from orders import forms
+from orders.admin import forms
 from orders.models import ApiClientProfile
 
 Application = get_application_model()

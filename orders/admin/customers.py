@@ -6,7 +6,8 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from orders import forms, services
+from orders import services
+from orders.admin import forms
 from orders.models import Address, Customer, Order
 
 

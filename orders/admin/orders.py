@@ -12,8 +12,10 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from orders import errors, forms, services
+from orders import services
+from orders.admin import forms
 from orders.admin.customers import PhoneSearchMixin
+from orders.documents.codec import dumps
 from orders.models import (
     AccessAudit,
     CancellationStatus,
@@ -22,7 +24,6 @@ from orders.models import (
     OrderItem,
     StatusEvent,
 )
-from orders.renderers import dumps
 
 
 def _request_id(request: HttpRequest) -> str:
@@ -322,7 +323,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
                     user=request.user,
                     request_id=_request_id(request),
                 )
-            except errors.NotCancellable:
+            except services.OrderNotCancellable:
                 skipped.append(order.order_number)
             else:
                 canceled.append(order.order_number)

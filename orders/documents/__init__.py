@@ -1,4 +1,4 @@
-"""Order documents: the import/export format of SPEC §5.
+"""Order documents: the import/export format (docs/data.md).
 
 An order document is the API order body without `_links` and derived values, plus `customer`,
 `items` and `status_history`. `normalize()` turns a decoded record into the exact shape
@@ -7,21 +7,14 @@ export -> import -> export is byte-identical.
 
 Error descriptions never repeat the offending value: a value may be a payment card number.
 
-Modules: fields (the allowed fields), reading (files into records), exporting, checks (per-field
-rules) and importing (`normalize`). Callers use the names re-exported here.
+Modules: body (the ERC order body every face serves), codec (JSON with exact money), fields
+(the allowed fields), reading (files into records), exporting, checks (per-field rules) and
+importing (`normalize`). Callers use the names re-exported here.
 """
 
 from __future__ import annotations
 
-from orders.documents.checks import (
-    COUNTRIES,
-    CURRENCIES,
-    ID_DESCRIPTION,
-    MAX_AMOUNT,
-    MAX_TEXT,
-    PAN_DESCRIPTION,
-    RFC3339_RE,
-)
+from orders.documents.checks import MAX_TEXT
 from orders.documents.exporting import export_document
 from orders.documents.fields import (
     ADDRESS_FIELDS,
@@ -42,20 +35,14 @@ __all__ = [
     "ADDRESS_FIELDS",
     "ADDRESS_VALUE_FIELDS",
     "AMOUNT_FIELDS",
-    "COUNTRIES",
-    "CURRENCIES",
     "CUSTOMER_FIELDS",
     "EXTRA_INFO_FIELDS",
-    "ID_DESCRIPTION",
     "ITEM_FIELDS",
-    "MAX_AMOUNT",
     "MAX_TEXT",
     "MONEY_FIELDS",
     "NOT_FREE_TEXT",
     "ORDER_FIELDS",
-    "PAN_DESCRIPTION",
     "PAYMENT_FIELDS",
-    "RFC3339_RE",
     "STATUS_FIELDS",
     "DocumentError",
     "FileNotJson",

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders import serializers
+from orders.documents import body
 from orders.models import Order
 
 
 def export_document(order: Order) -> dict[str, Any]:
     """The stored order as a document. Needs customer, addresses, items and events loaded."""
-    document = serializers.order_body(order, derived=False)
-    document["customer"] = serializers.customer_body(order.customer)
-    document["items"] = [serializers.item_body(item) for item in order.items.all()]
+    document = body.order_body(order, derived=False)
+    document["customer"] = body.customer_body(order.customer)
+    document["items"] = [body.item_body(item) for item in order.items.all()]
     document["status_history"] = [
-        serializers.status_event_body(event) for event in order.status_events.all()
+        body.status_event_body(event) for event in order.status_events.all()
     ]
     return document

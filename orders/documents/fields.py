@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from orders.rules.money import AMOUNT_FIELDS as AMOUNT_FIELDS  # the price summary's amounts
+
 CUSTOMER_FIELDS = (
     "id",
     "first_name",
@@ -23,13 +25,6 @@ ADDRESS_VALUE_FIELDS = (
     "country_code",
 )
 ADDRESS_FIELDS = ("id", *ADDRESS_VALUE_FIELDS, "default")
-AMOUNT_FIELDS = (
-    "original_total_amount",
-    "discounts_amount",
-    "shipping_amount",
-    "taxes_amount",
-    "final_total_amount",
-)
 PAYMENT_FIELDS = ("card_brand", "card_brand_image_url", "card_number", "is_refunded")
 EXTRA_INFO_FIELDS = ("highlighted_item_image_url", "latest_status_info")
 STATUS_FIELDS = ("generic_type", "detailed_type", "status_date_time", "description")

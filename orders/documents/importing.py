@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from orders import validators
-from orders.documents.checks import PAN_DESCRIPTION, _compact, _Normalizer
+from orders.documents.body import compact as _compact
+from orders.documents.checks import _Normalizer
 from orders.documents.fields import (
     AMOUNT_FIELDS,
     EXTRA_INFO_FIELDS,
@@ -14,6 +14,7 @@ from orders.documents.fields import (
     PAYMENT_FIELDS,
 )
 from orders.models import CancellationStatus, DeliveryType
+from orders.rules import cards
 
 # Error descriptions never repeat the offending value: a value may be a payment card number.
 
@@ -51,8 +52,8 @@ def normalize(raw: Any) -> dict[str, Any]:
 
     # PCI DSS 3.4.1 first: a full card number anywhere rejects the record.
     for path, key, value in iter_strings(raw):
-        if key not in NOT_FREE_TEXT and validators.contains_full_card_number(value):
-            check.error(path, PAN_DESCRIPTION)
+        if key not in NOT_FREE_TEXT and cards.contains_full_card_number(value):
+            check.error(path, cards.PAN_DESCRIPTION)
     check.obj("", raw, ORDER_FIELDS)
 
     shipping = check.address("shipping_address", raw.get("shipping_address"))

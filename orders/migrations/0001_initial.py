@@ -2,7 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import orders.validators
+import orders.rules.ids
+import orders.rules.phones
+import orders.rules.places
 from django.conf import settings
 from django.db import migrations, models
 
@@ -34,11 +36,11 @@ class Migration(migrations.Migration):
             name='Customer',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=128, unique=True, validators=[orders.validators.validate_external_id], verbose_name='customer id')),
+                ('external_id', models.CharField(max_length=128, unique=True, validators=[orders.rules.ids.validate_external_id], verbose_name='customer id')),
                 ('first_name', models.CharField(blank=True, max_length=150)),
                 ('last_name', models.CharField(blank=True, max_length=150)),
                 ('email', models.EmailField(blank=True, db_index=True, max_length=254)),
-                ('phone_number', models.CharField(blank=True, db_index=True, max_length=16, validators=[orders.validators.validate_e164])),
+                ('phone_number', models.CharField(blank=True, db_index=True, max_length=16, validators=[orders.rules.phones.validate_e164])),
                 ('brand', models.CharField(blank=True, max_length=128)),
                 ('customer_since', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
@@ -53,15 +55,15 @@ class Migration(migrations.Migration):
             name='Address',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, max_length=128, validators=[orders.validators.validate_external_id], verbose_name='address id')),
+                ('external_id', models.CharField(blank=True, max_length=128, validators=[orders.rules.ids.validate_external_id], verbose_name='address id')),
                 ('first_name', models.CharField(blank=True, max_length=150)),
                 ('last_name', models.CharField(blank=True, max_length=150)),
                 ('phone_number', models.CharField(blank=True, max_length=32)),
                 ('address', models.CharField(blank=True, max_length=255, verbose_name='address line')),
                 ('zip_code', models.CharField(blank=True, max_length=32)),
                 ('city', models.CharField(blank=True, max_length=128)),
-                ('region_code', models.CharField(blank=True, max_length=6, validators=[orders.validators.validate_region_code])),
-                ('country_code', models.CharField(blank=True, max_length=2, validators=[orders.validators.validate_country_code])),
+                ('region_code', models.CharField(blank=True, max_length=6, validators=[orders.rules.places.validate_region_code])),
+                ('country_code', models.CharField(blank=True, max_length=2, validators=[orders.rules.places.validate_country_code])),
                 ('is_default', models.BooleanField(default=False, verbose_name='default')),
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to='orders.customer')),
             ],
@@ -90,7 +92,7 @@ class Migration(migrations.Migration):
             name='Order',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=128, unique=True, validators=[orders.validators.validate_external_id], verbose_name='order id')),
+                ('external_id', models.CharField(max_length=128, unique=True, validators=[orders.rules.ids.validate_external_id], verbose_name='order id')),
                 ('order_number', models.CharField(max_length=128)),
                 ('brand', models.CharField(blank=True, max_length=128)),
                 ('purchase_datetime', models.DateTimeField(blank=True, null=True)),
@@ -132,7 +134,7 @@ class Migration(migrations.Migration):
             name='OrderItem',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=128, validators=[orders.validators.validate_external_id], verbose_name='item id')),
+                ('external_id', models.CharField(max_length=128, validators=[orders.rules.ids.validate_external_id], verbose_name='item id')),
                 ('position', models.PositiveIntegerField(default=0)),
                 ('name', models.CharField(blank=True, max_length=255)),
                 ('sku', models.CharField(blank=True, max_length=128)),

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    from orders.text import fold
+    from orders.rules.text import fold
 
     Customer = apps.get_model("orders", "Customer")
     for customer in Customer.objects.only("pk", "first_name", "last_name").iterator():

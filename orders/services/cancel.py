@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from orders.errors import NotCancellable
 from orders.models import (
     CANCELLABLE_GENERIC_TYPES,
     AccessAudit,
@@ -17,6 +16,11 @@ from orders.models import (
 )
 from orders.services.audit import audit_record
 from orders.services.derived import order_refresh_derived
+
+
+class OrderNotCancellable(Exception):
+    """The order's state does not allow a cancellation; the message says why."""
+
 
 _CANCEL_STATE_FIELDS = [
     "cancellation_status",
@@ -40,7 +44,7 @@ def order_cancel(
     user=None,
     request_id: str = "",
 ) -> Order:
-    """Cancel an order that has not left yet; NotCancellable otherwise.
+    """Cancel an order that has not left yet; OrderNotCancellable otherwise.
 
     A conditional UPDATE decides, so of two concurrent cancels exactly one wins on any
     database, without relying on row locks.
@@ -62,8 +66,8 @@ def order_cancel(
     order.refresh_from_db(fields=_CANCEL_STATE_FIELDS)
     if not updated:
         if order.is_canceled:
-            raise NotCancellable(f"Order {order.external_id} is already canceled.")
-        raise NotCancellable(
+            raise OrderNotCancellable(f"Order {order.external_id} is already canceled.")
+        raise OrderNotCancellable(
             f"Order {order.external_id} has left the warehouse and can no longer be canceled."
         )
     audit_record(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import QuerySet
 
+from orders.api.shapes import order_body
+from orders.documents.codec import dumps
 from orders.models import Order
-from orders.renderers import dumps
-from orders.serializers import order_body
 
 
 @transaction.atomic

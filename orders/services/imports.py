@@ -11,7 +11,8 @@ from typing import Any
 from django.db import DatabaseError, transaction
 
 from orders import documents as order_documents
-from orders import selectors, serializers
+from orders import selectors
+from orders.documents.body import address_body, customer_body
 from orders.models import Address, Customer, Order, OrderItem, StatusEvent
 from orders.services.derived import order_refresh_derived
 
@@ -214,7 +215,7 @@ def _customer_upsert(customer_id: str, body: dict[str, Any] | None) -> Customer:
     customer = Customer.objects.filter(external_id=customer_id).first()
     if customer is None:
         customer = Customer(external_id=customer_id)
-    elif body is None or serializers.customer_body(customer) == body:
+    elif body is None or customer_body(customer) == body:
         return customer  # unchanged rows are not rewritten
     if body is not None:
         customer.first_name = body.get("first_name", "")
@@ -239,7 +240,7 @@ def _address_upsert(customer: Customer, body: dict[str, Any] | None) -> Address 
     address, created = Address.objects.get_or_create(
         customer=customer, external_id=body["id"], defaults=fields
     )
-    if not created and serializers.address_body(address) != body:
+    if not created and address_body(address) != body:
         for name, value in fields.items():
             setattr(address, name, value)
         address.save()

@@ -6,7 +6,7 @@ from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
 
-from orders import console
+from orders.console import presenters as console
 from orders.models import Address, Order
 
 register = template.Library()

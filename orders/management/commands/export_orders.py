@@ -7,8 +7,8 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orders import services
+from orders.documents.codec import dumps
 from orders.models import AccessAudit, Customer
-from orders.renderers import dumps
 
 
 class Command(BaseCommand):

@@ -19,7 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from oauth2_provider.models import get_application_model
 
-from orders import selectors, validators
+from orders import selectors
 from orders.models import (
     Address,
     ApiClientProfile,
@@ -29,6 +29,7 @@ from orders.models import (
     OrderItem,
     StatusEvent,
 )
+from orders.rules import cards, money, places
 
 Application = get_application_model()
 AGENTS_GROUP = "Agents"
@@ -56,7 +57,7 @@ def normalize_phone(value: str) -> str | None:
 
 def _show_amounts_in_currency(form: forms.Form, names: Iterable[str], currency: str) -> None:
     # Stored with 3 decimals for every currency; show 10.50 EUR and 1000 JPY, not 10.500.
-    exponent = validators.currency_exponent(currency)
+    exponent = money.currency_exponent(currency)
     step = Decimal(1).scaleb(-exponent)
     for name in names:
         value = form.initial.get(name)
@@ -75,7 +76,7 @@ class CardSafeFormMixin:
         super().__init__(*args, **kwargs)
         for name in self.free_text_fields:
             if name in self.fields:
-                self.fields[name].validators.append(validators.validate_no_card_number)
+                self.fields[name].validators.append(cards.validate_no_card_number)
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -88,7 +89,7 @@ class CardSafeFormMixin:
             if name not in self.fields:
                 continue
             key = self.add_prefix(name)
-            if validators.contains_full_card_number(str(self.data.get(key, ""))):
+            if cards.contains_full_card_number(str(self.data.get(key, ""))):
                 if scrubbed is None:
                     scrubbed = self.data.copy()
                 scrubbed[key] = ""
@@ -166,7 +167,7 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         region, country = cleaned.get("region_code"), cleaned.get("country_code")
-        well_formed = region and validators.REGION_RE.match(region)
+        well_formed = region and places.REGION_RE.match(region)
         if well_formed and country and not region.startswith(f"{country}-"):
             self.add_error("region_code", f"Region {region} is not in country {country}.")
         return cleaned
@@ -208,7 +209,7 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.card_last4:
             self.initial.setdefault("card_number", self.instance.masked_card_number)
-        self.fields["currency"].validators.append(validators.validate_currency)
+        self.fields["currency"].validators.append(money.validate_currency)
         # Offer only the chosen customer's addresses (the customer picked in this very POST
         # when adding), which also keeps the choice list small.
         customer_id = self.data.get(self.add_prefix("customer")) if self.is_bound else None
@@ -233,7 +234,7 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
 
     def clean_card_number(self) -> str:
         value = self.cleaned_data["card_number"].strip()
-        return validators.card_last4(value) if value else ""
+        return cards.card_last4(value) if value else ""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -244,7 +245,7 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
             self.add_error("currency", "Required when the order has amounts.")
         for name, value in present.items():
             try:
-                validators.validate_amount(value, currency or "XXX")
+                money.validate_amount(value, currency or "XXX")
             except ValidationError as error:
                 self.add_error(name, error)
         if present:
@@ -311,8 +312,8 @@ class OrderItemForm(CardSafeFormMixin, forms.ModelForm):
         if "currency" not in self.errors:
             if not currency:
                 self.add_error("currency", "Set the order's currency or the item's.")
-            elif not validators.CURRENCY_RE.match(currency):
-                self.add_error("currency", "Must be an ISO 4217 code such as EUR.")
+            elif not money.is_currency(currency):
+                self.add_error("currency", money.CURRENCY_DESCRIPTION)
             elif order_currency and currency != order_currency:
                 self.add_error(
                     "currency",
@@ -325,7 +326,7 @@ class OrderItemForm(CardSafeFormMixin, forms.ModelForm):
         price = cleaned.get("price")
         if price is not None and currency and "currency" not in self.errors:
             try:
-                validators.validate_amount(price, currency)
+                money.validate_amount(price, currency)
             except ValidationError as error:
                 self.add_error("price", error)
         return cleaned

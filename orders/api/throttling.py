@@ -1,36 +1,89 @@
-"""django-oauth-toolkit: per-client scopes, and a rate limit in front of the token endpoints."""
+"""Rate limits: "600/min" strings, fixed-window counters in the shared cache (Redis), and
+the per-client throttle of the API. The token endpoint's limiter (api.oauth) counts here too.
+
+"""
 
 from __future__ import annotations
 
 import base64
 import functools
 import hashlib
+import logging
+import math
 import time
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from oauth2_provider.scopes import SettingsScopes
+from rest_framework.throttling import BaseThrottle
 
-from orders.lockout import client_ip
-from orders.ratelimit import over_limit, parse_rate
+from ercdash.proxies import client_ip
+from orders.api.auth import ApiClient
+from orders.rules.rates import parse_rate
 
-clock = time.time
+logger = logging.getLogger("ercdash.ratelimit")
+clock = time.time  # patched by tests
 
 
-class ClientScopes(SettingsScopes):
-    """Each client may ask only for its allowed scopes; asking for none grants exactly those."""
+def over_limit(name: str, rate: tuple[int, int], now: float) -> int | None:
+    """Count one request in name's current window: seconds until it reopens if over, else None.
 
-    def get_available_scopes(self, application=None, request=None, *args, **kwargs):
-        if application is None:
-            return super().get_available_scopes(application, request, *args, **kwargs)
-        profile = getattr(application, "profile", None)
-        known = set(super().get_available_scopes())
-        return [scope for scope in (profile.scopes if profile else []) if scope in known]
+    The key is the name and the window index, so all app servers count into the same Redis
+    key with one atomic `incr`. When the cache is down the request is let through: a
+    limiter must not become an outage.
+    """
+    limit, period = rate
+    window = int(now // period)
+    try:
+        count = _hit(f"{name}:{period}:{window}", period)
+    except Exception:
+        logger.warning("Rate limiting skipped: the cache is unavailable", exc_info=True)
+        return None
+    if count is None or count <= limit:
+        return None
+    return max(1, math.ceil((window + 1) * period - now))
 
-    def get_default_scopes(self, application=None, request=None, *args, **kwargs):
-        return self.get_available_scopes(application, request, *args, **kwargs)
+
+def _hit(key: str, period: int) -> int | None:
+    """The window's count after this request; None when the cache swallowed an error."""
+    try:
+        return cache.incr(key)
+    except ValueError:
+        pass  # first request of the window
+    # Two servers may race to open the window: `add` lets exactly one of them win.
+    if cache.add(key, 1, timeout=period + 1):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:
+        return None  # the key vanished (cache down or evicted): let the request through
+
+
+class ClientRateThrottle(BaseThrottle):
+    """A fixed-window counter per OAuth client: one cache round trip per request.
+
+    DRF's SimpleRateThrottle keys client-credentials calls on the IP (they have no user) and
+    rewrites a list of timestamps on every request. Here the key is the client id
+    (orders.api.throttling.over_limit), so all app servers count into the same Redis key.
+    """
+
+    clock = staticmethod(time.time)
+
+    def __init__(self) -> None:
+        self.rate = parse_rate(settings.ERCDASH_RATE_LIMIT)
+        self.retry_after: int | None = None
+
+    def allow_request(self, request, view) -> bool:
+        client = request.user
+        if self.rate is None or not isinstance(client, ApiClient):
+            return True  # unauthenticated requests fail on auth before they get here
+        self.retry_after = over_limit(f"throttle:{client.client_id}", self.rate, self.clock())
+        return self.retry_after is None
+
+    def wait(self) -> float | None:
+        return self.retry_after
 
 
 def rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

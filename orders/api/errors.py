@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions as drf
 
-from orders.renderers import dumps
+from orders.documents.codec import dumps
 
 logger = logging.getLogger("ercdash.api")
 

@@ -19,7 +19,7 @@ from django.core import signing
 from django.db.models import F, Q, QuerySet
 from rest_framework.request import Request
 
-from orders import errors
+from orders.api import errors
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100

@@ -19,7 +19,7 @@ from oauth2_provider.models import get_access_token_model
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
-from orders import errors
+from orders.api import errors
 
 AccessToken = get_access_token_model()
 

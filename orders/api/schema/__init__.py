@@ -10,13 +10,13 @@ give it the parameters and the 200 (or other) body it serves, and add its compon
 to COMPONENTS; the error responses, security and headers come from `operation` and the hooks.
 
 Modules: components (COMPONENTS), parameters, operations (`operation`, the security scheme),
-hooks and views. Callers use the names re-exported here: `orders.schema.keep_api_endpoints` and
-`orders.schema.finish_document` are the dotted paths in settings.
+hooks and views. Callers use the names re-exported here: `orders.api.schema.keep_api_endpoints` and
+`orders.api.schema.finish_document` are the dotted paths in settings.
 """
 
 from __future__ import annotations
 
-from orders.schema.components import (
+from orders.api.schema.components import (
     CANCEL_REASONS,
     COMPONENTS,
     DATE_TIME,
@@ -25,11 +25,11 @@ from orders.schema.components import (
     GENERIC_TYPES,
     ref,
 )
-from orders.schema.hooks import API_PREFIX, error_example, finish_document, keep_api_endpoints
+from orders.api.schema.hooks import API_PREFIX, error_example, finish_document, keep_api_endpoints
 
 # Importing operations also registers BearerTokenScheme with drf-spectacular.
-from orders.schema.operations import ERRORS, SECURITY_SCHEME, BearerTokenScheme, operation
-from orders.schema.parameters import (
+from orders.api.schema.operations import ERRORS, SECURITY_SCHEME, BearerTokenScheme, operation
+from orders.api.schema.parameters import (
     BRAND,
     CURSOR,
     CURSOR_LIST,
@@ -47,7 +47,7 @@ from orders.schema.parameters import (
     SEARCH,
     path_id,
 )
-from orders.schema.views import (
+from orders.api.schema.views import (
     DOCS_CSP,
     docs_context,
     docs_page,

@@ -1,18 +1,17 @@
-"""ERC wire shapes. Plain functions: no queries, no decisions beyond "omit when empty"."""
+"""The ERC resource bodies every face shares: the stored API document, export and the API.
+
+Plain functions: no queries, no decisions beyond "omit when empty".
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from orders.models import Address, Customer, Order, OrderItem, StatusEvent
-
-
-def rfc3339(value: datetime) -> str:
-    """2021-09-14T12:16:50.078Z: UTC, milliseconds, Z."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+from orders.rules.cards import masked
+from orders.rules.times import rfc3339
 
 
 def money(value: Decimal | None, currency: str) -> dict[str, Any] | None:
@@ -21,7 +20,7 @@ def money(value: Decimal | None, currency: str) -> dict[str, Any] | None:
     return {"value": value, "currency": currency}
 
 
-def _compact(data: dict[str, Any]) -> dict[str, Any]:
+def compact(data: dict[str, Any]) -> dict[str, Any]:
     # The contract omits optional fields with no value instead of sending null or "".
     return {key: value for key, value in data.items() if value not in (None, "", {}, [])}
 
@@ -29,7 +28,7 @@ def _compact(data: dict[str, Any]) -> dict[str, Any]:
 def address_body(address: Address | None) -> dict[str, Any] | None:
     if address is None:
         return None
-    body = _compact(
+    body = compact(
         {
             "id": address.external_id,
             "first_name": address.first_name,
@@ -49,15 +48,15 @@ def address_body(address: Address | None) -> dict[str, Any] | None:
 def price_summary_body(order: Order) -> dict[str, Any] | None:
     if order.original_total_amount is None or order.final_total_amount is None:
         return None
-    return _compact({name: money(value, order.currency) for name, value in order.amounts().items()})
+    return compact({name: money(value, order.currency) for name, value in order.amounts().items()})
 
 
 def payment_details_body(order: Order) -> dict[str, Any] | None:
-    body = _compact(
+    body = compact(
         {
             "card_brand": order.card_brand,
             "card_brand_image_url": order.card_brand_image_url,
-            "card_number": order.masked_card_number,
+            "card_number": masked(order.card_last4),
         }
     )
     if order.is_refunded is not None:
@@ -68,7 +67,7 @@ def payment_details_body(order: Order) -> dict[str, Any] | None:
 def status_body(
     generic_type: str, detailed_type: str, at: datetime | None, description: str = ""
 ) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "generic_type": generic_type,
             "detailed_type": detailed_type,
@@ -107,7 +106,7 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
         ),
         "latest_status_info": latest_status_body(order) if derived else None,
     }
-    body = _compact(
+    body = compact(
         {
             "id": order.external_id,
             "order_number": order.order_number,
@@ -122,7 +121,7 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
             "items_number": order.items_count if derived else order.items_number,
             "price_summary": price_summary_body(order),
             "payment_details": payment_details_body(order),
-            "order_extra_info": _compact(extra_info),
+            "order_extra_info": compact(extra_info),
             "cancellation_status": order.cancellation_status,
         }
     )
@@ -132,7 +131,7 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
 
 
 def item_body(item: OrderItem) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "id": item.external_id,
             "name": item.name,
@@ -146,7 +145,7 @@ def item_body(item: OrderItem) -> dict[str, Any]:
 
 
 def customer_body(customer: Customer) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "id": customer.external_id,
             "first_name": customer.first_name,
@@ -157,60 +156,3 @@ def customer_body(customer: Customer) -> dict[str, Any]:
             "customer_since": rfc3339(customer.customer_since) if customer.customer_since else None,
         }
     )
-
-
-def customer_detail_body(customer: Customer, *, self_href: str) -> dict[str, Any]:
-    """The customer with every address (prefetched by selectors.customer_get)."""
-    body = customer_body(customer)
-    body["addresses"] = [address_body(address) for address in customer.addresses.all()]
-    body["_links"] = {"self": {"href": self_href}}
-    return body
-
-
-def contact_body(customer: Customer, *, self_href: str) -> dict[str, Any]:
-    body = customer_body(customer)
-    body["_links"] = {"self": {"href": self_href}}
-    return body
-
-
-def most_recent_order_body(order: Order, *, self_href: str) -> dict[str, Any]:
-    """The order plus its whole timeline, oldest first, and the index of the latest event."""
-    body = order_body(order, self_href=self_href)
-    links = body.pop("_links")
-    events = list(order.status_events.all())
-    body["status_info"] = [status_event_body(event) for event in events]
-    if events:
-        # Oldest first with ties in recording order, so the latest event is always the last.
-        body["status_info_current_index"] = len(events) - 1
-    body["_links"] = links
-    return body
-
-
-def cursor_list_body(
-    key: str, entries: list[dict[str, Any]], *, self_href: str, next_href: str | None
-) -> dict[str, Any]:
-    links: dict[str, Any] = {"self": {"href": self_href}}
-    if next_href:
-        links["next"] = {"href": next_href}
-    return {"_embedded": {key: entries}, "_links": links}
-
-
-def page_body(
-    key: str,
-    entries: list[dict[str, Any]],
-    *,
-    total: int,
-    page: int,
-    per_page: int,
-    total_pages: int,
-    links: dict[str, str],
-) -> dict[str, Any]:
-    return {
-        "total": total,
-        "count": len(entries),
-        "page": page,
-        "per_page": per_page,
-        "total_pages": total_pages,
-        "_embedded": {key: entries},
-        "_links": {name: {"href": href} for name, href in links.items()},
-    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views
+from orders.console import views
 
 app_name = "orders"
 

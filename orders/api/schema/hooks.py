@@ -7,10 +7,9 @@ from typing import Any
 
 from django.conf import settings
 
-from orders import errors
-from orders.schema.components import COMPONENTS, ref
-
-API_PREFIX = "/erc/ecommerce"
+from orders.api import errors
+from orders.api.middleware import API_PREFIX
+from orders.api.schema.components import COMPONENTS, ref
 
 
 def keep_api_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:

@@ -8,7 +8,7 @@ from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from orders.schema.components import ref
+from orders.api.schema.components import ref
 
 SECURITY_SCHEME = "oauth2"
 
@@ -78,7 +78,7 @@ def operation(
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     """OAuth2 client credentials; each operation asks for its view's required_scope."""
 
-    target_class = "orders.auth.BearerTokenAuthentication"
+    target_class = "orders.api.auth.BearerTokenAuthentication"
     name = SECURITY_SCHEME
 
     def get_security_definition(self, auto_schema) -> dict[str, Any]:

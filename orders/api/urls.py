@@ -1,6 +1,7 @@
 from django.urls import re_path
 
-from orders import api, schema
+from orders.api import schema
+from orders.api import views as api
 
 ID = r"(?P<{}>[^/]+)"
 CUSTOMER = rf"customers/{ID.format('customer_id')}"

@@ -16,12 +16,14 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from orders import errors, pagination, selectors, serializers, services
-from orders import schema as doc
-from orders.auth import TokenPrefetch
+from orders import selectors, services
+from orders.api import errors, pagination, shapes
+from orders.api import schema as doc
+from orders.api.auth import TokenPrefetch
+from orders.documents import body
+from orders.documents.codec import dumps
 from orders.models import AccessAudit, CancelReason
-from orders.renderers import dumps
-from orders.validators import ID_RE
+from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -254,11 +256,13 @@ class OrderCancelApi(ErcApiView):
                 channel=AccessAudit.Channel.API,
                 request_id=getattr(request._request, "request_id", ""),
             )
-        except errors.NotCancellable as exc:
-            response = errors.api_exception_handler(exc, {"request": request, "view": self})
+        except services.OrderNotCancellable as exc:
+            response = errors.api_exception_handler(
+                errors.NotCancellable(str(exc)), {"request": request, "view": self}
+            )
         else:
             href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
-            response = json_response(request, serializers.order_body(order, self_href=href))
+            response = json_response(request, body.order_body(order, self_href=href))
         if key:
             # The first answer is kept; a concurrent retry that lost the race replays it.
             stored = services.idempotent_response(
@@ -361,7 +365,7 @@ def cursor_list_response(
     if next_cursor is not None:
         query = kept_query(request, query_names, cursor=next_cursor)
         next_href = absolute_url(request, path, query)
-    body = serializers.cursor_list_body(
+    body = shapes.cursor_list_body(
         name,
         entries,
         self_href=absolute_url(request, path, kept_query(request, query_names)),
@@ -433,7 +437,7 @@ class OrderItemsApi(ErcApiView):
         items, more = pagination.take_page(queryset, params.limit)
         path = order_path(customer_id, order_id) + "/items"
         cursor = pagination.item_cursor(items[-1]) if more else None
-        entries = [serializers.item_body(item) for item in items]
+        entries = [body.item_body(item) for item in items]
         return cursor_list_response(
             request, path, "items", entries, ("brand", "limit", "cursor"), cursor
         )
@@ -458,7 +462,7 @@ class CustomerDetailApi(ErcApiView):
         if customer is None:
             raise errors.customer_not_found(customer_id)
         href = absolute_url(request, customer_path(customer_id), {"brand": brand})
-        body = serializers.customer_detail_body(customer, self_href=href)
+        body = shapes.customer_detail_body(customer, self_href=href)
         return json_response(request, body, etag=True)
 
 
@@ -488,7 +492,7 @@ class MostRecentOrderApi(ErcApiView):
                 f"Customer {customer_id} has no orders.", message="Order not found"
             )
         href = absolute_url(request, order_path(customer_id, order.external_id), {"brand": brand})
-        body = serializers.most_recent_order_body(order, self_href=href)
+        body = shapes.most_recent_order_body(order, self_href=href)
         return json_response(request, body, etag=True)
 
 
@@ -555,7 +559,7 @@ class ExternalCustomersApi(ErcApiView):
             links["next"] = link(params.page + 1)
         brand = brand_param(request)
         contacts = [
-            serializers.contact_body(
+            shapes.contact_body(
                 customer,
                 self_href=absolute_url(
                     request, customer_path(customer.external_id), {"brand": brand}
@@ -563,7 +567,7 @@ class ExternalCustomersApi(ErcApiView):
             )
             for customer in rows
         ]
-        body = serializers.page_body(
+        body = shapes.page_body(
             "contacts",
             contacts,
             total=total,

@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from drf_spectacular.generators import SchemaGenerator
 
-from orders import errors
-from orders.renderers import dumps
-from orders.schema.operations import SECURITY_SCHEME
+from orders.api import errors
+from orders.api.schema.operations import SECURITY_SCHEME
+from orders.documents.codec import dumps
 
 
 @functools.cache

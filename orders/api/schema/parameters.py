@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 
-from orders import pagination
-from orders.schema.components import ERC_ID
+from orders.api import pagination
+from orders.api.schema.components import ERC_ID
 
 # Query values are at most 256 characters and never hold NUL bytes (api.query_problems).
 _QUERY_TEXT = {"type": "string", "maxLength": 256, "pattern": "^[^\\x00]*$"}

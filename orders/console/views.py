@@ -32,9 +32,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from orders import console, errors, selectors, services
+from orders import selectors, services
+from orders.console import presenters as console
 from orders.models import AccessAudit, Customer, Order
-from orders.validators import ID_RE
+from orders.rules.ids import ID_RE
 
 AGENT_PERMISSION = "orders.view_order"
 CANCEL_PERMISSION = "orders.cancel_order"
@@ -308,7 +309,7 @@ def order_cancel(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
             user=request.user,
             request_id=getattr(request, "request_id", ""),
         )
-    except errors.NotCancellable:
+    except services.OrderNotCancellable:
         message, level, status = (
             not_cancellable_message(order),
             "danger",

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import orjson
+from django.http import HttpRequest, HttpResponse
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -72,3 +76,50 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_text:
             entry["exc_info"] = redact(record.exc_text)
         return orjson.dumps(entry, default=str).decode()
+
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+access_log = logging.getLogger("ercdash.access")
+# Load-balancer probes every few seconds would drown the access log.
+QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class RequestIdMiddleware:
+    """Echo a sane X-Request-ID (or make one), expose it to logs, and log one line per request.
+
+    The access line is structured (see ercdash.logs.JsonFormatter): request id, client id,
+    method, path, status and duration; never headers, query strings or bodies.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            if request.path not in QUIET_PATHS:
+                # The path only: query strings may hold search terms (emails, phones).
+                access_log.info(
+                    "%s %s %s",
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    extra={
+                        "client_id": getattr(
+                            getattr(request, "api_client", None), "client_id", None
+                        ),
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    },
+                )
+            return response
+        finally:
+            request_id_var.reset(token)

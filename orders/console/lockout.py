@@ -1,4 +1,4 @@
-"""django-axes hooks: the lockout page and the client address behind load balancers."""
+"""django-axes hook: the page a locked-out sign-in gets (client_ip: ercdash.proxies)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The address the outermost trusted proxy saw; the socket address without proxies."""
-    count = settings.ERCDASH_PROXY_COUNT
-    forwarded = [
-        part.strip()
-        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if part.strip()
-    ]
-    # Each trusted proxy appends one entry; anything left of those came from the client
-    # and may be forged, so count from the right.
-    if count > 0 and len(forwarded) >= count:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR")
 
 
 def lockout_response(

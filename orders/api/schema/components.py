@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orders.models import CancelReason
-from orders.validators import ID_RE
+from orders.rules.ids import ID_RE
 
 
 def ref(name: str) -> dict[str, str]:

@@ -1,0 +1,48 @@
+"""Middleware for the agent console: the agent's time zone and who may frame the console."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from orders.console.presenters import TZ_COOKIE, agent_time_zone
+
+
+class AgentTimeZoneMiddleware:
+    """Console pages show times in the agent's zone: the `tz` cookie the console's script
+    sets from the browser, else ERCDASH_AGENT_TIME_ZONE. The API always speaks UTC."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timezone.activate(agent_time_zone(request.COOKIES.get(TZ_COOKIE)))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+CONSOLE_PREFIXES = ("/agent/", "/accounts/")
+
+
+class ConsoleFrameMiddleware:
+    """The agent desktop may frame the console (and its login, 403 and 404 pages): CSP
+    frame-ancestors from ERCDASH_FRAME_ANCESTORS and no X-Frame-Options there. Everything
+    else keeps frame-ancestors 'none' and X-Frame-Options: DENY.
+
+    Sits below CSPMiddleware and XFrameOptionsMiddleware so they see its marks."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(CONSOLE_PREFIXES):
+            ancestors = settings.ERCDASH_FRAME_ANCESTORS or ["'none'"]
+            response._csp_replace = {"frame-ancestors": ancestors}
+            response.xframe_options_exempt = True
+        return response

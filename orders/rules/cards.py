@@ -1,0 +1,103 @@
+"""Payment cards (PCI DSS 3.4.1): only the last four digits are ever kept.
+
+A full card number (13-19 digits passing the Luhn check) is found whatever separates its
+digits: spaces of any kind, dots, dashes or slashes, and full-width digits count as digits.
+Messages never repeat the value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+
+PAN_DESCRIPTION = "Looks like a full payment card number; only the last four digits may be stored."
+MASKED_CARD_DESCRIPTION = (
+    "Must be the last four digits, optionally after mask characters (**** 4567)."
+)
+# A masked card: optional mask characters / spaces / dashes, then exactly four digits.
+MASKED_CARD_RE = re.compile(r"^(?:[*Xx•][*Xx• -]*)?([0-9]{4})$")
+# A run of digit groups, split by at most three separators (any space, dot, dash, slash).
+_SEPARATOR = r"[\s./-]"
+_DIGIT_GROUPS_RE = re.compile(rf"[0-9]+(?:{_SEPARATOR}{{1,3}}[0-9]+)*")
+_GROUP_RE = re.compile(r"[0-9]+")
+# Cheap first pass for hot paths (every log line): a superset of what the pattern above finds.
+_DIGIT_RUN_RE = re.compile(r"[0-9]\D{0,3}[0-9]\D{0,3}[0-9]\D{0,3}[0-9]\D{0,3}[0-9]\D{0,3}[0-9]")
+REDACTED = "[redacted]"
+
+
+def _normalize(text: str) -> str:
+    # NFKC turns full-width and other compatibility digits into ASCII ones ("４" -> "4")
+    # and compatibility spaces into plain ones, without changing the text's length much.
+    return unicodedata.normalize("NFKC", text) if not text.isascii() else text
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def _holds_pan(run: str) -> bool:
+    """Whether some consecutive digit groups of the run make a Luhn-valid 13-19 digit number.
+
+    Card numbers are written as whole groups ("4111 1111 1111 1111"), so a number next to
+    a card number ("... 1111 2024") does not hide it, and one long digit string (an id of
+    25 digits) is not read as a card.
+    """
+    groups = _GROUP_RE.findall(run)
+    for start in range(len(groups)):
+        digits = ""
+        for group in groups[start:]:
+            digits += group
+            if len(digits) > 19:
+                break
+            if len(digits) >= 13 and luhn_ok(digits):
+                return True
+    return False
+
+
+def contains_full_card_number(text: object) -> bool:
+    """True when text holds a 13-19 digit number that passes the Luhn check."""
+    if not text or not isinstance(text, str):
+        return False
+    text = _normalize(text)
+    if not _DIGIT_RUN_RE.search(text):
+        return False
+    return any(_holds_pan(match.group()) for match in _DIGIT_GROUPS_RE.finditer(text))
+
+
+def redact(text: str) -> str:
+    """The text with every full card number replaced by [redacted]."""
+    normalized = _normalize(text)
+    if not _DIGIT_RUN_RE.search(normalized):
+        return text
+    return _DIGIT_GROUPS_RE.sub(
+        lambda match: REDACTED if _holds_pan(match.group()) else match.group(), normalized
+    )
+
+
+def validate_no_card_number(value: str) -> None:
+    if contains_full_card_number(value):
+        raise ValidationError(PAN_DESCRIPTION, code="card_number")
+
+
+def card_last4(value: str) -> str:
+    """Last four digits from an accepted masked form; ValidationError for anything else."""
+    validate_no_card_number(value)
+    match = MASKED_CARD_RE.match((value or "").strip())
+    if not match:
+        raise ValidationError(MASKED_CARD_DESCRIPTION, code="invalid_card_number")
+    return match.group(1)
+
+
+def masked(last4: str) -> str:
+    """The card number as served and shown: **** **** **** 4567."""
+    return f"**** **** **** {last4}" if last4 else ""

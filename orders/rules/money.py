@@ -1,0 +1,72 @@
+"""Money: ISO 4217 currencies, amounts in a currency's minor units, and price totals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import list_currencies
+from django.core.exceptions import ValidationError
+
+CURRENCIES = frozenset(list_currencies())
+CURRENCY_DESCRIPTION = "Must be an ISO 4217 currency code such as EUR."
+# The amounts of a price summary, in the order the API serves them.
+AMOUNT_FIELDS = (
+    "original_total_amount",
+    "discounts_amount",
+    "shipping_amount",
+    "taxes_amount",
+    "final_total_amount",
+)
+# Stored as DECIMAL(15, 3): 12 digits before the point, 3 after (models.MONEY).
+MAX_AMOUNT = Decimal(10) ** 12
+
+# ISO 4217 minor units for currencies that do not use 2 decimals. Babel knows them all,
+# but a dict lookup is cheaper on the import path; tests pin it against babel.
+_MINOR_UNITS = {
+    "BHD": 3, "BIF": 0, "CLF": 4, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3,
+    "JPY": 0, "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3,
+    "UGX": 0, "UYI": 0, "UYW": 4, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+}  # fmt: skip
+
+
+def currency_exponent(currency: str) -> int:
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def is_currency(value: object) -> bool:
+    return isinstance(value, str) and value in CURRENCIES
+
+
+def validate_currency(value: str) -> None:
+    if not is_currency(value):
+        raise ValidationError(CURRENCY_DESCRIPTION, code="invalid_currency")
+
+
+def validate_amount(value: Decimal, currency: str) -> None:
+    """A finite, non-negative amount with no more decimals than the currency allows."""
+    if not value.is_finite():
+        raise ValidationError("Must be a finite number.", code="invalid")
+    if value < 0:
+        raise ValidationError("Must not be negative.", code="negative")
+    exponent = currency_exponent(currency)
+    if -value.as_tuple().exponent > exponent and value != round(value, exponent):
+        raise ValidationError(
+            f"{currency} allows at most {exponent} decimal places.", code="too_many_decimals"
+        )
+    if value >= MAX_AMOUNT or -value.as_tuple().exponent > 3 and value != round(value, 3):
+        raise ValidationError(
+            "Out of range: at most 12 digits and 3 decimals.", code="out_of_range"
+        )
+
+
+def money_total(values: dict[str, Decimal | None]) -> Decimal | None:
+    """original − discounts + shipping + taxes, or None without an original total."""
+    original = values.get("original_total_amount")
+    if original is None:
+        return None
+    return (
+        original
+        - (values.get("discounts_amount") or Decimal(0))
+        + (values.get("shipping_amount") or Decimal(0))
+        + (values.get("taxes_amount") or Decimal(0))
+    )
