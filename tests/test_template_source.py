@@ -1,4 +1,4 @@
-"""No template source on screen.
+"""No template source on screen, and README screenshots that show the current pages.
 
 Django's {# … #} comment is single-line: one spread over two lines rendered as text above the
 top bar of every console page, and neither tests nor screenshots noticed. These tests render
@@ -24,6 +24,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from orders.models import AccessAudit, CancellationStatus, CancelReason
+from tests import screenshot_sources
 
 ONE_LINE_COMMENT = re.compile(r"\{#.*?#\}")
 MARKERS = ("{#", "#}", "{%", "%}", "{{", "}}")
@@ -331,3 +332,22 @@ def test_admin_site_pages_show_no_template_source(admin_client, one_of_each):
     found += problems(reverse("admin:login"), Client().get(reverse("admin:login")))
 
     assert not found, "\n".join(found)
+
+
+# --- Screenshots --------------------------------------------------------------------------
+
+
+def test_the_readme_screenshots_show_the_current_templates_and_static_files():
+    pictures = sorted(path.name for path in screenshot_sources.SCREENSHOTS.glob("*.png"))
+    manifest = screenshot_sources.read_manifest()
+    current = screenshot_sources.sources_sha256()
+
+    stale = [name for name in pictures if manifest.get(name) != current]
+    unknown = sorted(set(manifest) - set(pictures))
+
+    assert pictures, "docs/screenshots/ has no pictures"
+    assert stale == [], (
+        f"{', '.join(stale)} in docs/screenshots/ show older templates or static files "
+        "than the tree (docs/screenshots/SOURCES.json): run `make screenshots`"
+    )
+    assert unknown == [], f"SOURCES.json names screenshots that do not exist: {unknown}"

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from tests import screenshot_sources
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # to set up data would otherwise be refused as "async-unsafe".
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -20,10 +22,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 TEMPLATE_MARKERS = ("{#", "#}", "{%", "%}", "{{", "}}")
 
 # The README's screenshots are refreshed with `make screenshots`; ordinary runs keep the tree
-# clean.
+# clean. A refresh also records, in docs/screenshots/SOURCES.json, which sources it showed.
 UPDATE_SCREENSHOTS = bool(os.environ.get("ERCDASH_UPDATE_SCREENSHOTS"))
 SCREENSHOTS = (
-    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    screenshot_sources.SCREENSHOTS
     if UPDATE_SCREENSHOTS
     else Path(tempfile.gettempdir()) / "ercdash-screenshots"
 )
@@ -46,6 +48,8 @@ def save_screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
     page.screenshot(path=path, full_page=True)
+    if UPDATE_SCREENSHOTS:
+        screenshot_sources.record(path)
     return path
 
 
