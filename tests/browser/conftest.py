@@ -3,15 +3,54 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
+
+from tests import screenshot_sources
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # to set up data would otherwise be refused as "async-unsafe".
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+# Template syntax that must never reach the screen: a {# #} comment spread over two lines
+# once rendered as text above the top bar of every console page.
+TEMPLATE_MARKERS = ("{#", "#}", "{%", "%}", "{{", "}}")
+
+# The README's screenshots are refreshed with `make screenshots`; ordinary runs keep the tree
+# clean. A refresh also records, in docs/screenshots/SOURCES.json, which sources it showed.
+UPDATE_SCREENSHOTS = bool(os.environ.get("ERCDASH_UPDATE_SCREENSHOTS"))
+SCREENSHOTS = (
+    screenshot_sources.SCREENSHOTS
+    if UPDATE_SCREENSHOTS
+    else Path(tempfile.gettempdir()) / "ercdash-screenshots"
+)
+
+
+def assert_no_template_source(page: Page) -> None:
+    """Fail when the page's visible text shows template syntax, naming the page."""
+    text = page.evaluate("document.body.innerText")
+    found = [
+        " ".join(text[max(at - 40, 0) : at + 60].split())
+        for marker in TEMPLATE_MARKERS
+        if (at := text.find(marker)) != -1
+    ]
+    assert not found, f"{page.url} shows template source: " + " | ".join(found)
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """A full-page screenshot, of a page with no template source on it."""
+    assert_no_template_source(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=path, full_page=True)
+    if UPDATE_SCREENSHOTS:
+        screenshot_sources.record(path)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -13,15 +10,10 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 
 from orders import services
 from orders.models import StatusEvent
+from tests.browser.conftest import assert_no_template_source, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# The README's screenshots are refreshed with `make screenshots`; ordinary runs keep the tree clean.
-SCREENSHOTS = (
-    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-    if os.environ.get("ERCDASH_UPDATE_SCREENSHOTS")
-    else Path(tempfile.gettempdir()) / "ercdash-screenshots"
-)
 ORDER_PATH = "/agent/customers/customer123/orders/order123"
 
 
@@ -77,10 +69,12 @@ def errors(page: Page) -> list[str]:
 @pytest.fixture
 def signed_in(page: Page, live_server, agent_user) -> Page:
     page.goto(live_server.url + "/accounts/login/")
+    assert_no_template_source(page)
     page.get_by_label("Username").fill("agent")
     page.get_by_label("Password").fill("agent-password-1")
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/agent/$"))
+    assert_no_template_source(page)
     return page
 
 
@@ -99,10 +93,12 @@ def test_typing_an_order_number_and_pressing_enter_opens_the_order(signed_in, or
 
     box.fill("#Y34DHR")
     expect(page.locator("[data-result]")).to_have_count(1)
+    assert_no_template_source(page)
     box.press("Enter")
 
     expect(page).to_have_url(re.compile(ORDER_PATH + "$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("#Y34DHR")
+    assert_no_template_source(page)
     assert errors == []
 
 
@@ -111,6 +107,7 @@ def test_arrow_keys_move_through_results_and_enter_opens_one(signed_in, order, e
     box = page.get_by_label("Order number, email, phone, customer id or name")
     box.fill("doe")
     expect(page.locator("[data-result]")).to_have_count(2)
+    assert_no_template_source(page)
 
     box.press("ArrowDown")
     box_or_result = page.locator("[data-result]").nth(0)
@@ -124,12 +121,14 @@ def test_arrow_keys_move_through_results_and_enter_opens_one(signed_in, order, e
     page.keyboard.press("Enter")
 
     expect(page).to_have_url(re.compile(r"/agent/customers/customer\d+$"))
+    assert_no_template_source(page)
     assert errors == []
 
 
 def test_slash_focuses_the_search_box(signed_in, live_server, order):
     page = signed_in
     page.goto(live_server.url + ORDER_PATH)
+    assert_no_template_source(page)
 
     page.keyboard.press("/")
 
@@ -156,6 +155,7 @@ def test_a_new_status_event_appears_without_a_page_reload(
 
     expect(page.locator("#timeline")).to_contain_text("Left with a neighbour", timeout=10_000)
     expect(page.locator(".step--current .step-label")).to_have_text("Delivered")
+    assert_no_template_source(page)
     assert page.evaluate("window.notReloaded") is True
     assert errors == []
 
@@ -168,6 +168,7 @@ def test_the_copy_button_copies_the_order_number(signed_in, live_server, order, 
     page.get_by_role("button", name="Copy order number").click()
 
     expect(page.locator("#announcer")).to_have_text("Copied")
+    assert_no_template_source(page)
     assert page.evaluate("navigator.clipboard.readText()") == "#Y34DHR"
     assert errors == []
 
@@ -176,9 +177,17 @@ def test_the_timeline_works_and_every_page_loads_without_console_errors(
     signed_in, live_server, order, errors
 ):
     page = signed_in
-    for path in ("/agent/?q=doe", "/agent/customers/customer123", ORDER_PATH, "/agent/lookup"):
+    paths = (
+        "/agent/?q=doe",
+        "/agent/customers/customer123",
+        ORDER_PATH,
+        "/agent/lookup",
+        "/agent/lookup?email=nobody%40example.com",
+    )
+    for path in paths:
         page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
+        assert_no_template_source(page)
 
     assert errors == []
 
@@ -190,6 +199,7 @@ def test_pages_have_no_serious_accessibility_violations(signed_in, live_server, 
     found = {}
     for path in ("/agent/", "/agent/?q=doe", "/agent/customers/customer123", ORDER_PATH):
         page.goto(live_server.url + path)
+        assert_no_template_source(page)
         found[path] = serious_violations(page)
 
     assert found == {path: [] for path in found}
@@ -197,6 +207,7 @@ def test_pages_have_no_serious_accessibility_violations(signed_in, live_server, 
 
 def test_the_login_page_has_no_serious_accessibility_violations(page, live_server, db):
     page.goto(live_server.url + "/accounts/login/")
+    assert_no_template_source(page)
 
     assert serious_violations(page) == []
 
@@ -208,8 +219,7 @@ def test_the_order_page_fits_the_screen(signed_in, live_server, order, width, he
     page.goto(live_server.url + ORDER_PATH)
 
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"order-{width}.png", full_page=True)
+    save_screenshot(page, f"order-{width}.png")
 
 
 @pytest.mark.parametrize("width", [320, 1280])
@@ -220,7 +230,7 @@ def test_the_search_page_fits_the_screen(signed_in, live_server, order, width):
     expect(page.locator("[data-result]")).to_have_count(2)
 
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    page.screenshot(path=SCREENSHOTS / f"search-{width}.png", full_page=True)
+    save_screenshot(page, f"search-{width}.png")
 
 
 def test_the_customer_page_fits_a_full_screen(signed_in, live_server, order):
@@ -228,7 +238,7 @@ def test_the_customer_page_fits_a_full_screen(signed_in, live_server, order):
     page.goto(live_server.url + "/agent/customers/customer123")
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-    page.screenshot(path=SCREENSHOTS / "customer-1280.png", full_page=True)
+    save_screenshot(page, "customer-1280.png")
 
 
 def test_the_dark_theme_order_page_fits_a_side_panel(signed_in, live_server, order):
@@ -238,4 +248,4 @@ def test_the_dark_theme_order_page_fits_a_side_panel(signed_in, live_server, ord
     page.goto(live_server.url + ORDER_PATH)
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
-    page.screenshot(path=SCREENSHOTS / "order-320-dark.png", full_page=True)
+    save_screenshot(page, "order-320-dark.png")

@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from orders import services
 from orders.models import Order
+from tests.browser.conftest import assert_no_template_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,10 +32,12 @@ def order(make_order) -> Order:
 
 def sign_in(page: Page, live_server) -> Page:
     page.goto(live_server.url + "/accounts/login/")
+    assert_no_template_source(page)
     page.get_by_label("Username").fill("supervisor")
     page.get_by_label("Password").fill("supervisor-password-1")
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/agent/$"))
+    assert_no_template_source(page)
     return page
 
 
@@ -57,11 +60,13 @@ def test_a_supervisor_cancels_an_order_without_a_page_reload(
     sign_in(page, live_server)
     errors.clear()  # Chromium asks the login page for /favicon.ico (a 404): not this feature
     page.goto(live_server.url + ORDER_PATH)
+    assert_no_template_source(page)
     page.evaluate("window.notReloaded = true")
 
     page.get_by_role("link", name="Cancel order").click()
     reason = page.get_by_label("Reason")
     expect(reason).to_be_focused()
+    assert_no_template_source(page)
     reason.select_option(label="Duplicate order")
     page.get_by_role("button", name="Confirm cancellation").click()
 
@@ -75,6 +80,7 @@ def test_a_supervisor_cancels_an_order_without_a_page_reload(
     # The form that had focus is gone: keyboard users land on the order's heading.
     expect(page.locator("#order-title")).to_be_focused()
     expect(page).to_have_url(re.compile(ORDER_PATH + "$"))
+    assert_no_template_source(page)
     assert page.evaluate("window.notReloaded") is True
     assert Order.objects.get(pk=order.pk).is_canceled
     assert errors == []
@@ -89,6 +95,7 @@ def test_confirming_without_a_reason_is_stopped_and_changes_nothing(
     page.get_by_role("link", name="Cancel order").click()
 
     page.get_by_role("button", name="Confirm cancellation").click()
+    assert_no_template_source(page)
 
     # The browser's own required-field check stops the empty choice before any request.
     assert page.get_by_label("Reason").evaluate("element => element.validity.valueMissing")
@@ -109,12 +116,15 @@ def test_the_button_confirmation_and_outcome_have_no_serious_accessibility_viola
 ):
     sign_in(page, live_server)
     page.goto(live_server.url + ORDER_PATH)
+    assert_no_template_source(page)
     found = {"button": serious_violations(page)}
     page.get_by_role("link", name="Cancel order").click()
     page.get_by_label("Reason").select_option(label="Other")
+    assert_no_template_source(page)
     found["confirmation"] = serious_violations(page)
     page.get_by_role("button", name="Confirm cancellation").click()
     expect(page.locator("#order-outcome")).to_contain_text("canceled")
+    assert_no_template_source(page)
     found["outcome"] = serious_violations(page)
 
     assert found == {"button": [], "confirmation": [], "outcome": []}
@@ -127,8 +137,10 @@ def test_without_javascript_the_cancel_flow_uses_plain_pages(
     page = sign_in(context.new_page(), live_server)
     page.goto(live_server.url + ORDER_PATH)
 
+    assert_no_template_source(page)
     page.get_by_role("link", name="Cancel order").click()
     expect(page).to_have_url(re.compile(ORDER_PATH + "/cancel$"))
+    assert_no_template_source(page)
     page.get_by_label("Reason").select_option(label="Payment issue")
     page.get_by_role("button", name="Confirm cancellation").click()
 
@@ -137,6 +149,7 @@ def test_without_javascript_the_cancel_flow_uses_plain_pages(
         "Order #Y34DHR canceled. Reason: Payment issue."
     )
     expect(page.locator("#order-header .badge--danger")).to_have_text("Canceled")
+    assert_no_template_source(page)
     context.close()
 
 
@@ -158,6 +171,7 @@ def test_an_order_canceled_meanwhile_shows_why_nothing_changed(
     )
     expect(page.locator("#order-header .badge--danger")).to_have_text("Canceled")
     expect(page.locator("#order-header")).to_contain_text("Duplicate order")
+    assert_no_template_source(page)
     assert Order.objects.get(pk=order.pk).cancel_reason == "DUPLICATE_ORDER"
     # The browser logs the 422 itself as a failed resource load; nothing else may appear.
     assert [error for error in errors if "422" not in error] == []
