@@ -7,11 +7,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from orders.rules import ids, phones, places
+from orders.rules import cards, ids, phones, places
 from orders.rules.text import fold
 
 # Money: up to 15 significant digits, so every stored amount is exactly representable as
-# the shortest float repr the JSON encoder writes (see serializers.money_value).
+# the shortest float repr the JSON encoder writes (see documents.codec).
 MONEY = {"max_digits": 15, "decimal_places": 3, "null": True, "blank": True}
 
 
@@ -103,17 +103,7 @@ class Customer(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "first_name_folded", "last_name_folded"}
-        previous_id = (
-            None
-            if self._state.adding
-            else Customer.objects.filter(pk=self.pk).values_list("external_id", flat=True).first()
-        )
         super().save(*args, **kwargs)
-        # Orders embed the customer's id in their stored API documents.
-        if previous_id is not None and previous_id != self.external_id:
-            for order in self.orders.select_related("shipping_address", "billing_address"):
-                order.customer = self
-                order.save(update_fields=["document"])
 
     @property
     def full_name(self) -> str:
@@ -159,17 +149,6 @@ class Address(models.Model):
         parts = [self.address, self.zip_code, self.city, self.country_code]
         return ", ".join(p for p in parts if p) or f"address {self.pk}"
 
-    def save(self, *args, **kwargs) -> None:
-        adding = self._state.adding
-        super().save(*args, **kwargs)
-        if adding:
-            return
-        # Orders embed their addresses in their stored API documents.
-        for order in Order.objects.filter(
-            Q(shipping_address=self) | Q(billing_address=self)
-        ).select_related("customer", "shipping_address", "billing_address"):
-            order.save(update_fields=["document"])
-
 
 class Order(models.Model):
     external_id = models.CharField(
@@ -210,8 +189,8 @@ class Order(models.Model):
     cancel_reason = models.CharField(max_length=64, blank=True, choices=CancelReason.choices)
     canceled_by = models.CharField(max_length=200, blank=True)
 
-    # Derived from items and status events, kept fresh by services.order_refresh_derived so
-    # that an order read is a single query (SPEC: at most 3 per read, token check included).
+    # Derived from items and status events, kept fresh by services.order_refresh so that
+    # an order read is a single query.
     derived_items_quantity = models.PositiveIntegerField(null=True, blank=True, editable=False)
     derived_top_item_image_url = models.URLField(max_length=1024, blank=True, editable=False)
     latest_generic_type = models.CharField(
@@ -222,9 +201,9 @@ class Order(models.Model):
     )
     latest_status_at = models.DateTimeField(null=True, blank=True, editable=False)
     latest_status_description = models.CharField(max_length=500, blank=True, editable=False)
-    # The ERC order body (without _links) as served, re-rendered by services whenever the
-    # order, its customer, addresses, items or timeline change: the API read is one
-    # indexed SELECT of this column (issue 7, performance).
+    # The ERC order body (without _links) as served, re-rendered by the documents services
+    # after every write to the order, its customer, addresses, items or timeline: the API
+    # read is one indexed SELECT of this column.
     document = models.TextField(blank=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -281,18 +260,6 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"{self.order_number} ({self.external_id})"
 
-    def save(self, *args, **kwargs) -> None:
-        # The stored API document follows every save, whichever path saves the order
-        # (services, admin, shell). Queryset .update() bypasses this: services that use it
-        # save the document themselves.
-        from orders.services import render_document
-
-        self.document = render_document(self)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "document"}
-        super().save(*args, **kwargs)
-
     @property
     def items_count(self) -> int | None:
         """items_number as served: sum of item quantities when there are items."""
@@ -306,7 +273,7 @@ class Order(models.Model):
 
     @property
     def masked_card_number(self) -> str:
-        return f"**** **** **** {self.card_last4}" if self.card_last4 else ""
+        return cards.masked(self.card_last4)
 
     @property
     def is_canceled(self) -> bool:

@@ -159,7 +159,7 @@ def make_order(db, make_customer):
             )
         for event in events or []:
             StatusEvent.objects.create(order=order, **event)
-        return services.order_refresh_derived(order=order)
+        return services.order_refresh(order=order)
 
     return make
 

@@ -573,7 +573,7 @@ def test_an_unchanged_timeline_answers_204_to_if_none_match(agent_client, seed_o
 def test_a_changed_timeline_is_sent_again_with_the_new_event(agent_client, seed_order):
     old = console.timeline_version(seed_order)
     StatusEvent.objects.create(order=seed_order, **event("OUT_FOR_DELIVERY", "FAILURE", 16))
-    services.order_refresh_derived(order=seed_order)
+    services.order_refresh(order=seed_order)
 
     response = agent_client.get(ORDER_URL, {"v": old}, **HX)
 

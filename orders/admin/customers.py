@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from orders import services
@@ -12,16 +12,11 @@ from orders.models import Address, Customer, Order
 
 
 def _orders_using(address_pks: list[int]) -> list[int]:
-    return list(
-        Order.objects.filter(
-            Q(shipping_address_id__in=address_pks) | Q(billing_address_id__in=address_pks)
-        ).values_list("pk", flat=True)
-    )
+    return list(services.orders_embedding(addresses=address_pks).values_list("pk", flat=True))
 
 
 def _refresh_documents(order_pks: list[int]) -> None:
-    # Deleting an address nulls the orders' foreign keys with an UPDATE, which skips
-    # Order.save(): re-render the stored API documents that embedded it.
+    # Orders embed their addresses in their stored API documents.
     if order_pks:
         services.orders_refresh_documents(orders=Order.objects.filter(pk__in=order_pks))
 
@@ -75,10 +70,12 @@ class CustomerAdmin(PhoneSearchMixin, admin.ModelAdmin):
         return customer.full_name
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        # Deleting an address nulls the orders' foreign keys, so find them before the save.
         deleted = [f.instance.pk for f in formset.deleted_forms if f.instance.pk]
         affected = _orders_using(deleted) if deleted else []
         super().save_formset(request, form, formset, change)
-        _refresh_documents(affected)
+        changed = [address.pk for address, _ in formset.changed_objects]
+        _refresh_documents(sorted({*affected, *(_orders_using(changed) if changed else [])}))
 
 
 @admin.register(Address)
@@ -99,6 +96,11 @@ class AddressAdmin(admin.ModelAdmin):
     search_fields = ["=customer__external_id", "=external_id", "city", "zip_code"]
     list_per_page = 100
     show_full_result_count = False
+
+    def save_model(self, request: HttpRequest, obj: Address, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            _refresh_documents(_orders_using([obj.pk]))
 
     def delete_model(self, request: HttpRequest, obj: Address) -> None:
         affected = _orders_using([obj.pk])

@@ -216,7 +216,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         # Items and events just changed: the API serves derived values from cache fields.
-        services.order_refresh_derived(order=form.instance)
+        services.order_refresh(order=form.instance)
 
     # Columns and read-only fields.
 

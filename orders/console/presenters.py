@@ -180,7 +180,7 @@ def timeline(order: Order, events: list[StatusEvent]) -> tuple[list[Stage], list
 
 
 def timeline_version(order: Order) -> str:
-    """Changes whenever the timeline can have changed (order_refresh_derived saves updated_at)."""
+    """Changes whenever the timeline can have changed (order_refresh saves updated_at)."""
     parts = [
         order.updated_at.isoformat() if order.updated_at else "",
         order.latest_status_at.isoformat() if order.latest_status_at else "",

@@ -1,4 +1,5 @@
-"""Writes. Every change to an order's items or timeline goes through order_refresh_derived.
+"""Writes. Every write to an order, its items, timeline or addresses ends with a documents
+service (order_refresh or orders_refresh_documents), which keeps the stored API document fresh.
 
 One module per concern; callers keep using `from orders import services` and the names below.
 These are re-exports: a test that patches a service's collaborator patches it in the module that
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 from orders.services.audit import audit_record
 from orders.services.cancel import OrderNotCancellable, order_cancel
-from orders.services.derived import (
-    order_refresh_derived,
+from orders.services.documents import (
+    order_refresh,
+    orders_embedding,
     orders_refresh_documents,
     render_document,
 )
@@ -33,7 +35,8 @@ __all__ = [
     "audit_record",
     "idempotent_response",
     "order_cancel",
-    "order_refresh_derived",
+    "order_refresh",
+    "orders_embedding",
     "orders_export",
     "orders_import",
     "orders_refresh_documents",

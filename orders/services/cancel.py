@@ -15,7 +15,7 @@ from orders.models import (
     StatusEvent,
 )
 from orders.services.audit import audit_record
-from orders.services.derived import order_refresh_derived
+from orders.services.documents import order_refresh
 
 
 class OrderNotCancellable(Exception):
@@ -90,4 +90,4 @@ def order_cancel(
         status_date_time=max(now, order.latest_status_at) if order.latest_status_at else now,
         description=f"Canceled: {CancelReason(reason).label}",
     )
-    return order_refresh_derived(order=order)
+    return order_refresh(order=order)

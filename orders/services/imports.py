@@ -14,7 +14,7 @@ from orders import documents as order_documents
 from orders import selectors
 from orders.documents.body import address_body, customer_body
 from orders.models import Address, Customer, Order, OrderItem, StatusEvent
-from orders.services.derived import order_refresh_derived
+from orders.services.documents import order_refresh, orders_embedding, orders_refresh_documents
 
 
 @dataclass
@@ -207,7 +207,7 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
         )
         for event in document["status_history"]
     )
-    order_refresh_derived(order=order)
+    order_refresh(order=order)
     return "created" if created else "updated"
 
 
@@ -244,4 +244,6 @@ def _address_upsert(customer: Customer, body: dict[str, Any] | None) -> Address 
         for name, value in fields.items():
             setattr(address, name, value)
         address.save()
+        # Other orders embed this address too; the order being written is refreshed anyway.
+        orders_refresh_documents(orders=orders_embedding(addresses=[address]))
     return address

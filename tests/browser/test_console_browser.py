@@ -151,7 +151,7 @@ def test_a_new_status_event_appears_without_a_page_reload(
         status_date_time=at(9, 17),
         description="Left with a neighbour",
     )
-    services.order_refresh_derived(order=order)
+    services.order_refresh(order=order)
 
     expect(page.locator("#timeline")).to_contain_text("Left with a neighbour", timeout=10_000)
     expect(page.locator(".step--current .step-label")).to_have_text("Delivered")
