@@ -231,7 +231,7 @@ def agent_page_timing(samples: int = 30) -> tuple[float, int]:
             )
             for n in range(50)
         )
-        services.order_refresh_derived(order=order)
+        services.order_refresh(order=order)
     agent, _ = User.objects.get_or_create(username="bench-agent")
     agent.groups.add(Group.objects.get(name="Agents"))
     client = Client()

@@ -93,7 +93,7 @@ def make_order(customer: Customer, order_id: str, number: str, day: int) -> None
         detailed_type="IN_TRANSIT",
         status_date_time=datetime(2021, 10, day, 12, 16, 50, 78000, tzinfo=UTC),
     )
-    services.order_refresh_derived(order=order)
+    services.order_refresh(order=order)
 
 
 @transaction.atomic
