@@ -1,4 +1,4 @@
-"""gunicorn settings for production: `gunicorn -c ercdash/gunicorn.conf.py` (README, Production).
+"""gunicorn settings for production: `gunicorn -c ercdash/gunicorn.conf.py` (docs/operations.md).
 
 Every value can be overridden from the environment (GUNICORN_CMD_ARGS, or the variables below).
 """

@@ -1,4 +1,4 @@
-"""ercdash settings: one file, configured by environment variables (README, "Configuration")."""
+"""ercdash settings: one file, configured by environment variables (docs/configuration.md)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from orders.rules import cards, ids, phones, places
+from orders.rules import cards, ids, money, phones, places
 from orders.rules.text import fold
 
 # Money: up to 15 significant digits, so every stored amount is exactly representable as
@@ -286,13 +286,7 @@ class Order(models.Model):
         )
 
     def amounts(self) -> dict[str, Decimal | None]:
-        return {
-            "original_total_amount": self.original_total_amount,
-            "discounts_amount": self.discounts_amount,
-            "shipping_amount": self.shipping_amount,
-            "taxes_amount": self.taxes_amount,
-            "final_total_amount": self.final_total_amount,
-        }
+        return {name: getattr(self, name) for name in money.AMOUNT_FIELDS}
 
 
 class OrderItem(models.Model):

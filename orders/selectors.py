@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
-import phonenumbers
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.models import F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
 from orders.models import Address, Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
+from orders.rules import phones
 from orders.rules.ids import ID_RE
 from orders.rules.text import fold
 
@@ -204,16 +204,7 @@ class SearchHit:
 
 def phone_to_e164(raw: str, *, region: str | None = None) -> str:
     """E.164 for a phone number typed in any common format, or "" when it is not one."""
-    text = raw.strip()
-    if text.startswith("00"):  # international prefix as dialled in Europe
-        text = "+" + text[2:]
-    try:
-        number = phonenumbers.parse(text, region or settings.ERCDASH_DEFAULT_PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_valid_number(number):
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phones.to_e164(raw, region or settings.ERCDASH_DEFAULT_PHONE_REGION) or ""
 
 
 def search_classify(raw: str) -> SearchQuery:

@@ -1,4 +1,4 @@
-"""Django admin: order data, API clients, agents and the access-audit log (SPEC §4).
+"""Django admin: order data, API clients, agents and the access-audit log.
 
 One module per concern. Importing this package (admin autodiscovery) imports each of them, which
 registers their ModelAdmins; they are re-exported for callers that name them.

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -19,8 +17,8 @@ from oauth2_provider.models import (
     revoke_access_token,
 )
 
+from orders import services
 from orders.admin import forms
-from orders.models import ApiClientProfile
 
 Application = get_application_model()
 AccessToken = get_access_token_model()
@@ -66,18 +64,14 @@ class ApiClientAdmin(admin.ModelAdmin):
         return profile.allowed_scopes if profile else "—"
 
     def save_model(self, request: HttpRequest, obj: Any, form, change: bool) -> None:
-        if not change:
-            # DOT hashes client_secret on save: keep the plaintext to show it once.
-            secret = generate_client_secret()
-            obj.client_secret = secret
-            obj.hash_client_secret = True
-            request._ercdash_client_secret = secret
-        super().save_model(request, obj, form, change)
-        chosen = set(form.cleaned_data["scopes"])
-        ordered = [name for name in settings.OAUTH2_PROVIDER["SCOPES"] if name in chosen]
-        ApiClientProfile.objects.update_or_create(
-            application=obj, defaults={"allowed_scopes": " ".join(ordered)}
-        )
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            # The same service as create_api_client; the plaintext is shown once, then gone.
+            _, request._ercdash_client_secret = services.api_client_create(
+                name=obj.name, scopes=form.cleaned_data["scopes"], application=obj
+            )
+        services.api_client_set_scopes(application=obj, scopes=form.cleaned_data["scopes"])
 
     def response_add(self, request: HttpRequest, obj: Any, post_url_continue=None):
         secret = getattr(request, "_ercdash_client_secret", None)
@@ -105,9 +99,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one client to rotate.", messages.ERROR)
             return None
         application = queryset.get()
-        secret = generate_client_secret()
-        application.client_secret = secret
-        application.save(update_fields=["client_secret", "updated"])
+        secret = services.api_client_rotate_secret(application=application)
         return self._secret_page(request, application, secret, created=False)
 
 

@@ -19,7 +19,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from oauth2_provider.models import get_application_model
 
-from orders import selectors
 from orders.models import (
     Address,
     ApiClientProfile,
@@ -29,18 +28,12 @@ from orders.models import (
     OrderItem,
     StatusEvent,
 )
-from orders.rules import cards, money, places
+from orders.rules import cards, money, phones, places
 
 Application = get_application_model()
 AGENTS_GROUP = "Agents"
 
-AMOUNT_FIELDS = (
-    "original_total_amount",
-    "discounts_amount",
-    "shipping_amount",
-    "taxes_amount",
-    "final_total_amount",
-)
+AMOUNT_FIELDS = money.AMOUNT_FIELDS
 
 
 def https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -48,11 +41,6 @@ def https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return field.formfield(**kwargs)
-
-
-def normalize_phone(value: str) -> str | None:
-    """E.164 for a phone number typed in any common format, None when it is not one."""
-    return selectors.phone_to_e164(value) or None
 
 
 def _show_amounts_in_currency(form: forms.Form, names: Iterable[str], currency: str) -> None:
@@ -69,7 +57,7 @@ class CardSafeFormMixin:
     """Rejects full card numbers in free text and keeps them out of the re-rendered form."""
 
     # Free-text fields checked for card numbers. Ids, order numbers, phones and zip codes
-    # legitimately hold long digit runs and are left alone (SPEC §1).
+    # legitimately hold long digit runs and are left alone.
     free_text_fields: tuple[str, ...] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -123,14 +111,8 @@ class CustomerForm(CardSafeFormMixin, forms.ModelForm):
         value = self.cleaned_data["phone_number"].strip()
         if not value:
             return ""
-        normalized = normalize_phone(value)
-        if normalized is None:
-            raise ValidationError(
-                "Not a valid phone number. Use international format (+351 910 000 000) "
-                f"or a {settings.ERCDASH_DEFAULT_PHONE_REGION} national number.",
-                code="invalid",
-            )
-        return normalized
+        # National numbers are read in the configured region, as the console search reads them.
+        return phones.normalize_phone(value, settings.ERCDASH_DEFAULT_PHONE_REGION)
 
 
 class AddressForm(CardSafeFormMixin, forms.ModelForm):
@@ -151,26 +133,30 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
             "is_default",
         ]
 
-    def clean_phone_number(self) -> str:
-        value = self.cleaned_data["phone_number"].strip()
-        # Address phones are free-form in the source data; normalise when we can.
-        if not value:
-            return ""
-        return normalize_phone(value) or value
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        region, country = cleaned.get("region_code"), cleaned.get("country_code")
+        if region and country and "region_code" not in self.errors:
+            try:
+                places.validate_region_code(region)
+                places.validate_region_in_country(region, country)
+            except ValidationError as error:
+                self.add_error("region_code", error)
+        # A national number is read in the address's own country, as import reads it.
+        phone = cleaned.get("phone_number", "").strip()
+        if phone and "country_code" not in self.errors:
+            region = country or settings.ERCDASH_DEFAULT_PHONE_REGION
+            try:
+                cleaned["phone_number"] = phones.normalize_phone(phone, region)
+            except ValidationError as error:
+                self.add_error("phone_number", error)
+        return cleaned
 
     def clean_region_code(self) -> str:
         return self.cleaned_data["region_code"].strip().upper()
 
     def clean_country_code(self) -> str:
         return self.cleaned_data["country_code"].strip().upper()
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        region, country = cleaned.get("region_code"), cleaned.get("country_code")
-        well_formed = region and places.REGION_RE.match(region)
-        if well_formed and country and not region.startswith(f"{country}-"):
-            self.add_error("region_code", f"Region {region} is not in country {country}.")
-        return cleaned
 
 
 class OrderForm(CardSafeFormMixin, forms.ModelForm):
@@ -373,7 +359,7 @@ class ApiClientForm(CardSafeFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["name"].required = True
         if self.instance.pk is None:
-            # The API only speaks client credentials (SPEC §2); set before model validation.
+            # The API only speaks client credentials; set before model validation.
             self.instance.client_type = Application.CLIENT_CONFIDENTIAL
             self.instance.authorization_grant_type = Application.GRANT_CLIENT_CREDENTIALS
             profile = None
@@ -414,17 +400,4 @@ class CancelActionForm(ActionForm):
         label="Cancel reason:",
         required=False,
         choices=[("", "— reason (for cancel) —"), *CancelReason.choices],
-    )
-
-
-def money_total(values: dict[str, Decimal | None]) -> Decimal | None:
-    """original − discounts + shipping + taxes, or None without an original total."""
-    original = values.get("original_total_amount")
-    if original is None:
-        return None
-    return (
-        original
-        - (values.get("discounts_amount") or Decimal(0))
-        + (values.get("shipping_amount") or Decimal(0))
-        + (values.get("taxes_amount") or Decimal(0))
     )

@@ -24,6 +24,7 @@ from orders.models import (
     OrderItem,
     StatusEvent,
 )
+from orders.rules import actors, money
 
 
 def _request_id(request: HttpRequest) -> str:
@@ -31,7 +32,7 @@ def _request_id(request: HttpRequest) -> str:
 
 
 def _actor(request: HttpRequest) -> str:
-    return f"admin:{request.user.get_username()}"
+    return actors.admin(request.user.get_username())
 
 
 # Scheme-less image URLs are read as https (Django 6's default, without the warning).
@@ -209,7 +210,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        # Order ids are API keys and an order never moves to another customer (SPEC §1).
+        # Order ids are API keys and an order never moves to another customer.
         fields = list(super().get_readonly_fields(request, obj))
         return ["external_id", "customer", *fields] if obj else fields
 
@@ -246,7 +247,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     @admin.display(description="check")
     def price_check(self, order: Order) -> str:
         values = order.amounts()
-        expected = forms.money_total(values)
+        expected = money.money_total(values)
         final = values["final_total_amount"]
         if expected is None or final is None:
             return "—"

@@ -20,6 +20,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
 from orders.api import errors
+from orders.rules import actors
 
 AccessToken = get_access_token_model()
 
@@ -37,7 +38,7 @@ class ApiClient:
 
     @property
     def actor(self) -> str:
-        return f"client:{self.client_id}"
+        return actors.client(self.client_id)
 
 
 class BearerTokenAuthentication(BaseAuthentication):

@@ -35,6 +35,7 @@ from django_htmx.middleware import HtmxDetails
 from orders import selectors, services
 from orders.console import presenters as console
 from orders.models import AccessAudit, Customer, Order
+from orders.rules import actors
 from orders.rules.ids import ID_RE
 
 AGENT_PERMISSION = "orders.view_order"
@@ -82,7 +83,7 @@ def agent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 def audit(request: HttpRequest, action: str, *, customer_id: str, order_id: str = "") -> None:
     services.audit_record(
-        actor=f"agent:{request.user.get_username()}",
+        actor=actors.agent(request.user.get_username()),
         user=request.user,
         channel=AccessAudit.Channel.CONSOLE,
         action=action,
@@ -304,7 +305,7 @@ def order_cancel(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         order = services.order_cancel(
             order=order,
             reason=reason,
-            actor=f"agent:{request.user.get_username()}",
+            actor=actors.agent(request.user.get_username()),
             channel=AccessAudit.Channel.CONSOLE,
             user=request.user,
             request_id=getattr(request, "request_id", ""),

@@ -254,7 +254,7 @@ class _Normalizer:
         generic = raw.get("generic_type")
         detailed = raw.get("detailed_type")
         if generic == "IN_TRANSIT":
-            # The seed's example uses the detailed type as a generic one (SPEC §1).
+            # The seed's example uses the detailed type as a generic one.
             generic = GenericType.ON_ITS_WAY.value
             detailed = detailed or DetailedType.IN_TRANSIT.value
         if generic is None:

@@ -18,7 +18,7 @@ from orders.rules import cards
 
 # Error descriptions never repeat the offending value: a value may be a payment card number.
 
-# SPEC §1: ids, order numbers, phones and zip codes are not free text, so a long digit run
+# Ids, order numbers, phones and zip codes are not free text, so a long digit run
 # there is not taken for a card number. Every other string is checked.
 NOT_FREE_TEXT = frozenset({"id", "customer_id", "order_number", "phone_number", "zip_code"})
 

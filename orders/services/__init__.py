@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from orders.services.audit import audit_record
 from orders.services.cancel import OrderNotCancellable, order_cancel
+from orders.services.clients import (
+    UnknownScopes,
+    api_client_create,
+    api_client_rotate_secret,
+    api_client_set_scopes,
+    scopes_canonical,
+)
 from orders.services.documents import (
     order_refresh,
     orders_embedding,
@@ -27,6 +34,11 @@ from orders.services.imports import (
 )
 
 __all__ = [
+    "UnknownScopes",
+    "api_client_create",
+    "api_client_rotate_secret",
+    "api_client_set_scopes",
+    "scopes_canonical",
     "IMPORT_CHUNK",
     "OrderNotCancellable",
     "ImportResult",

@@ -1,4 +1,4 @@
-"""Import of order documents (SPEC §5): upsert by order id, one savepoint per record."""
+"""Import of order documents: upsert by order id, one savepoint per record."""
 
 from __future__ import annotations
 

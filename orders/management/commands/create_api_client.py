@@ -7,11 +7,8 @@ import re
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
-from oauth2_provider.generators import generate_client_id, generate_client_secret
-from oauth2_provider.models import Application
 
-from orders.models import ApiClientProfile
+from orders import services
 
 
 class Command(BaseCommand):
@@ -31,30 +28,15 @@ class Command(BaseCommand):
     def handle(self, *args, name: str, scopes: str, **options) -> None:
         if not name.strip():
             raise CommandError("NAME must not be empty.")
-        known = list(settings.OAUTH2_PROVIDER["SCOPES"])
-        requested = list(dict.fromkeys(s for s in re.split(r"[\s,]+", scopes) if s))
-        unknown = [scope for scope in requested if scope not in known]
-        if unknown:
-            raise CommandError(
-                f"Unknown scope(s): {', '.join(unknown)}. Known scopes: {', '.join(known)}."
-            )
+        requested = [scope for scope in re.split(r"[\s,]+", scopes) if scope]
+        known = ", ".join(settings.OAUTH2_PROVIDER["SCOPES"])
         if not requested:
-            raise CommandError(f"Give at least one scope. Known scopes: {', '.join(known)}.")
-        allowed = [scope for scope in known if scope in requested]  # canonical order
-
-        secret = generate_client_secret()
-        with transaction.atomic():
-            application = Application(
-                name=name.strip(),
-                client_id=generate_client_id(),
-                client_type=Application.CLIENT_CONFIDENTIAL,
-                authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-                client_secret=secret,  # hashed by Application.save()
-            )
-            application.save()
-            ApiClientProfile.objects.create(
-                application=application, allowed_scopes=" ".join(allowed)
-            )
+            raise CommandError(f"Give at least one scope. Known scopes: {known}.")
+        try:
+            allowed = services.scopes_canonical(requested)
+        except services.UnknownScopes as exc:
+            raise CommandError(str(exc)) from exc
+        application, secret = services.api_client_create(name=name, scopes=allowed)
         self.stdout.write(
             json.dumps(
                 {"client_id": application.client_id, "client_secret": secret, "scopes": allowed}
