@@ -19,7 +19,7 @@ run: setup
 
 ## make test: the whole suite (browser tests included when Chromium can be installed).
 test: setup browsers
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 ## make screenshots: refresh docs/screenshots/ (the README's pictures) from the browser tests.
 screenshots: setup browsers

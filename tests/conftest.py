@@ -30,6 +30,41 @@ from orders.models import (
 READ = settings.SCOPE_READ
 WRITE = settings.SCOPE_WRITE
 SECRET = "a-client-secret-for-tests"
+FROZEN_NOW = 1_800_000_030.0  # 30 s into a rate-limit window
+
+
+def event(generic: str, detailed: str = "", day: int = 14, **fields) -> dict:
+    """A status event of make_order(events=[...]) on 2021-09-<day> 12:00 UTC."""
+    return {
+        "generic_type": generic,
+        "detailed_type": detailed,
+        "status_date_time": datetime(2021, 9, day, 12, 0, tzinfo=UTC),
+        **fields,
+    }
+
+
+def content(response) -> str:
+    return response.content.decode()
+
+
+def token_request(client, application, secret: str = SECRET, **data):
+    """POST /oauth/token for client credentials, the client authenticated by HTTP Basic."""
+    return client.post(
+        "/oauth/token",
+        {"grant_type": "client_credentials", **data},
+        **basic(application, secret),
+    )
+
+
+@pytest.fixture
+def frozen_clock():
+    """Rate-limit windows see FROZEN_NOW, so counts never straddle two windows."""
+    from unittest import mock
+
+    from orders.api import throttling
+
+    with mock.patch.object(throttling, "clock", return_value=FROZEN_NOW):
+        yield
 
 
 @pytest.fixture

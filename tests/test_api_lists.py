@@ -493,16 +493,6 @@ def test_lists_need_a_token_before_anything_else(client, db, url):
 
 
 @pytest.mark.parametrize("url", [ORDERS, ALL_ORDERS, ITEMS])
-def test_lists_need_the_read_scope(client, bearer, url):
-    from tests.conftest import WRITE
-
-    response = client.get(url, **bearer(WRITE))
-
-    assert response.status_code == HTTPStatus.FORBIDDEN
-    assert response.json()["code"] == "insufficient_scope"
-
-
-@pytest.mark.parametrize("url", [ORDERS, ALL_ORDERS, ITEMS])
 def test_list_trailing_slash_is_served_the_same(client, read_auth, make_order, url):
     make_order(items=[{"price": Decimal("1")}])
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
 from http import HTTPStatus
 
 import pytest
@@ -10,15 +9,11 @@ from django.db import connection
 from django.test import Client
 
 from orders.models import AccessAudit, IdempotencyRecord, Order
-from tests.conftest import READ, WRITE
+from tests.conftest import READ, WRITE, event
 
 ORDER = "/erc/ecommerce/customers/customer123/orders/order123"
 PREVIEW = ORDER + "/cancel-preview"
 CANCEL = ORDER + "/cancel"
-
-
-def event(generic: str, day: int = 1) -> dict:
-    return {"generic_type": generic, "status_date_time": datetime(2024, 5, day, tzinfo=UTC)}
 
 
 def post_cancel(client, auth, body=None, *, raw: str | None = None, **headers):
@@ -54,7 +49,7 @@ def test_preview_of_an_order_without_status_is_cancellable(client, read_auth, ma
 
 @pytest.mark.parametrize("generic", ["ON_ITS_WAY", "OUT_FOR_DELIVERY", "DELIVERED"])
 def test_preview_of_a_shipped_order_is_not_cancellable(client, read_auth, make_order, generic):
-    make_order(events=[event("CONFIRMED"), event(generic, 2)])
+    make_order(events=[event("CONFIRMED"), event(generic, day=15)])
 
     body = client.get(PREVIEW, **read_auth).json()
 
@@ -66,12 +61,6 @@ def test_preview_of_a_canceled_order_is_not_cancellable(client, read_auth, make_
     make_order(cancellation_status="CANCELED")
 
     assert client.get(PREVIEW, **read_auth).json()["is_cancellable"] is False
-
-
-def test_preview_needs_a_token(client, make_order):
-    make_order()
-
-    assert client.get(PREVIEW).status_code == HTTPStatus.UNAUTHORIZED
 
 
 def test_cancel_sets_the_status_and_answers_the_order(client, write_auth, make_order):
@@ -116,14 +105,8 @@ def test_cancel_with_a_read_only_token_is_403(client, read_auth, make_order):
     assert Order.objects.get().cancellation_status == ""
 
 
-def test_cancel_without_a_token_is_401(client, make_order):
-    make_order()
-
-    assert post_cancel(client, {}).status_code == HTTPStatus.UNAUTHORIZED
-
-
 def test_cancel_of_a_shipped_order_is_422(client, write_auth, make_order):
-    make_order(events=[event("CONFIRMED"), event("ON_ITS_WAY", 2)])
+    make_order(events=[event("CONFIRMED"), event("ON_ITS_WAY", day=15)])
 
     response = post_cancel(client, write_auth)
 

@@ -14,15 +14,9 @@ from oauth2_provider.models import AccessToken, Application
 
 from orders.api.hashers import ClientSecretHasher
 from orders.models import ApiClientProfile
-from tests.conftest import READ, SECRET, WRITE, basic
+from tests.conftest import READ, SECRET, WRITE, basic, token_request
 
 ORDER_URL = "/erc/ecommerce/customers/customer123/orders/order123"
-
-
-def token_request(client, application, **data):
-    return client.post(
-        "/oauth/token", {"grant_type": "client_credentials", **data}, **basic(application)
-    )
 
 
 def test_client_credentials_with_basic_auth_issue_a_bearer_token(client, make_client):
@@ -91,16 +85,10 @@ def test_asking_for_a_subset_grants_it(client, make_client):
 
 
 def test_a_wrong_secret_is_refused(client, make_client):
-    response = token_request_with_secret(client, make_client(), "wrong")
+    response = token_request(client, make_client(), "wrong")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json()["error"] == "invalid_client"
-
-
-def token_request_with_secret(client, application, secret):
-    return client.post(
-        "/oauth/token", {"grant_type": "client_credentials"}, **basic(application, secret)
-    )
 
 
 @pytest.fixture
@@ -150,7 +138,7 @@ def test_a_secret_hashed_by_djangos_default_hasher_still_issues_tokens(
     application = client_hashed_by_django_default
 
     right = token_request(client, application)
-    wrong = token_request_with_secret(client, application, "wrong")
+    wrong = token_request(client, application, "wrong")
 
     assert application.client_secret.startswith("pbkdf2_sha256$1000$")
     assert right.status_code == HTTPStatus.OK
@@ -165,7 +153,7 @@ def test_a_rotated_secret_moves_to_the_client_secret_hasher(
     application.client_secret = "a-new-client-secret"
     application.save()
     application.refresh_from_db()
-    with_new = token_request_with_secret(client, application, "a-new-client-secret")
+    with_new = token_request(client, application, "a-new-client-secret")
     with_old = token_request(client, application)
 
     assert application.client_secret.startswith("pbkdf2_sha256_client$")
@@ -187,7 +175,7 @@ def test_a_token_request_costs_one_cheap_hash_of_the_secret(
         return pbkdf2(password, salt, rounds, *args, **kwargs)
 
     with mock.patch("django.contrib.auth.hashers.pbkdf2", counting_pbkdf2):
-        response = token_request_with_secret(client, application, secret)
+        response = token_request(client, application, secret)
 
     assert response.status_code == status
     assert iterations == [ClientSecretHasher.iterations]

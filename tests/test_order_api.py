@@ -9,7 +9,7 @@ from django.db import connection
 
 from orders import services
 from orders.models import Order
-from tests.conftest import READ, WRITE
+from tests.conftest import WRITE
 
 URL = "/erc/ecommerce/customers/customer123/orders/order123"
 
@@ -303,23 +303,6 @@ def test_malformed_parameters_never_reach_the_order_query(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "orders_order" not in captured.captured_queries[0]["sql"]
-
-
-@pytest.mark.parametrize(
-    ("scopes", "status"),
-    [
-        ((READ,), HTTPStatus.OK),
-        ((READ, WRITE), HTTPStatus.OK),
-        ((WRITE,), HTTPStatus.FORBIDDEN),
-        ((), HTTPStatus.FORBIDDEN),
-    ],
-)
-def test_scope_matrix(client, bearer, seed_order, scopes, status):
-    assert client.get(URL, **bearer(*scopes)).status_code == status
-
-
-def test_no_token_is_401(client, seed_order):
-    assert client.get(URL).status_code == HTTPStatus.UNAUTHORIZED
 
 
 def test_an_order_without_a_stored_document_is_still_served(client, read_auth, make_order):

@@ -8,9 +8,8 @@ from unittest import mock
 
 import pytest
 
-from orders.api import throttling
 from orders.api import throttling as ratelimit
-from tests.conftest import SECRET, basic
+from tests.conftest import SECRET, basic, token_request
 
 TOKEN = "/oauth/token"
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
@@ -20,14 +19,7 @@ RATE_LIMITED_BODY = {
     "Retry-After.",
 }
 
-# Half a minute into a window: no test straddles a window boundary.
-FROZEN_NOW = 1_800_000_030.0
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with mock.patch.object(throttling, "clock", return_value=FROZEN_NOW):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 @pytest.fixture(autouse=True)
@@ -39,10 +31,6 @@ def fresh_address() -> str:
     # Counters outlive a test in Redis (and in the process's memory cache): a fresh address
     # keeps each test's window its own.
     return "10.{}.{}.{}".format(*(secrets.randbelow(256) for _ in range(3)))
-
-
-def token_request(client, application, secret: str = SECRET):
-    return client.post(TOKEN, CLIENT_CREDENTIALS, **basic(application, secret))
 
 
 def test_a_client_over_the_limit_gets_429_in_rfc_6749_shape(client, make_client):

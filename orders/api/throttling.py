@@ -69,8 +69,6 @@ class ClientRateThrottle(BaseThrottle):
     (orders.api.throttling.over_limit), so all app servers count into the same Redis key.
     """
 
-    clock = staticmethod(time.time)
-
     def __init__(self) -> None:
         self.rate = parse_rate(settings.ERCDASH_RATE_LIMIT)
         self.retry_after: int | None = None
@@ -79,7 +77,7 @@ class ClientRateThrottle(BaseThrottle):
         client = request.user
         if self.rate is None or not isinstance(client, ApiClient):
             return True  # unauthenticated requests fail on auth before they get here
-        self.retry_after = over_limit(f"throttle:{client.client_id}", self.rate, self.clock())
+        self.retry_after = over_limit(f"throttle:{client.client_id}", self.rate, clock())
         return self.retry_after is None
 
     def wait(self) -> float | None:
