@@ -8,7 +8,6 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,7 +24,6 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -34,6 +32,7 @@ from django_htmx.middleware import HtmxDetails
 
 from orders import selectors, services
 from orders.console import presenters as console
+from orders.console.forms import CancelForm
 from orders.models import AccessAudit, Customer, Order
 from orders.rules import actors
 from orders.rules.ids import ID_RE
@@ -242,17 +241,6 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         "price_lines": console.price_lines(order),
     }
     return render(request, "orders/order_detail.html", context)
-
-
-class CancelForm(forms.Form):
-    reason = forms.ChoiceField(
-        # A callable: the labels follow the language of each request.
-        choices=console.cancel_reason_choices,
-        error_messages={
-            "required": gettext_lazy("Choose why the order is canceled."),
-            "invalid_choice": gettext_lazy("Choose one of the listed reasons."),
-        },
-    )
 
 
 def _cancel_form_response(
