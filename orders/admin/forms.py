@@ -19,6 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from oauth2_provider.models import get_application_model
 
+from orders.documents.fields import ADDRESS_VALUE_FIELDS
 from orders.models import (
     Address,
     ApiClientProfile,
@@ -120,18 +121,8 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
 
     class Meta:
         model = Address
-        fields = [
-            "external_id",
-            "first_name",
-            "last_name",
-            "phone_number",
-            "address",
-            "zip_code",
-            "city",
-            "region_code",
-            "country_code",
-            "is_default",
-        ]
+        # The address's own values are the order document's address fields.
+        fields = ["external_id", *ADDRESS_VALUE_FIELDS, "is_default"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -7,7 +7,6 @@ import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
-import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 from django.conf import settings
@@ -24,6 +23,7 @@ from orders.models import (
     Order,
     StatusEvent,
 )
+from orders.rules import phones
 
 # Django language code -> Babel locale. Portuguese here means Portugal's conventions.
 BABEL_LOCALES = {"en": "en", "pt": "pt_PT"}
@@ -270,11 +270,7 @@ def country_name(code: str, language: str | None = None) -> str:
 
 def phone_display(e164: str) -> str:
     """+351910000000 -> +351 910 000 000, for reading aloud on a call."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phones.display(e164)
 
 
 def address_text(address: Address) -> str:
