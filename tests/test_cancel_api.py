@@ -231,7 +231,7 @@ def test_a_malformed_idempotency_key_is_400(client, write_auth, make_order):
     assert IdempotencyRecord.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_cancels_exactly_one_succeeds(bearer, make_order):
     if connection.vendor != "postgresql":
         pytest.skip("needs a database with real concurrent transactions (CI's PostgreSQL)")

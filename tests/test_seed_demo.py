@@ -190,6 +190,20 @@ def test_demo_users_are_created_with_their_roles(run_command):
     assert admin.is_staff
 
 
+def test_demo_users_get_their_roles_even_when_the_groups_were_deleted(run_command):
+    from django.contrib.auth.models import Group
+
+    Group.objects.all().delete()
+
+    status, _, _ = run_command("seed_demo", "--customers", "1", "--with-demo-users")
+
+    assert status == 0
+    agent = sign_in(username="agent", password="agent")
+    assert agent.has_perm("orders.view_order")
+    assert not agent.has_perm("orders.cancel_order")
+    assert sign_in(username="supervisor", password="supervisor").has_perm("orders.cancel_order")
+
+
 def test_demo_users_are_idempotent(run_command):
     run_command("seed_demo", "--customers", "1", "--with-demo-users")
     user_ids = sorted(User.objects.values_list("id", flat=True))

@@ -32,8 +32,11 @@ from orders.services.imports import (
     RecordRejected,
     orders_import,
 )
+from orders.services.roles import ROLES, role_group
 
 __all__ = [
+    "ROLES",
+    "role_group",
     "UnknownScopes",
     "api_client_create",
     "api_client_rotate_secret",

@@ -12,7 +12,10 @@ from orders import services
 from orders.models import StatusEvent
 from tests.browser.conftest import assert_no_template_source, save_screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 ORDER_PATH = "/agent/customers/customer123/orders/order123"
 

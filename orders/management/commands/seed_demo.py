@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -64,6 +64,6 @@ def _users() -> list[str]:
         user.is_superuser = superuser
         user.save()
         if group:
-            user.groups.add(Group.objects.get(name=group))
+            user.groups.add(services.role_group(name=group))
         names.append(username)
     return names
