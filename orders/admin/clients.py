@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -19,8 +18,8 @@ from oauth2_provider.models import (
     revoke_access_token,
 )
 
+from orders import services
 from orders.admin import forms
-from orders.models import ApiClientProfile
 
 Application = get_application_model()
 AccessToken = get_access_token_model()
@@ -73,11 +72,14 @@ class ApiClientAdmin(admin.ModelAdmin):
             obj.hash_client_secret = True
             request._ercdash_client_secret = secret
         super().save_model(request, obj, form, change)
-        chosen = set(form.cleaned_data["scopes"])
-        ordered = [name for name in settings.OAUTH2_PROVIDER["SCOPES"] if name in chosen]
-        ApiClientProfile.objects.update_or_create(
-            application=obj, defaults={"allowed_scopes": " ".join(ordered)}
-        )
+        revoked = services.client_scopes_set(application=obj, scopes=form.cleaned_data["scopes"])
+        if revoked:
+            self.message_user(
+                request,
+                f"Scopes narrowed: revoked {revoked} live token{'s' if revoked != 1 else ''} "
+                "of this client.",
+                messages.WARNING,
+            )
 
     def response_add(self, request: HttpRequest, obj: Any, post_url_continue=None):
         secret = getattr(request, "_ercdash_client_secret", None)
@@ -99,15 +101,18 @@ class ApiClientAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Generate a new secret (the old one stops working)")
+    # A new secret is shown on the page and yields tokens with every allowed scope: changing
+    # the client is what it amounts to, so viewing clients is not enough.
+    @admin.action(
+        description="Generate a new secret (the old one and its tokens stop working)",
+        permissions=["change"],
+    )
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one client to rotate.", messages.ERROR)
             return None
         application = queryset.get()
-        secret = generate_client_secret()
-        application.client_secret = secret
-        application.save(update_fields=["client_secret", "updated"])
+        secret = services.client_secret_rotate(application=application)
         return self._secret_page(request, application, secret, created=False)
 
 

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from orders.services.audit import audit_record
 from orders.services.cancel import OrderNotCancellable, order_cancel
+from orders.services.clients import (
+    client_scopes_set,
+    client_secret_rotate,
+    client_tokens_revoke,
+)
 from orders.services.documents import (
     order_refresh,
     orders_embedding,
@@ -33,6 +38,9 @@ __all__ = [
     "RecordError",
     "RecordRejected",
     "audit_record",
+    "client_scopes_set",
+    "client_secret_rotate",
+    "client_tokens_revoke",
     "idempotent_response",
     "order_cancel",
     "order_refresh",

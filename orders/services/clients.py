@@ -1,0 +1,63 @@
+"""API clients: secrets and allowed scopes. Taking a right away revokes the tokens holding it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_refresh_token_model,
+)
+
+from orders.models import ApiClientProfile
+
+Application = get_application_model()
+
+
+def canonical_scopes(scopes: list[str] | set[str]) -> list[str]:
+    """The known scopes among `scopes`, in the settings' order."""
+    chosen = set(scopes)
+    return [name for name in settings.OAUTH2_PROVIDER["SCOPES"] if name in chosen]
+
+
+@transaction.atomic
+def client_tokens_revoke(*, application: Application) -> int:
+    """Delete every token issued to the client; the API refuses them on the next request."""
+    get_refresh_token_model().objects.filter(application=application).delete()
+    revoked, _ = get_access_token_model().objects.filter(application=application).delete()
+    return revoked
+
+
+@transaction.atomic
+def client_secret_rotate(*, application: Application) -> str:
+    """A new secret for the client (returned in plain text, stored hashed); old tokens revoked.
+
+    A rotation answers a leaked or suspected secret: tokens obtained with the old one must
+    stop working too, not only the secret.
+    """
+    secret = generate_client_secret()
+    application.client_secret = secret
+    application.hash_client_secret = True
+    application.save(update_fields=["client_secret", "hash_client_secret", "updated"])
+    client_tokens_revoke(application=application)
+    return secret
+
+
+@transaction.atomic
+def client_scopes_set(*, application: Application, scopes: list[str]) -> int:
+    """Store the client's allowed scopes; returns how many tokens were revoked by narrowing.
+
+    Tokens carry the scopes they were issued with, so a removed scope would otherwise stay
+    usable until they expire.
+    """
+    allowed = canonical_scopes(scopes)
+    profile = ApiClientProfile.objects.filter(application=application).first()
+    before = set(profile.scopes) if profile else set()
+    ApiClientProfile.objects.update_or_create(
+        application=application, defaults={"allowed_scopes": " ".join(allowed)}
+    )
+    if before - set(allowed):
+        return client_tokens_revoke(application=application)
+    return 0
