@@ -284,6 +284,8 @@ OAUTH2_PROVIDER = {
     },
     # Per-client allowed scopes: asking for none grants the client's own set, never everything.
     "SCOPES_BACKEND_CLASS": "orders.api.oauth.ClientScopes",
+    # Tells the token endpoints' limiter which client proved its secret (api.throttling).
+    "OAUTH2_VALIDATOR_CLASS": "orders.api.oauth.ClientValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": ERCDASH_TOKEN_TTL,
     # Generated secrets are far beyond brute force: a cheap hash, not ~0.5 s per token request.
     "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client",
@@ -306,10 +308,14 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
-# Requests per client to /oauth/token, /oauth/revoke and /oauth/introspect (each counted on
-# its own; per address when no client is named), refused before the client secret is checked.
+# Successful requests per client to /oauth/token, /oauth/revoke and /oauth/introspect (each
+# endpoint counted on its own), refused before the client secret is checked.
 ERCDASH_TOKEN_RATE_LIMIT = os.environ.get("ERCDASH_TOKEN_RATE_LIMIT", "30/min")
 parse_rate(ERCDASH_TOKEN_RATE_LIMIT, "ERCDASH_TOKEN_RATE_LIMIT")  # a typo stops start-up
+# Failed client authentications on those endpoints, per client id and per address: over it,
+# failures are answered 429. A right secret is always checked and answered.
+ERCDASH_TOKEN_FAILURE_LIMIT = os.environ.get("ERCDASH_TOKEN_FAILURE_LIMIT", "10/min")
+parse_rate(ERCDASH_TOKEN_FAILURE_LIMIT, "ERCDASH_TOKEN_FAILURE_LIMIT")
 
 # --- Django REST framework ----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -67,6 +67,24 @@ def basic(application: Application, secret: str = SECRET) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(pair).decode()}
 
 
+def fresh_address() -> str:
+    # Counters outlive a test in Redis (and in the process's memory cache): a fresh address
+    # keeps each test's window its own.
+    return "10.{}.{}.{}".format(*(secrets.randbelow(256) for _ in range(3)))
+
+
+@pytest.fixture
+def own_address(client) -> str:
+    """The test client's requests come from an address no other test uses.
+
+    The OAuth endpoints count failed authentications per address: tests sending wrong secrets
+    from the default 127.0.0.1 would otherwise fill one counter together.
+    """
+    address = fresh_address()
+    client.defaults["REMOTE_ADDR"] = address
+    return address
+
+
 @pytest.fixture
 def bearer(api_application):
     """bearer(*scopes) -> {"HTTP_AUTHORIZATION": "Bearer ..."} for the test client."""

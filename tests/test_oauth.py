@@ -16,6 +16,8 @@ from orders.api.hashers import ClientSecretHasher
 from orders.models import ApiClientProfile
 from tests.conftest import READ, SECRET, WRITE, basic
 
+pytestmark = pytest.mark.usefixtures("own_address")
+
 ORDER_URL = "/erc/ecommerce/customers/customer123/orders/order123"
 
 
