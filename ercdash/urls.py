@@ -3,23 +3,30 @@ from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
 
 from ercdash import health
+from orders.api import oauth
 from orders.api import views as api
+from orders.api.oauth import body_parameters_only
 from orders.api.throttling import rate_limited
 from orders.console import views
 
 urlpatterns = [
     path("erc/ecommerce/", include("orders.api.urls")),
     re_path(r"^erc/ecommerce$", api.unknown_path),
-    # Only the token endpoints: DOT's application-registration views stay unmounted.
-    re_path(r"^oauth/token/?$", rate_limited(oauth2_views.TokenView.as_view()), name="oauth-token"),
+    # Only the token endpoints: DOT's application-registration views stay unmounted. Their
+    # parameters come from the form body only, never from the URL.
+    re_path(
+        r"^oauth/token/?$",
+        body_parameters_only(rate_limited(oauth2_views.TokenView.as_view())),
+        name="oauth-token",
+    ),
     re_path(
         r"^oauth/revoke/?$",
-        rate_limited(oauth2_views.RevokeTokenView.as_view()),
+        body_parameters_only(rate_limited(oauth2_views.RevokeTokenView.as_view())),
         name="oauth-revoke",
     ),
     re_path(
         r"^oauth/introspect/?$",
-        rate_limited(oauth2_views.IntrospectTokenView.as_view()),
+        body_parameters_only(rate_limited(oauth.introspect)),
         name="oauth-introspect",
     ),
     path("admin/", admin.site.urls),

@@ -4,11 +4,13 @@ import hashlib
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from http import HTTPStatus
 from unittest import mock
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, get_hasher
+from django.utils import timezone
 from django.utils.crypto import pbkdf2
 from oauth2_provider.models import AccessToken, Application
 
@@ -249,6 +251,81 @@ def test_introspection_describes_an_active_token(client, make_client):
 
 def test_introspection_of_an_unknown_token_is_inactive(client, make_client):
     response = client.post("/oauth/introspect", {"token": "nope"}, **basic(make_client()))
+
+    assert response.json() == {"active": False}
+
+
+def test_introspecting_another_clients_token_reveals_nothing(client, make_client):
+    owner, prober = make_client(), make_client()
+    token = token_request(client, owner).json()["access_token"]
+
+    response = client.post("/oauth/introspect", {"token": token}, **basic(prober))
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"active": False}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_introspection_by_get_with_secrets_in_the_url_is_refused(client, make_client):
+    owner, prober = make_client(), make_client()
+    token = token_request(client, owner).json()["access_token"]
+    query = {"client_id": prober.client_id, "client_secret": SECRET, "token": token}
+
+    response = client.get("/oauth/introspect", query)
+
+    assert response.status_code in {HTTPStatus.BAD_REQUEST, HTTPStatus.METHOD_NOT_ALLOWED}
+    assert token.encode() not in response.content
+    assert b"scope" not in response.content
+
+
+def test_introspection_answers_only_post(client, make_client):
+    response = client.get("/oauth/introspect", **basic(make_client()))
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response["Allow"] == "POST"
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_credentials_in_the_query_string_are_refused_on_every_oauth_endpoint(
+    client, make_client, path
+):
+    application = make_client()
+    query = f"client_id={application.client_id}&client_secret={SECRET}"
+
+    response = client.post(f"{path}?{query}", {"grant_type": "client_credentials", "token": "x"})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"] == "invalid_request"
+    assert not AccessToken.objects.exists()
+
+
+def test_a_token_in_the_query_string_is_refused_even_with_good_credentials(client, make_client):
+    application = make_client()
+    token = token_request(client, application).json()["access_token"]
+
+    response = client.post(f"/oauth/introspect?token={token}", **basic(application))
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_introspection_needs_the_clients_own_credentials(client, make_client):
+    application = make_client()
+    token = token_request(client, application).json()["access_token"]
+
+    anonymous = client.post("/oauth/introspect", {"token": token})
+    wrong = client.post("/oauth/introspect", {"token": token}, **basic(application, "wrong"))
+
+    assert anonymous.status_code == wrong.status_code == HTTPStatus.UNAUTHORIZED
+    assert anonymous.json()["error"] == "invalid_client"
+
+
+def test_introspection_of_an_expired_token_is_inactive(client, make_client):
+    application = make_client()
+    token = token_request(client, application).json()["access_token"]
+    AccessToken.objects.update(expires=timezone.now() - timedelta(seconds=1))
+
+    response = client.post("/oauth/introspect", {"token": token}, **basic(application))
 
     assert response.json() == {"active": False}
 

@@ -19,7 +19,7 @@ from rest_framework.throttling import BaseThrottle
 
 from ercdash.proxies import client_ip
 from orders.api.auth import ApiClient
-from orders.api.oauth import authenticated_client
+from orders.api.oauth import authenticated_client, oauth_error
 from orders.rules.rates import parse_rate
 
 logger = logging.getLogger("ercdash.ratelimit")
@@ -169,11 +169,7 @@ def _named_clients(request: HttpRequest) -> set[str]:
     """Every client id the request names: DOT tries the Basic credentials, then the form's."""
     return {
         client_id
-        for client_id in (
-            _basic_client_id(request),
-            request.POST.get("client_id"),
-            request.GET.get("client_id"),
-        )
+        for client_id in (_basic_client_id(request), request.POST.get("client_id"))
         if client_id
     }
 
@@ -197,15 +193,10 @@ def _digest(requester: str) -> str:
 
 
 def _rate_limited_response(retry_after: int) -> JsonResponse:
-    # RFC 6749's error shape, as every other answer of the token endpoint.
-    response = JsonResponse(
-        {
-            "error": "rate_limited",
-            "error_description": "Too many requests for this client; retry after the delay "
-            "given in Retry-After.",
-        },
-        status=429,
+    response = oauth_error(
+        429,
+        "rate_limited",
+        "Too many requests for this client; retry after the delay given in Retry-After.",
     )
     response["Retry-After"] = str(retry_after)
-    response["Cache-Control"] = "no-store"
     return response
