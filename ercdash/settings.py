@@ -354,7 +354,11 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ercdash.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "ercdash.logs.RequestIdFilter"},
+        # Card numbers and credentials out of every line, whatever the format.
+        "redact": {"()": "ercdash.logs.RedactFilter"},
+    },
     "formatters": {
         # One JSON object per line for the log pipeline; LOG_FORMAT=plain for humans.
         "json": {"()": "ercdash.logs.JsonFormatter"},
@@ -364,7 +368,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain" if os.environ.get("LOG_FORMAT") == "plain" else "json",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
-from ercdash.logs import JsonFormatter, RequestIdFilter
+from ercdash.logs import JsonFormatter, RedactFilter, RequestIdFilter
 from orders import services
 from orders.models import (
     Address,
@@ -214,6 +214,7 @@ def json_log():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactFilter())
     root = logging.getLogger()
     root.addHandler(handler)
     request_logger = logging.getLogger("django.request")

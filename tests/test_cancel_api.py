@@ -248,6 +248,23 @@ def test_a_malformed_idempotency_key_is_400(client, write_auth, make_order):
     assert IdempotencyRecord.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "key", ["4111111111111111", "4111.1111.1111.1111", "k-4111-1111-1111-1111"]
+)
+def test_a_card_number_sent_as_idempotency_key_is_refused_not_stored(
+    client, write_auth, make_order, key
+):
+    make_order()
+
+    response = post_cancel(client, write_auth, HTTP_IDEMPOTENCY_KEY=key)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert [f["name"] for f in response.json()["fields"]] == ["Idempotency-Key"]
+    assert "4111" not in response.content.decode()
+    assert not IdempotencyRecord.objects.exists()
+    assert not Order.objects.filter(cancellation_status="CANCELED").exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_cancels_exactly_one_succeeds(bearer, make_order):
     if connection.vendor != "postgresql":

@@ -29,7 +29,7 @@ from orders.models import (
     OrderItem,
     StatusEvent,
 )
-from orders.rules import cards, money, places
+from orders.rules import cards, money, phones, places
 
 Application = get_application_model()
 AGENTS_GROUP = "Agents"
@@ -135,6 +135,8 @@ class CustomerForm(CardSafeFormMixin, forms.ModelForm):
 
 class AddressForm(CardSafeFormMixin, forms.ModelForm):
     free_text_fields = ("first_name", "last_name", "address", "city")
+    # The phone is no free text, but the rules of phones decide what it may hold: a number
+    # it cannot read (a card number, say) is refused, not kept verbatim.
 
     class Meta:
         model = Address
@@ -151,13 +153,6 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
             "is_default",
         ]
 
-    def clean_phone_number(self) -> str:
-        value = self.cleaned_data["phone_number"].strip()
-        # Address phones are free-form in the source data; normalise when we can.
-        if not value:
-            return ""
-        return normalize_phone(value) or value
-
     def clean_region_code(self) -> str:
         return self.cleaned_data["region_code"].strip().upper()
 
@@ -170,11 +165,21 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
         well_formed = region and places.REGION_RE.match(region)
         if well_formed and country and not region.startswith(f"{country}-"):
             self.add_error("region_code", f"Region {region} is not in country {country}.")
+        phone = (cleaned.get("phone_number") or "").strip()
+        if phone:
+            # National numbers are read in the address's own country, as imports do.
+            region_hint = country or settings.ERCDASH_DEFAULT_PHONE_REGION
+            e164 = phones.to_e164(phone, region_hint)
+            if e164 is None:
+                self.add_error("phone_number", phones.PHONE_DESCRIPTION)
+            else:
+                cleaned["phone_number"] = e164
         return cleaned
 
 
 class OrderForm(CardSafeFormMixin, forms.ModelForm):
-    free_text_fields = ("brand", "card_brand")
+    # URLs are stored and served, so a card number in one is as unwelcome as in a name.
+    free_text_fields = ("brand", "card_brand", "card_brand_image_url", "highlighted_item_image_url")
 
     card_number = forms.CharField(
         label="Card number",
@@ -266,7 +271,9 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
 
 
 class OrderItemForm(CardSafeFormMixin, forms.ModelForm):
-    free_text_fields = ("name", "description")
+    # A SKU is the shop's free text, not one of the ids, order numbers, phones or zip codes
+    # that may hold long digit runs.
+    free_text_fields = ("name", "sku", "image_url", "description")
 
     class Meta:
         model = OrderItem

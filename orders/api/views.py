@@ -23,6 +23,7 @@ from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
 from orders.models import AccessAudit, CancelReason
+from orders.rules import cards
 from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
@@ -283,6 +284,9 @@ def idempotency_key(request: Request) -> str:
         raise errors.InvalidParameters(
             [("Idempotency-Key", "Must be 1-255 visible ASCII characters.")]
         )
+    if cards.contains_full_card_number(key):
+        # The key is stored with the answer: it must not hold a card number.
+        raise errors.InvalidParameters([("Idempotency-Key", cards.PAN_DESCRIPTION)])
     return key
 
 
