@@ -332,6 +332,9 @@ class StatusEvent(models.Model):
     detailed_type = models.CharField(max_length=32, blank=True, choices=DetailedType.choices)
     status_date_time = models.DateTimeField()
     description = models.CharField(max_length=500, blank=True)
+    # Recorded by ercdash itself (a cancellation through the API, console or admin), not
+    # by the source system: an import keeps it whatever the imported timeline says.
+    is_local = models.BooleanField(default=False, editable=False)
 
     class Meta:
         # Ties on the timestamp go to the event recorded last (higher id).
