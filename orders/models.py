@@ -417,14 +417,17 @@ class AccessAudit(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """First answer to a POST with an Idempotency-Key, replayed on retries."""
+    """First answer to a POST with an Idempotency-Key, replayed on retries for 24 hours."""
 
     key = models.CharField(max_length=255)
     client_id = models.CharField(max_length=255)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=1024)
+    # SHA-256 of method, path, query and body: a key answers only the request it was made for.
+    request_hash = models.CharField(max_length=64, default="")
     status_code = models.PositiveSmallIntegerField()
     body = models.BinaryField()
+    # Expired keys are deleted by created_at (services.idempotency_keys_expire).
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -13,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.models import F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
-from orders.models import Address, Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
+from orders.models import Address, Customer, Order, OrderItem, StatusEvent
 from orders.rules.ids import ID_RE
 from orders.rules.text import fold
 
@@ -125,10 +125,6 @@ def customers_search(
                 | Q(last_name_folded=folded)
             )
     return customers.order_by("external_id")
-
-
-def idempotency_get(*, client_id: str, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(client_id=client_id, key=key).first()
 
 
 @cache

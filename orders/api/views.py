@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
@@ -232,18 +234,27 @@ class OrderCancelApi(ErcApiView):
             ok_description="The canceled order.",
             parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND, doc.IDEMPOTENCY_KEY],
             not_found="No such order for this customer (and brand).",
-            extra={422: "The order has shipped or is already canceled."},
+            extra={
+                422: "The order has shipped or is already canceled (order_not_cancellable), "
+                "or the Idempotency-Key was first used for another request "
+                "(idempotency_key_reused)."
+            },
             request="CancelRequest",
         )
     )
     def post(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
-        client = request.user
         key = idempotency_key(request)
-        path = order_path(customer_id, order_id) + "/cancel"
-        if key:
-            stored = selectors.idempotency_get(client_id=client.client_id, key=key)
-            if stored is not None:
-                return replay(stored, path)
+        if not key:
+            return self.cancel(request, customer_id, order_id)
+        return keyed_write(
+            request,
+            key,
+            order_path(customer_id, order_id) + "/cancel",
+            request_body(request),
+            lambda: self.cancel(request, customer_id, order_id),
+        )
+
+    def cancel(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         reason = cancel_reason_param(request)
         brand = brand_param(request)
         order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
@@ -253,29 +264,60 @@ class OrderCancelApi(ErcApiView):
             order = services.order_cancel(
                 order=order,
                 reason=reason,
-                actor=client.actor,
+                actor=request.user.actor,
                 channel=AccessAudit.Channel.API,
                 request_id=getattr(request._request, "request_id", ""),
             )
         except services.OrderNotCancellable as exc:
-            response = errors.api_exception_handler(
+            return errors.api_exception_handler(
                 errors.NotCancellable(str(exc)), {"request": request, "view": self}
             )
-        else:
-            href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
-            response = json_response(request, body.order_body(order, self_href=href))
-        if key:
-            # The first answer is kept; a concurrent retry that lost the race replays it.
-            stored = services.idempotent_response(
-                client_id=client.client_id,
+        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+        return json_response(request, body.order_body(order, self_href=href))
+
+
+def request_body(request: Request) -> Any:
+    """The parsed body for the idempotency fingerprint; None when it does not parse (the
+    write then fails on it and nothing is kept)."""
+    try:
+        data = request.data
+    except (ParseError, UnsupportedMediaType):
+        return None
+    return dict(data.lists()) if hasattr(data, "lists") else data
+
+
+def keyed_write(
+    request: Request, key: str, path: str, data: Any, write: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Run a write under an Idempotency-Key: reserved, done and answered in one transaction.
+
+    A retry of the same request replays the first answer; the key with another request is
+    422 before anything happens. A write that raises (400, 404) rolls the reservation back
+    with it, so the key stays free for a corrected request.
+    """
+    client_id = request.user.client_id
+    fingerprint = services.request_fingerprint(
+        method=request.method, path=path, query=list(request.query_params.lists()), data=data
+    )
+    services.idempotency_keys_expire()
+    with transaction.atomic():
+        try:
+            stored = services.idempotency_reserve(
+                client_id=client_id,
                 key=key,
-                method="POST",
+                method=request.method,
                 path=path,
-                status=response.status_code,
-                body=response.content,
+                fingerprint=fingerprint,
             )
-            return replay(stored, path)
-        return response
+        except services.IdempotencyKeyReused:
+            raise errors.IdempotencyKeyReused() from None
+        if stored is not None:
+            return replay(stored)
+        response = write()
+        services.idempotency_complete(
+            client_id=client_id, key=key, status=response.status_code, body=response.content
+        )
+    return response
 
 
 def idempotency_key(request: Request) -> str:
@@ -290,11 +332,7 @@ def idempotency_key(request: Request) -> str:
     return key
 
 
-def replay(stored, path: str) -> HttpResponse:
-    if stored.path != path:
-        raise errors.InvalidParameters(
-            [("Idempotency-Key", "This key was already used for a different request.")]
-        )
+def replay(stored) -> HttpResponse:
     response = HttpResponse(
         bytes(stored.body), status=stored.status_code, content_type="application/json"
     )

@@ -22,4 +22,9 @@ class Migration(migrations.Migration):
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.RunPython(flag_local_cancellation_events, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="idempotencyrecord",
+            name="request_hash",
+            field=models.CharField(default="", max_length=64),
+        ),
     ]

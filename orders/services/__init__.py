@@ -22,7 +22,14 @@ from orders.services.documents import (
     render_document,
 )
 from orders.services.exports import orders_export
-from orders.services.idempotency import idempotent_response
+from orders.services.idempotency import (
+    KEY_LIFETIME,
+    IdempotencyKeyReused,
+    idempotency_complete,
+    idempotency_keys_expire,
+    idempotency_reserve,
+    request_fingerprint,
+)
 from orders.services.imports import (
     IMPORT_CHUNK,
     ImportResult,
@@ -33,6 +40,8 @@ from orders.services.imports import (
 
 __all__ = [
     "IMPORT_CHUNK",
+    "KEY_LIFETIME",
+    "IdempotencyKeyReused",
     "OrderNotCancellable",
     "ImportResult",
     "RecordError",
@@ -41,7 +50,9 @@ __all__ = [
     "client_scopes_set",
     "client_secret_rotate",
     "client_tokens_revoke",
-    "idempotent_response",
+    "idempotency_complete",
+    "idempotency_keys_expire",
+    "idempotency_reserve",
     "order_cancel",
     "order_refresh",
     "orders_embedding",
@@ -49,4 +60,5 @@ __all__ = [
     "orders_import",
     "orders_refresh_documents",
     "render_document",
+    "request_fingerprint",
 ]
