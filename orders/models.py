@@ -366,6 +366,9 @@ class ApiClientProfile(models.Model):
         related_name="profile",
     )
     allowed_scopes = models.CharField(max_length=255, default=settings.SCOPE_READ)
+    # One brand per line; empty: every brand. A limited client sees only resources of these
+    # brands through the API (others are not found, or left out of lists).
+    allowed_brands = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -378,6 +381,14 @@ class ApiClientProfile(models.Model):
     @property
     def scopes(self) -> list[str]:
         return self.allowed_scopes.split()
+
+    @property
+    def brands(self) -> list[str]:
+        return self.split_brands(self.allowed_brands)
+
+    @staticmethod
+    def split_brands(stored: str) -> list[str]:
+        return [brand for brand in stored.split("\n") if brand]
 
 
 class AccessAudit(models.Model):

@@ -39,15 +39,15 @@ for model in (
 
 class ApiClientAdmin(admin.ModelAdmin):
     form = forms.ApiClientForm
-    list_display = ["name", "client_id", "allowed_scopes", "created"]
+    list_display = ["name", "client_id", "allowed_scopes", "allowed_brands", "created"]
     list_select_related = ["profile"]
     search_fields = ["name", "=client_id"]
     actions = ["rotate_secret"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
-            return ["name", "scopes"]
-        return ["name", "client_id", "scopes", "created", "updated"]
+            return ["name", "scopes", "brands"]
+        return ["name", "client_id", "scopes", "brands", "created", "updated"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["client_id", "created", "updated"] if obj else []
@@ -64,6 +64,11 @@ class ApiClientAdmin(admin.ModelAdmin):
         profile = getattr(application, "profile", None)
         return profile.allowed_scopes if profile else "—"
 
+    @admin.display(description="brands")
+    def allowed_brands(self, application: Any) -> str:
+        profile = getattr(application, "profile", None)
+        return ", ".join(profile.brands) if profile and profile.brands else "every brand"
+
     def save_model(self, request: HttpRequest, obj: Any, form, change: bool) -> None:
         if not change:
             # DOT hashes client_secret on save: keep the plaintext to show it once.
@@ -73,6 +78,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             request._ercdash_client_secret = secret
         super().save_model(request, obj, form, change)
         revoked = services.client_scopes_set(application=obj, scopes=form.cleaned_data["scopes"])
+        services.client_brands_set(application=obj, brands=form.cleaned_data["brands"])
         if revoked:
             self.message_user(
                 request,

@@ -19,7 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from oauth2_provider.models import get_application_model
 
-from orders import selectors
+from orders import selectors, services
 from orders.models import (
     Address,
     ApiClientProfile,
@@ -371,6 +371,12 @@ class ApiClientForm(CardSafeFormMixin, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="The most a token of this client may carry; asking for none grants all these.",
     )
+    brands = forms.CharField(
+        required=False,
+        help_text="Limit the client to these brands, comma-separated (e.g. Casa Lisboa, Porto "
+        "Home): orders and customers of any other brand, or of none, are not found. Empty: "
+        "every brand.",
+    )
 
     class Meta:
         model = Application
@@ -387,6 +393,10 @@ class ApiClientForm(CardSafeFormMixin, forms.ModelForm):
         else:
             profile = ApiClientProfile.objects.filter(application_id=self.instance.pk).first()
         self.initial.setdefault("scopes", profile.scopes if profile else [settings.SCOPE_READ])
+        self.initial.setdefault("brands", ", ".join(profile.brands) if profile else "")
+
+    def clean_brands(self) -> list[str]:
+        return services.parse_brands(self.cleaned_data["brands"])
 
 
 class AgentFlagMixin(forms.Form):

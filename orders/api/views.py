@@ -89,6 +89,11 @@ def brand_param(request: Request) -> str:
     return request.query_params.get("brand", "")
 
 
+def client_brands(request: Request) -> frozenset[str]:
+    """The brands the calling client is limited to; empty: every brand."""
+    return request.user.brands
+
+
 def absolute_url(request: HttpRequest, path: str, query: dict[str, str] | None = None) -> str:
     """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy."""
     query_string = urlencode({k: v for k, v in (query or {}).items() if v})
@@ -158,7 +163,10 @@ class OrderDetailApi(ErcApiView):
         document = getattr(request, "prefetched", NOT_PREFETCHED)
         if document is NOT_PREFETCHED:
             document = selectors.order_document_get(
-                customer_id=customer_id, order_id=order_id, brand=brand
+                customer_id=customer_id,
+                order_id=order_id,
+                brand=brand,
+                brands=client_brands(request),
             )
         if document is None:
             raise errors.order_not_found(order_id)
@@ -178,7 +186,9 @@ def order_document_body(
     An order stored before documents existed (an empty document) is rendered the slow way.
     """
     if not document:
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         document = services.render_document(order)
     href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
     return document.encode()[:-1] + b',"_links":{"self":{"href":' + dumps(href) + b"}}}"
@@ -205,7 +215,9 @@ class OrderCancelPreviewApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         brand = brand_param(request)
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         if order is None:
             raise errors.order_not_found(order_id)
         path = order_path(customer_id, order_id)
@@ -257,7 +269,9 @@ class OrderCancelApi(ErcApiView):
     def cancel(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         reason = cancel_reason_param(request)
         brand = brand_param(request)
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         if order is None:
             raise errors.order_not_found(order_id)
         try:
@@ -430,10 +444,11 @@ class CustomerOrdersApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         params = pagination.cursor_params(request, kind="orders")
-        if not selectors.customer_exists(customer_id=customer_id):
+        brands = client_brands(request)
+        if not selectors.customer_exists(customer_id=customer_id, brands=brands):
             raise errors.customer_not_found(customer_id)
         orders = selectors.customer_orders_query(
-            customer_id=customer_id, brand=brand_param(request)
+            customer_id=customer_id, brand=brand_param(request), brands=brands
         )
         return order_list_response(request, customer_path(customer_id) + "/orders", orders, params)
 
@@ -452,7 +467,9 @@ class OrderListApi(ErcApiView):
     def get(self, request: Request) -> HttpResponse:
         params = pagination.cursor_params(request, kind="orders")
         orders = selectors.orders_search(
-            search=request.query_params.get("search", ""), brand=brand_param(request)
+            search=request.query_params.get("search", ""),
+            brand=brand_param(request),
+            brands=client_brands(request),
         )
         return order_list_response(request, "/erc/ecommerce/orders", orders, params)
 
@@ -472,7 +489,9 @@ class OrderItemsApi(ErcApiView):
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         params = pagination.cursor_params(request, kind="items", ordered=False)
         brand = brand_param(request)
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         if order is None:
             raise errors.order_not_found(order_id)
         queryset = pagination.item_keyset(selectors.order_items_query(order=order), params)
@@ -500,7 +519,9 @@ class CustomerDetailApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         brand = brand_param(request)
-        customer = selectors.customer_get(customer_id=customer_id, brand=brand)
+        customer = selectors.customer_get(
+            customer_id=customer_id, brand=brand, brands=client_brands(request)
+        )
         if customer is None:
             raise errors.customer_not_found(customer_id)
         href = absolute_url(request, customer_path(customer_id), {"brand": brand})
@@ -526,9 +547,10 @@ class MostRecentOrderApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         brand = brand_param(request)
-        order = selectors.most_recent_order(customer_id=customer_id, brand=brand)
+        brands = client_brands(request)
+        order = selectors.most_recent_order(customer_id=customer_id, brand=brand, brands=brands)
         if order is None:
-            if not selectors.customer_exists(customer_id=customer_id):
+            if not selectors.customer_exists(customer_id=customer_id, brands=brands):
                 raise errors.customer_not_found(customer_id)
             raise errors.NotFound(
                 f"Customer {customer_id} has no orders.", message="Order not found"
@@ -574,6 +596,7 @@ class ExternalCustomersApi(ErcApiView):
             name=query.get("name", ""),
             match_mode=match_mode,
             brand=brand_param(request),
+            brands=client_brands(request),
         )
         total = customers.count()
         # Pages past the end are empty without asking the database (and any page number fits).

@@ -23,6 +23,11 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(flag_local_cancellation_events, migrations.RunPython.noop),
         migrations.AddField(
+            model_name="apiclientprofile",
+            name="allowed_brands",
+            field=models.TextField(blank=True, default=""),
+        ),
+        migrations.AddField(
             model_name="idempotencyrecord",
             name="request_hash",
             field=models.CharField(default="", max_length=64),

@@ -11,9 +11,12 @@ from __future__ import annotations
 from orders.services.audit import audit_record
 from orders.services.cancel import OrderNotCancellable, order_cancel
 from orders.services.clients import (
+    client_brands_set,
+    client_create,
     client_scopes_set,
     client_secret_rotate,
     client_tokens_revoke,
+    parse_brands,
 )
 from orders.services.documents import (
     order_refresh,
@@ -47,6 +50,8 @@ __all__ = [
     "RecordError",
     "RecordRejected",
     "audit_record",
+    "client_brands_set",
+    "client_create",
     "client_scopes_set",
     "client_secret_rotate",
     "client_tokens_revoke",
@@ -59,6 +64,7 @@ __all__ = [
     "orders_export",
     "orders_import",
     "orders_refresh_documents",
+    "parse_brands",
     "render_document",
     "request_fingerprint",
 ]

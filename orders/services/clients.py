@@ -1,10 +1,12 @@
-"""API clients: secrets and allowed scopes. Taking a right away revokes the tokens holding it."""
+"""API clients: secrets, allowed scopes and brands. Taking a scope away revokes the tokens
+holding it; brands are read on every request, so a change applies at once."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.generators import generate_client_id, generate_client_secret
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -20,6 +22,49 @@ def canonical_scopes(scopes: list[str] | set[str]) -> list[str]:
     """The known scopes among `scopes`, in the settings' order."""
     chosen = set(scopes)
     return [name for name in settings.OAUTH2_PROVIDER["SCOPES"] if name in chosen]
+
+
+MAX_BRAND_LENGTH = 128  # Order.brand and Customer.brand
+
+
+def parse_brands(text: str) -> list[str]:
+    """ "Casa Lisboa, Porto Home" -> ["Casa Lisboa", "Porto Home"]; ValidationError if too long."""
+    brands = list(dict.fromkeys(part.strip() for part in text.replace("\n", ",").split(",")))
+    brands = [brand for brand in brands if brand]
+    if any(len(brand) > MAX_BRAND_LENGTH for brand in brands):
+        raise ValidationError(
+            f"A brand has at most {MAX_BRAND_LENGTH} characters.", code="brand_too_long"
+        )
+    return brands
+
+
+@transaction.atomic
+def client_create(
+    *, name: str, scopes: list[str], brands: list[str] = ()
+) -> tuple[Application, str]:
+    """A client-credentials API client and its secret in plain text (stored hashed)."""
+    secret = generate_client_secret()
+    application = Application(
+        name=name,
+        client_id=generate_client_id(),
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,  # hashed by Application.save()
+    )
+    application.save()
+    ApiClientProfile.objects.create(
+        application=application,
+        allowed_scopes=" ".join(canonical_scopes(scopes)),
+        allowed_brands="\n".join(brands),
+    )
+    return application, secret
+
+
+def client_brands_set(*, application: Application, brands: list[str]) -> None:
+    """Limit the client to these brands (none: every brand), from its next request on."""
+    ApiClientProfile.objects.update_or_create(
+        application=application, defaults={"allowed_brands": "\n".join(brands)}
+    )
 
 
 @transaction.atomic
