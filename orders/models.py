@@ -402,6 +402,8 @@ class AccessAudit(models.Model):
         VIEW_ORDER = "view_order", "Viewed order"
         CANCEL_ORDER = "cancel_order", "Canceled order"
         EXPORT_ORDERS = "export_orders", "Exported orders"
+        # By kind of query and number of results, never the text typed.
+        SEARCH = "search", "Searched"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

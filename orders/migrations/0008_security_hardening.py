@@ -27,6 +27,20 @@ class Migration(migrations.Migration):
             name="allowed_brands",
             field=models.TextField(blank=True, default=""),
         ),
+        migrations.AlterField(
+            model_name="accessaudit",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view_customer", "Viewed customer"),
+                    ("view_order", "Viewed order"),
+                    ("cancel_order", "Canceled order"),
+                    ("export_orders", "Exported orders"),
+                    ("search", "Searched"),
+                ],
+                max_length=32,
+            ),
+        ),
         migrations.AddField(
             model_name="idempotencyrecord",
             name="request_hash",
