@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from oauth2_provider import views as oauth2_views
 
@@ -30,8 +31,10 @@ urlpatterns = [
         name="oauth-introspect",
     ),
     path("admin/", admin.site.urls),
+    # Sign in and out only: no password reset (it would mail sign-in links to whoever
+    # controls an address) and no self-service password change; admins set passwords.
     path("accounts/login/", views.login, name="login"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("agent/", include("orders.console.urls")),
     # HealthProbeMiddleware answers these before Host checks; routed too, for reverse().
     path("healthz", health.healthz, name="healthz"),

@@ -163,3 +163,28 @@ def test_client_ip_counts_trusted_proxies_from_the_right(settings, proxies, forw
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)
 
     assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/set-password/",
+        "/accounts/reset/done/",
+        "/accounts/password_change/",
+        "/accounts/password_change/done/",
+    ],
+)
+def test_password_reset_and_change_views_are_not_mounted_for_account_takeover(client, db, path):
+    assert client.get(path).status_code == HTTPStatus.NOT_FOUND
+    assert client.post(path, {"email": "boss@example.com"}).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_sign_out_still_works(client, staff_user):
+    client.force_login(staff_user)
+
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert "_auth_user_id" not in client.session
