@@ -390,7 +390,8 @@ def test_other_methods_are_not_allowed(supervisor_client, confirmed_order):
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
 
-def test_the_seeded_supervisor_can_cancel(run_command):
+def test_the_seeded_supervisor_can_cancel(run_command, settings):
+    settings.DEBUG = True
     run_command("seed_demo", "--customers", "1", "--with-demo-users")
     assert User.objects.get(username="supervisor").has_perm("orders.cancel_order")
     assert not User.objects.get(username="agent").has_perm("orders.cancel_order")
