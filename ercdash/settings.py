@@ -252,6 +252,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_TIME", 
 # Username and IP together: one attacker cannot lock every agent out from one address, and
 # a shared office IP does not lock out the colleagues of the user who mistyped.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# ...and, against password spraying (one password tried on many usernames), an address with
+# this many failed sign-ins within the cool-off, whatever the usernames, is blocked too
+# (orders.console.lockout.SignInAttempts). High enough for an office behind one address.
+ERCDASH_SIGNIN_ADDRESS_LIMIT = env_int("ERCDASH_SIGNIN_ADDRESS_LIMIT", 30)
+AXES_HANDLER = "orders.console.lockout.SignInAttempts"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 # Masked in axes' logs and stored attempts (passwords always are).

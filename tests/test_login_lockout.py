@@ -188,3 +188,61 @@ def test_sign_out_still_works(client, staff_user):
 
     assert response.status_code == HTTPStatus.FOUND
     assert "_auth_user_id" not in client.session
+
+
+@pytest.fixture
+def many_staff(db) -> list[str]:
+    names = [f"user{n}" for n in range(5)]
+    for name in names:
+        User.objects.create_user(name, password=PASSWORD, is_staff=True)
+    return names
+
+
+def test_password_spraying_from_one_address_is_blocked(client, many_staff, settings):
+    settings.ERCDASH_SIGNIN_ADDRESS_LIMIT = 4
+    # One guess per username never reaches the per-user limit of 5...
+    statuses = [
+        attempt(client, ADMIN_LOGIN, "Summer2026!", username=name, ip="10.6.6.6").status_code
+        for name in many_staff[:4]
+    ]
+
+    # ...but the address is blocked, even for a right password.
+    sprayer = attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[4], ip="10.6.6.6")
+    elsewhere = attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[4], ip="10.0.0.7")
+
+    assert statuses == [200, 200, 200, 429]
+    assert sprayer.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert elsewhere.status_code == HTTPStatus.FOUND
+
+
+def test_an_address_block_says_so_without_naming_a_user(client, many_staff, settings):
+    settings.ERCDASH_SIGNIN_ADDRESS_LIMIT = 2
+    for name in many_staff[:2]:
+        attempt(client, ADMIN_LOGIN, "wrong", username=name)
+
+    response = attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[2])
+
+    content = response.content.decode()
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert "There were 2 failed sign-in attempts from this network" in " ".join(content.split())
+    assert many_staff[2] not in content
+
+
+def test_the_address_limit_counts_only_the_cool_off(client, many_staff, settings):
+    settings.ERCDASH_SIGNIN_ADDRESS_LIMIT = 2
+    for name in many_staff[:2]:
+        attempt(client, ADMIN_LOGIN, "wrong", username=name)
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=16))
+
+    response = attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[2])
+
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_the_address_limit_defaults_to_30_and_zero_turns_it_off(client, many_staff, settings):
+    assert settings.ERCDASH_SIGNIN_ADDRESS_LIMIT == 30
+    settings.ERCDASH_SIGNIN_ADDRESS_LIMIT = 0
+    for name in many_staff[:4]:
+        attempt(client, ADMIN_LOGIN, "wrong", username=name)
+
+    assert attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[4]).status_code == 302
