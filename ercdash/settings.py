@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ercdash.logs.RequestIdMiddleware",
+    # Warns once if a proxy forwards requests that ERCDASH_PROXY_COUNT does not count.
+    "ercdash.proxies.ProxyCountWarningMiddleware",
     # Before Host validation and the TLS redirect: load balancers probe by IP over plain HTTP.
     "ercdash.health.HealthProbeMiddleware",
     "orders.api.middleware.ApiErrorMiddleware",
@@ -264,7 +266,8 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_CALLABLE = "orders.console.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "ercdash.proxies.client_ip"
 # Number of reverse proxies (load balancers) in front of the app that append to
-# X-Forwarded-For; 0 = use the socket address. Spoofed left-hand entries are ignored.
+# X-Forwarded-For; 0 = use the socket address (and warn once if requests carry the header).
+# Spoofed left-hand entries are ignored.
 ERCDASH_PROXY_COUNT = env_int("ERCDASH_PROXY_COUNT", 0)
 
 # --- Product settings ---------------------------------------------------------------------

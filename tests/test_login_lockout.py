@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -7,7 +8,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.db.models import F
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from ercdash.proxies import client_ip
 
@@ -246,3 +247,32 @@ def test_the_address_limit_defaults_to_30_and_zero_turns_it_off(client, many_sta
         attempt(client, ADMIN_LOGIN, "wrong", username=name)
 
     assert attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[4]).status_code == 302
+
+
+def test_a_proxy_that_erc_proxy_count_ignores_is_warned_about_once(client, db, settings, caplog):
+    # With the count at 0 behind a load balancer, one attacker's failures lock out everybody.
+    settings.ERCDASH_PROXY_COUNT = 0
+    forwarded = {"HTTP_X_FORWARDED_FOR": "203.0.113.9", "REMOTE_ADDR": "10.0.0.2"}
+
+    with caplog.at_level(logging.WARNING, logger="ercdash.proxies"):
+        client.get("/healthz")
+        client.get(AGENT_LOGIN, **forwarded)
+        client.get(AGENT_LOGIN, **forwarded)
+
+    warnings = [r.getMessage() for r in caplog.records if r.name == "ercdash.proxies"]
+    assert len(warnings) == 1
+    assert "ERCDASH_PROXY_COUNT is 0" in warnings[0]
+    assert "(10.0.0.2)" in warnings[0]
+
+
+def test_no_warning_when_the_proxies_are_counted_or_absent(client, db, settings, caplog):
+    settings.ERCDASH_PROXY_COUNT = 1
+    counted = Client()
+    direct = Client()
+
+    with caplog.at_level(logging.WARNING, logger="ercdash.proxies"):
+        counted.get(AGENT_LOGIN, HTTP_X_FORWARDED_FOR="203.0.113.9")
+        settings.ERCDASH_PROXY_COUNT = 0
+        direct.get(AGENT_LOGIN)
+
+    assert not [r for r in caplog.records if r.name == "ercdash.proxies"]
