@@ -33,10 +33,12 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "ercdash.logs.JsonFormatter"}},
+    "filters": {"redact": {"()": "ercdash.logs.RedactFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json",
+            "filters": ["redact"],
             "stream": "ext://sys.stderr",
         }
     },

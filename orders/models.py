@@ -326,6 +326,9 @@ class StatusEvent(models.Model):
     detailed_type = models.CharField(max_length=32, blank=True, choices=DetailedType.choices)
     status_date_time = models.DateTimeField()
     description = models.CharField(max_length=500, blank=True)
+    # Recorded by ercdash itself (a cancellation through the API, console or admin), not
+    # by the source system: an import keeps it whatever the imported timeline says.
+    is_local = models.BooleanField(default=False, editable=False)
 
     class Meta:
         # Ties on the timestamp go to the event recorded last (higher id).
@@ -357,6 +360,9 @@ class ApiClientProfile(models.Model):
         related_name="profile",
     )
     allowed_scopes = models.CharField(max_length=255, default=settings.SCOPE_READ)
+    # One brand per line; empty: every brand. A limited client sees only resources of these
+    # brands through the API (others are not found, or left out of lists).
+    allowed_brands = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -370,6 +376,14 @@ class ApiClientProfile(models.Model):
     def scopes(self) -> list[str]:
         return self.allowed_scopes.split()
 
+    @property
+    def brands(self) -> list[str]:
+        return self.split_brands(self.allowed_brands)
+
+    @staticmethod
+    def split_brands(stored: str) -> list[str]:
+        return [brand for brand in stored.split("\n") if brand]
+
 
 class AccessAudit(models.Model):
     class Channel(models.TextChoices):
@@ -382,6 +396,8 @@ class AccessAudit(models.Model):
         VIEW_ORDER = "view_order", "Viewed order"
         CANCEL_ORDER = "cancel_order", "Canceled order"
         EXPORT_ORDERS = "export_orders", "Exported orders"
+        # By kind of query and number of results, never the text typed.
+        SEARCH = "search", "Searched"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -408,14 +424,17 @@ class AccessAudit(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """First answer to a POST with an Idempotency-Key, replayed on retries."""
+    """First answer to a POST with an Idempotency-Key, replayed on retries for 24 hours."""
 
     key = models.CharField(max_length=255)
     client_id = models.CharField(max_length=255)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=1024)
+    # SHA-256 of method, path, query and body: a key answers only the request it was made for.
+    request_hash = models.CharField(max_length=64, default="")
     status_code = models.PositiveSmallIntegerField()
     body = models.BinaryField()
+    # Expired keys are deleted by created_at (services.idempotency_keys_expire).
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -12,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.models import F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
-from orders.models import Address, Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
+from orders.models import Address, Customer, Order, OrderItem, StatusEvent
 from orders.rules import phones
 from orders.rules.ids import ID_RE
 from orders.rules.text import fold
@@ -22,32 +23,51 @@ def orders_with_relations() -> QuerySet[Order]:
     return Order.objects.select_related("customer", "shipping_address", "billing_address")
 
 
-def order_get(*, customer_id: str, order_id: str, brand: str = "") -> Order | None:
+# Reads of the API take two brand arguments: `brand`, the caller's optional filter, and
+# `brands`, the brands an API client is limited to (empty: every brand).
+
+
+def order_get(
+    *, customer_id: str, order_id: str, brand: str = "", brands: Collection[str] = ()
+) -> Order | None:
     """The order of this customer (and brand, when given); None for anyone else's."""
-    filters = {"external_id": order_id, "customer__external_id": customer_id}
+    orders = orders_with_relations().filter(external_id=order_id, customer__external_id=customer_id)
+    return _branded(orders, brand, brands).first()
+
+
+def _branded(queryset: QuerySet, brand: str, brands: Collection[str] = ()) -> QuerySet:
+    # A resource of another brand, or with none, is filtered out when a brand is asked for,
+    # and when the client is limited to brands.
     if brand:
-        filters["brand"] = brand
-    return orders_with_relations().filter(**filters).first()
+        queryset = queryset.filter(brand=brand)
+    if brands:
+        queryset = queryset.filter(brand__in=sorted(brands))
+    return queryset
 
 
-def _branded(queryset: QuerySet, brand: str) -> QuerySet:
-    # A resource of another brand, or with none, is filtered out when a brand is asked for.
-    return queryset.filter(brand=brand) if brand else queryset
+def customer_exists(*, customer_id: str, brands: Collection[str] = ()) -> bool:
+    """Whether the customer exists, for a client limited to `brands`: of one of them, or with
+    an order of one of them (a customer shared by several shops carries no brand)."""
+    customers = Customer.objects.filter(external_id=customer_id)
+    if brands:
+        allowed = sorted(brands)
+        customers = customers.filter(Q(brand__in=allowed) | Q(orders__brand__in=allowed))
+    return customers.exists()
 
 
-def customer_exists(*, customer_id: str) -> bool:
-    return Customer.objects.filter(external_id=customer_id).exists()
-
-
-def customer_orders_query(*, customer_id: str, brand: str = "") -> QuerySet[Order]:
+def customer_orders_query(
+    *, customer_id: str, brand: str = "", brands: Collection[str] = ()
+) -> QuerySet[Order]:
     """The customer's orders, unsorted: pagination.order_keyset sorts and slices them."""
     orders = orders_with_relations().filter(customer__external_id=customer_id)
-    return _branded(orders, brand)
+    return _branded(orders, brand, brands)
 
 
-def orders_search(*, search: str = "", brand: str = "") -> QuerySet[Order]:
+def orders_search(
+    *, search: str = "", brand: str = "", brands: Collection[str] = ()
+) -> QuerySet[Order]:
     """Every order of the account; `search` matches an order number, with or without '#'."""
-    orders = _branded(orders_with_relations(), brand)
+    orders = _branded(orders_with_relations(), brand, brands)
     if search:
         bare = search.strip().lstrip("#")
         orders = orders.filter(
@@ -73,11 +93,13 @@ def order_items_query(*, order: Order) -> QuerySet[OrderItem]:
     return OrderItem.objects.filter(order=order)
 
 
-def most_recent_order(*, customer_id: str, brand: str = "") -> Order | None:
+def most_recent_order(
+    *, customer_id: str, brand: str = "", brands: Collection[str] = ()
+) -> Order | None:
     """The customer's latest order by purchase time, with its whole timeline, oldest first."""
     timeline = StatusEvent.objects.order_by("status_date_time", "id")
     return (
-        customer_orders_query(customer_id=customer_id, brand=brand)
+        customer_orders_query(customer_id=customer_id, brand=brand, brands=brands)
         .defer("document")  # this body adds the whole timeline: it is rendered, not stored
         .order_by(F("purchase_datetime").desc(nulls_last=True), F("pk").desc())
         .prefetch_related(Prefetch("status_events", queryset=timeline))
@@ -98,6 +120,7 @@ def customers_search(
     name: str = "",
     match_mode: str = MatchMode.EXACT,
     brand: str = "",
+    brands: Collection[str] = (),
 ) -> QuerySet[Customer]:
     """Customers matching every criterion given; none given lists them all.
 
@@ -105,7 +128,7 @@ def customers_search(
     is no phone number matches nobody). name, both modes case- and accent-insensitive:
     exact equals the full name, the first name or the last name; fuzzy is contained in it.
     """
-    customers = _branded(Customer.objects.all(), brand)
+    customers = _branded(Customer.objects.all(), brand, brands)
     if email:
         customers = customers.filter(email__iexact=email.strip())
     if phone:
@@ -127,12 +150,8 @@ def customers_search(
     return customers.order_by("external_id")
 
 
-def idempotency_get(*, client_id: str, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(client_id=client_id, key=key).first()
-
-
 @cache
-def _document_sql(with_brand: bool) -> str:
+def _document_sql(with_brand: bool, allowed_brands: int = 0) -> str:
     quote = connection.ops.quote_name
     order_table, customer_table = quote(Order._meta.db_table), quote(Customer._meta.db_table)
     sql = (
@@ -140,22 +159,32 @@ def _document_sql(with_brand: bool) -> str:
         f" INNER JOIN {customer_table} c ON c.{quote('id')} = o.{quote('customer_id')}"
         f" WHERE o.{quote('external_id')} = %s AND c.{quote('external_id')} = %s"
     )
-    return sql + f" AND o.{quote('brand')} = %s" if with_brand else sql
+    if with_brand:
+        sql += f" AND o.{quote('brand')} = %s"
+    if allowed_brands:
+        sql += f" AND o.{quote('brand')} IN ({', '.join(['%s'] * allowed_brands)})"
+    return sql
 
 
-def order_document_query(*, customer_id: str, order_id: str, brand: str = "") -> tuple[str, list]:
+def order_document_query(
+    *, customer_id: str, order_id: str, brand: str = "", brands: Collection[str] = ()
+) -> tuple[str, list]:
     """SQL and parameters selecting the stored API document of this customer's order."""
-    params = [order_id, customer_id, brand] if brand else [order_id, customer_id]
-    return _document_sql(bool(brand)), params
+    params = [order_id, customer_id, *([brand] if brand else []), *sorted(brands)]
+    return _document_sql(bool(brand), len(brands)), params
 
 
-def order_document_get(*, customer_id: str, order_id: str, brand: str = "") -> str | None:
+def order_document_get(
+    *, customer_id: str, order_id: str, brand: str = "", brands: Collection[str] = ()
+) -> str | None:
     """The stored API document of this customer's order (brand-checked), or None.
 
     One hand-written SELECT on two unique indexes: the ORM's query compilation costs more
     than the query itself on this path. An empty string means "not rendered yet".
     """
-    sql, params = order_document_query(customer_id=customer_id, order_id=order_id, brand=brand)
+    sql, params = order_document_query(
+        customer_id=customer_id, order_id=order_id, brand=brand, brands=brands
+    )
     # Raw SQL bypasses the database routers: ask them, so reads can go to a replica.
     with connections[router.db_for_read(Order)].cursor() as cursor:
         cursor.execute(sql, params)
@@ -284,10 +313,12 @@ def console_lookup(*, phone: str = "", email: str = "", order_number: str = "") 
     return []
 
 
-def customer_get(*, customer_id: str, brand: str = "") -> Customer | None:
+def customer_get(
+    *, customer_id: str, brand: str = "", brands: Collection[str] = ()
+) -> Customer | None:
     """A customer (of this brand, when given) with their addresses (two queries)."""
     return (
-        _branded(Customer.objects.filter(external_id=customer_id), brand)
+        _branded(Customer.objects.filter(external_id=customer_id), brand, brands)
         .prefetch_related(
             Prefetch("addresses", queryset=Address.objects.order_by("-is_default", "id"))
         )

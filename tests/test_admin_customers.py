@@ -110,6 +110,34 @@ def test_customer_form_rejects_card_numbers_in_free_text_without_echoing_them(ad
     assert not Address.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "phone", [CARD, "4111 1111 1111 1111", "4111.1111.1111.1111", "call me maybe"]
+)
+def test_a_card_number_typed_as_an_address_phone_is_refused_not_stored(admin_client, phone):
+    response = admin_client.post(ADD, customer_data(**{"addresses-0-phone_number": phone}))
+
+    assert response.status_code == HTTPStatus.OK
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert formset.forms[0].errors["phone_number"]
+    assert "4111" not in response.content.decode()
+    assert not Address.objects.exists()
+
+
+def test_an_address_phone_is_read_in_the_addresses_own_country(admin_client):
+    data = customer_data(
+        **{
+            "addresses-0-phone_number": "030 1234567",
+            "addresses-0-region_code": "DE-BE",
+            "addresses-0-country_code": "DE",
+        }
+    )
+
+    response = admin_client.post(ADD, data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert Address.objects.get().phone_number == "+49301234567"
+
+
 @pytest.mark.parametrize("key", ["external_id", "addresses-0-zip_code"])
 def test_ids_and_zip_codes_may_hold_long_digit_runs(admin_client, key):
     # Card detection covers free text, not ids, order numbers, phones or zip codes.

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from orders.models import AccessAudit, IdempotencyRecord, Order
 from tests.conftest import READ, WRITE, event
@@ -204,7 +206,9 @@ def test_without_a_key_a_retry_is_a_422(client, write_auth, make_order):
     assert post_cancel(client, write_auth).status_code == HTTPStatus.UNPROCESSABLE_ENTITY
 
 
-def test_an_idempotency_key_reused_for_another_order_is_400(client, write_auth, make_order):
+def test_an_idempotency_key_reused_for_another_order_is_422_and_cancels_nothing(
+    client, write_auth, make_order
+):
     make_order()
     make_order("order456")
     post_cancel(client, write_auth, HTTP_IDEMPOTENCY_KEY="k1")
@@ -217,9 +221,101 @@ def test_an_idempotency_key_reused_for_another_order_is_400(client, write_auth, 
         **write_auth,
     )
 
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["code"] == "idempotency_key_reused"
     assert [f["name"] for f in response.json()["fields"]] == ["Idempotency-Key"]
     assert Order.objects.get(external_id="order456").cancellation_status == ""
+
+
+def test_an_idempotency_key_reused_with_another_body_is_422(client, write_auth, make_order):
+    make_order()
+    first = post_cancel(client, write_auth, {"cancel_reason": "OTHER"}, HTTP_IDEMPOTENCY_KEY="k")
+
+    response = post_cancel(
+        client, write_auth, {"cancel_reason": "DUPLICATE_ORDER"}, HTTP_IDEMPOTENCY_KEY="k"
+    )
+
+    assert first.status_code == HTTPStatus.OK
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert Order.objects.get().cancel_reason == "OTHER"
+
+
+def test_an_idempotency_key_reused_with_another_brand_filter_is_422(client, write_auth, make_order):
+    make_order(brand="Casa Lisboa")
+    post_cancel(client, write_auth, HTTP_IDEMPOTENCY_KEY="k")
+
+    response = client.post(
+        CANCEL + "?brand=Casa%20Lisboa",
+        data=json.dumps({"cancel_reason": "CUSTOMER_REQUEST"}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+        **write_auth,
+    )
+
+    assert response.json()["code"] == "idempotency_key_reused"
+
+
+def test_a_retry_with_the_same_body_written_differently_is_replayed(client, write_auth, make_order):
+    make_order()
+    post_cancel(client, write_auth, raw='{"cancel_reason": "OTHER"}', HTTP_IDEMPOTENCY_KEY="k")
+
+    retry = post_cancel(
+        client, write_auth, raw='{ "cancel_reason":"OTHER" }', HTTP_IDEMPOTENCY_KEY="k"
+    )
+
+    assert retry.status_code == HTTPStatus.OK
+    assert retry["Idempotent-Replayed"] == "true"
+
+
+def test_a_keyed_request_refused_with_400_leaves_the_key_free(client, write_auth, make_order):
+    make_order()
+    refused = post_cancel(client, write_auth, {"cancel_reason": "NOPE"}, HTTP_IDEMPOTENCY_KEY="k")
+
+    corrected = post_cancel(client, write_auth, HTTP_IDEMPOTENCY_KEY="k")
+
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert corrected.status_code == HTTPStatus.OK
+    assert "Idempotent-Replayed" not in corrected
+
+
+def test_an_idempotency_key_expires_after_24_hours(client, write_auth, make_order):
+    make_order()
+    make_order("order456")
+    post_cancel(client, write_auth, HTTP_IDEMPOTENCY_KEY="k")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=24, seconds=1))
+
+    response = client.post(
+        CANCEL.replace("order123", "order456"),
+        data=json.dumps({"cancel_reason": "OTHER"}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+        **write_auth,
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert IdempotencyRecord.objects.get().path.endswith("/order456/cancel")
+
+
+def test_the_clear_command_deletes_only_expired_keys(run_command, client, write_auth, make_order):
+    make_order()
+    make_order("order456")
+    post_cancel(client, write_auth, HTTP_IDEMPOTENCY_KEY="old")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    client.post(
+        CANCEL.replace("order123", "order456"),
+        data=json.dumps({"cancel_reason": "OTHER"}),
+        content_type="application/json",
+        **write_auth,
+    )
+    IdempotencyRecord.objects.create(
+        client_id="c", key="fresh", method="POST", path="/x", status_code=200, body=b"{}"
+    )
+
+    status, out, _ = run_command("clear_idempotency_keys")
+
+    assert (status, out) == (0, "Deleted 1 expired idempotency key(s).\n")
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
 
 
 def test_a_malformed_idempotency_key_is_400(client, write_auth, make_order):
@@ -231,7 +327,24 @@ def test_a_malformed_idempotency_key_is_400(client, write_auth, make_order):
     assert IdempotencyRecord.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize(
+    "key", ["4111111111111111", "4111.1111.1111.1111", "k-4111-1111-1111-1111"]
+)
+def test_a_card_number_sent_as_idempotency_key_is_refused_not_stored(
+    client, write_auth, make_order, key
+):
+    make_order()
+
+    response = post_cancel(client, write_auth, HTTP_IDEMPOTENCY_KEY=key)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert [f["name"] for f in response.json()["fields"]] == ["Idempotency-Key"]
+    assert "4111" not in response.content.decode()
+    assert not IdempotencyRecord.objects.exists()
+    assert not Order.objects.filter(cancellation_status="CANCELED").exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_cancels_exactly_one_succeeds(bearer, make_order):
     if connection.vendor != "postgresql":
         pytest.skip("needs a database with real concurrent transactions (CI's PostgreSQL)")
@@ -253,6 +366,38 @@ def test_two_concurrent_cancels_exactly_one_succeeds(bearer, make_order):
 
     assert sorted(statuses) == [HTTPStatus.OK, HTTPStatus.UNPROCESSABLE_ENTITY]
     assert AccessAudit.objects.filter(action="cancel_order").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_idempotency_key_raced_on_two_orders_cancels_only_one(bearer, make_order):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database with real concurrent transactions (CI's PostgreSQL)")
+    make_order()
+    make_order("order456")
+    auth = bearer(READ, WRITE)
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def cancel(order_id: str) -> None:
+        barrier.wait()
+        response = Client().post(
+            CANCEL.replace("order123", order_id),
+            data=json.dumps({"cancel_reason": "OTHER"}),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="raced",
+            **auth,
+        )
+        statuses.append(response.status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=cancel, args=(o,)) for o in ("order123", "order456")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [HTTPStatus.OK, HTTPStatus.UNPROCESSABLE_ENTITY]
+    assert Order.objects.filter(cancellation_status="CANCELED").count() == 1
 
 
 def test_cancel_appends_a_timeline_event_without_the_actor(client, write_auth, make_order):

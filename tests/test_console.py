@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -265,11 +266,11 @@ def test_search_costs_the_same_queries_whatever_it_finds(
         customer = make_customer(f"c{index}", last_name="Silva", phone_number="")
         make_order(f"o{index}", customer=customer, order_number="#SAME")
 
-    # session, user, user permissions, group permissions, orders; a bare word (a name or an
-    # id) also looks at customers
-    with django_assert_num_queries(5):
+    # session, user, user permissions, group permissions, orders, and the audit insert (with
+    # its savepoint and release); a bare word (a name or an id) also looks at customers
+    with django_assert_num_queries(8):
         agent_client.get("/agent/", {"q": "#SAME"}, **HX)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(9):
         agent_client.get("/agent/", {"q": "Silva"}, **HX)
 
 
@@ -403,10 +404,10 @@ def test_the_customer_page_costs_a_constant_number_of_queries(
     agent_client, many_orders, django_assert_num_queries
 ):
     # session, user, 2 permission queries, customer, addresses, orders, and the audit insert
-    # (with its savepoint and release: audit_record is atomic)
+    # (with its savepoint and release: audit_record is atomic), for the page and its rows
     with django_assert_num_queries(10):
         agent_client.get(CUSTOMER_URL, {"page": "3"})
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         agent_client.get(CUSTOMER_URL, {"page": "3"}, **HX)
 
 
@@ -616,8 +617,8 @@ def test_the_order_page_costs_the_same_queries_whatever_the_order_size(
     # the audit insert (with its savepoint and release: audit_record is atomic)
     with django_assert_num_queries(10):
         agent_client.get(ORDER_URL)
-    # the timeline refresh: no audit, no items
-    with django_assert_num_queries(6):
+    # the timeline refresh: no items, but the audit insert
+    with django_assert_num_queries(9):
         agent_client.get(ORDER_URL, **HX)
 
 
@@ -665,16 +666,60 @@ def test_each_customer_page_view_writes_an_audit_row(agent_client, agent_user, s
     )
 
 
-def test_timeline_refreshes_and_load_more_write_no_audit_rows(agent_client, shoe_order):
+def audit_rows() -> list[tuple[str, str, str, str]]:
+    return list(
+        AccessAudit.objects.order_by("id").values_list(
+            "action", "customer_external_id", "order_external_id", "detail"
+        )
+    )
+
+
+def test_partials_that_show_customer_data_leave_no_audit_gap(agent_client, shoe_order):
     agent_client.get(ORDER_URL, **HX)
     agent_client.get(CUSTOMER_URL, {"page": "2"}, **HX)
+
+    assert audit_rows() == [
+        ("view_order", "customer123", "order123", "timeline"),
+        ("view_customer", "customer123", "", "orders page 2"),
+    ]
+
+
+def test_an_unchanged_timeline_shows_nothing_and_writes_no_audit_row(agent_client, shoe_order):
+    agent_client.get(ORDER_URL, {"v": console.timeline_version(shoe_order)}, **HX)
 
     assert AccessAudit.objects.count() == 0
 
 
-def test_searches_and_404s_write_no_audit_rows(agent_client, shoe_order):
-    agent_client.get("/agent/", {"q": "Doe"})
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_a_search_is_audited_by_kind_and_result_count_never_the_text(
+    agent_client, shoe_order, headers
+):
+    agent_client.get("/agent/", {"q": "Doe"}, **headers)
+    agent_client.get("/agent/", {"q": "customer123@example.com"}, **headers)
+    agent_client.get("/agent/", {"q": "Nobody Here"}, **headers)
+    agent_client.get("/agent/", {"q": " "}, **headers)
+
+    assert [row[3] for row in audit_rows() if row[0] == "search"] == [
+        "reference: 1 result",
+        "email: 1 result",
+        "name: 0 results",
+    ]
+    written = json.dumps(list(AccessAudit.objects.values()), default=str)
+    assert "Doe" not in written
+    assert "customer123@example.com" not in written
+    assert "Nobody" not in written
+
+
+def test_a_screen_pop_is_audited_by_kind_and_count(agent_client, shoe_order):
+    agent_client.get("/agent/lookup", {"phone": "+351 910 000 000"})
+
+    assert audit_rows()[0] == ("search", "", "", "lookup phone: 1 result")
+    assert "910" not in json.dumps(list(AccessAudit.objects.values()), default=str)
+
+
+def test_404s_write_no_audit_rows(agent_client, shoe_order):
     agent_client.get("/agent/customers/customer123/orders/nope")
+    agent_client.get("/agent/customers/nobody")
 
     assert AccessAudit.objects.count() == 0
 

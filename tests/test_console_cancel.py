@@ -379,7 +379,19 @@ def test_other_methods_are_not_allowed(supervisor_client, confirmed_order):
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
 
-def test_the_seeded_supervisor_can_cancel(run_command):
+def test_the_seeded_supervisor_can_cancel(run_command, settings):
+    settings.DEBUG = True
     run_command("seed_demo", "--customers", "1", "--with-demo-users")
     assert User.objects.get(username="supervisor").has_perm("orders.cancel_order")
     assert not User.objects.get(username="agent").has_perm("orders.cancel_order")
+
+
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_the_cancel_confirmation_showing_the_order_is_audited(
+    supervisor_client, confirmed_order, headers
+):
+    supervisor_client.get(CANCEL_URL, **headers)
+
+    assert list(AccessAudit.objects.values_list("action", "order_external_id", "detail")) == [
+        ("view_order", "order123", "cancel page")
+    ]

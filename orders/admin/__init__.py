@@ -19,12 +19,14 @@ from orders.admin.orders import (
     OrderItemInline,
     StatusEventInline,
 )
+from orders.admin.signins import AccessAttemptAdmin
 
 admin.site.site_header = "ercdash administration"
 admin.site.site_title = "ercdash admin"
 admin.site.index_title = "Orders, API clients and agents"
 
 __all__ = [
+    "AccessAttemptAdmin",
     "AccessAuditAdmin",
     "AccessTokenAdmin",
     "AddressAdmin",

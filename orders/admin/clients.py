@@ -38,15 +38,15 @@ for model in (
 
 class ApiClientAdmin(admin.ModelAdmin):
     form = forms.ApiClientForm
-    list_display = ["name", "client_id", "allowed_scopes", "created"]
+    list_display = ["name", "client_id", "allowed_scopes", "allowed_brands", "created"]
     list_select_related = ["profile"]
     search_fields = ["name", "=client_id"]
     actions = ["rotate_secret"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
-            return ["name", "scopes"]
-        return ["name", "client_id", "scopes", "created", "updated"]
+            return ["name", "scopes", "brands"]
+        return ["name", "client_id", "scopes", "brands", "created", "updated"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["client_id", "created", "updated"] if obj else []
@@ -63,15 +63,29 @@ class ApiClientAdmin(admin.ModelAdmin):
         profile = getattr(application, "profile", None)
         return profile.allowed_scopes if profile else "—"
 
+    @admin.display(description="brands")
+    def allowed_brands(self, application: Any) -> str:
+        profile = getattr(application, "profile", None)
+        return ", ".join(profile.brands) if profile and profile.brands else "every brand"
+
     def save_model(self, request: HttpRequest, obj: Any, form, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-        else:
+        scopes, brands = form.cleaned_data["scopes"], form.cleaned_data["brands"]
+        if not change:
             # The same service as create_api_client; the plaintext is shown once, then gone.
-            _, request._ercdash_client_secret = services.api_client_create(
-                name=obj.name, scopes=form.cleaned_data["scopes"], application=obj
+            _, request._ercdash_client_secret = services.client_create(
+                name=obj.name, scopes=scopes, brands=brands, application=obj
             )
-        services.api_client_set_scopes(application=obj, scopes=form.cleaned_data["scopes"])
+            return
+        super().save_model(request, obj, form, change)
+        revoked = services.client_scopes_set(application=obj, scopes=scopes)
+        services.client_brands_set(application=obj, brands=brands)
+        if revoked:
+            self.message_user(
+                request,
+                f"Scopes narrowed: revoked {revoked} live token{'s' if revoked != 1 else ''} "
+                "of this client.",
+                messages.WARNING,
+            )
 
     def response_add(self, request: HttpRequest, obj: Any, post_url_continue=None):
         secret = getattr(request, "_ercdash_client_secret", None)
@@ -93,13 +107,18 @@ class ApiClientAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Generate a new secret (the old one stops working)")
+    # A new secret is shown on the page and yields tokens with every allowed scope: changing
+    # the client is what it amounts to, so viewing clients is not enough.
+    @admin.action(
+        description="Generate a new secret (the old one and its tokens stop working)",
+        permissions=["change"],
+    )
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one client to rotate.", messages.ERROR)
             return None
         application = queryset.get()
-        secret = services.api_client_rotate_secret(application=application)
+        secret = services.client_secret_rotate(application=application)
         return self._secret_page(request, application, secret, created=False)
 
 

@@ -19,6 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from oauth2_provider.models import get_application_model
 
+from orders import services
 from orders.documents.fields import ADDRESS_VALUE_FIELDS
 from orders.models import (
     Address,
@@ -118,6 +119,8 @@ class CustomerForm(CardSafeFormMixin, forms.ModelForm):
 
 class AddressForm(CardSafeFormMixin, forms.ModelForm):
     free_text_fields = ("first_name", "last_name", "address", "city")
+    # The phone is no free text, but the rules of phones decide what it may hold: a number
+    # it cannot read (a card number, say) is refused, not kept verbatim.
 
     class Meta:
         model = Address
@@ -151,7 +154,8 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
 
 
 class OrderForm(CardSafeFormMixin, forms.ModelForm):
-    free_text_fields = ("brand", "card_brand")
+    # URLs are stored and served, so a card number in one is as unwelcome as in a name.
+    free_text_fields = ("brand", "card_brand", "card_brand_image_url", "highlighted_item_image_url")
 
     card_number = forms.CharField(
         label="Card number",
@@ -243,7 +247,9 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
 
 
 class OrderItemForm(CardSafeFormMixin, forms.ModelForm):
-    free_text_fields = ("name", "description")
+    # A SKU is the shop's free text, not one of the ids, order numbers, phones or zip codes
+    # that may hold long digit runs.
+    free_text_fields = ("name", "sku", "image_url", "description")
 
     class Meta:
         model = OrderItem
@@ -341,6 +347,12 @@ class ApiClientForm(CardSafeFormMixin, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="The most a token of this client may carry; asking for none grants all these.",
     )
+    brands = forms.CharField(
+        required=False,
+        help_text="Limit the client to these brands, comma-separated (e.g. Casa Lisboa, Porto "
+        "Home): orders and customers of any other brand, or of none, are not found. Empty: "
+        "every brand.",
+    )
 
     class Meta:
         model = Application
@@ -357,6 +369,10 @@ class ApiClientForm(CardSafeFormMixin, forms.ModelForm):
         else:
             profile = ApiClientProfile.objects.filter(application_id=self.instance.pk).first()
         self.initial.setdefault("scopes", profile.scopes if profile else [settings.SCOPE_READ])
+        self.initial.setdefault("brands", ", ".join(profile.brands) if profile else "")
+
+    def clean_brands(self) -> list[str]:
+        return services.parse_brands(self.cleaned_data["brands"])
 
 
 class AgentFlagMixin(forms.Form):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
@@ -23,6 +25,7 @@ from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
 from orders.models import AccessAudit, CancelReason
+from orders.rules import cards
 from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
@@ -84,6 +87,11 @@ def query_problems(request: Request) -> list[tuple[str, str]]:
 
 def brand_param(request: Request) -> str:
     return request.query_params.get("brand", "")
+
+
+def client_brands(request: Request) -> frozenset[str]:
+    """The brands the calling client is limited to; empty: every brand."""
+    return request.user.brands
 
 
 def absolute_url(request: HttpRequest, path: str, query: dict[str, str] | None = None) -> str:
@@ -155,7 +163,10 @@ class OrderDetailApi(ErcApiView):
         document = getattr(request, "prefetched", NOT_PREFETCHED)
         if document is NOT_PREFETCHED:
             document = selectors.order_document_get(
-                customer_id=customer_id, order_id=order_id, brand=brand
+                customer_id=customer_id,
+                order_id=order_id,
+                brand=brand,
+                brands=client_brands(request),
             )
         if document is None:
             raise errors.order_not_found(order_id)
@@ -175,7 +186,9 @@ def order_document_body(
     An order stored before documents existed (an empty document) is rendered the slow way.
     """
     if not document:
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         document = services.render_document(order)
     href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
     return document.encode()[:-1] + b',"_links":{"self":{"href":' + dumps(href) + b"}}}"
@@ -202,7 +215,9 @@ class OrderCancelPreviewApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         brand = brand_param(request)
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         if order is None:
             raise errors.order_not_found(order_id)
         path = order_path(customer_id, order_id)
@@ -231,50 +246,92 @@ class OrderCancelApi(ErcApiView):
             ok_description="The canceled order.",
             parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND, doc.IDEMPOTENCY_KEY],
             not_found="No such order for this customer (and brand).",
-            extra={422: "The order has shipped or is already canceled."},
+            extra={
+                422: "The order has shipped or is already canceled (order_not_cancellable), "
+                "or the Idempotency-Key was first used for another request "
+                "(idempotency_key_reused)."
+            },
             request="CancelRequest",
         )
     )
     def post(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
-        client = request.user
         key = idempotency_key(request)
-        path = order_path(customer_id, order_id) + "/cancel"
-        if key:
-            stored = selectors.idempotency_get(client_id=client.client_id, key=key)
-            if stored is not None:
-                return replay(stored, path)
+        if not key:
+            return self.cancel(request, customer_id, order_id)
+        return keyed_write(
+            request,
+            key,
+            order_path(customer_id, order_id) + "/cancel",
+            request_body(request),
+            lambda: self.cancel(request, customer_id, order_id),
+        )
+
+    def cancel(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         reason = cancel_reason_param(request)
         brand = brand_param(request)
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         if order is None:
             raise errors.order_not_found(order_id)
         try:
             order = services.order_cancel(
                 order=order,
                 reason=reason,
-                actor=client.actor,
+                actor=request.user.actor,
                 channel=AccessAudit.Channel.API,
                 request_id=getattr(request._request, "request_id", ""),
             )
         except services.OrderNotCancellable as exc:
-            response = errors.api_exception_handler(
+            return errors.api_exception_handler(
                 errors.NotCancellable(str(exc)), {"request": request, "view": self}
             )
-        else:
-            href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
-            response = json_response(request, body.order_body(order, self_href=href))
-        if key:
-            # The first answer is kept; a concurrent retry that lost the race replays it.
-            stored = services.idempotent_response(
-                client_id=client.client_id,
+        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+        return json_response(request, body.order_body(order, self_href=href))
+
+
+def request_body(request: Request) -> Any:
+    """The parsed body for the idempotency fingerprint; None when it does not parse (the
+    write then fails on it and nothing is kept)."""
+    try:
+        data = request.data
+    except (ParseError, UnsupportedMediaType):
+        return None
+    return dict(data.lists()) if hasattr(data, "lists") else data
+
+
+def keyed_write(
+    request: Request, key: str, path: str, data: Any, write: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Run a write under an Idempotency-Key: reserved, done and answered in one transaction.
+
+    A retry of the same request replays the first answer; the key with another request is
+    422 before anything happens. A write that raises (400, 404) rolls the reservation back
+    with it, so the key stays free for a corrected request.
+    """
+    client_id = request.user.client_id
+    fingerprint = services.request_fingerprint(
+        method=request.method, path=path, query=list(request.query_params.lists()), data=data
+    )
+    services.idempotency_keys_expire()
+    with transaction.atomic():
+        try:
+            stored = services.idempotency_reserve(
+                client_id=client_id,
                 key=key,
-                method="POST",
+                method=request.method,
                 path=path,
-                status=response.status_code,
-                body=response.content,
+                fingerprint=fingerprint,
             )
-            return replay(stored, path)
-        return response
+        except services.IdempotencyKeyReused:
+            raise errors.IdempotencyKeyReused() from None
+        if stored is not None:
+            return replay(stored)
+        response = write()
+        services.idempotency_complete(
+            client_id=client_id, key=key, status=response.status_code, body=response.content
+        )
+    return response
 
 
 def idempotency_key(request: Request) -> str:
@@ -283,14 +340,13 @@ def idempotency_key(request: Request) -> str:
         raise errors.InvalidParameters(
             [("Idempotency-Key", "Must be 1-255 visible ASCII characters.")]
         )
+    if cards.contains_full_card_number(key):
+        # The key is stored with the answer: it must not hold a card number.
+        raise errors.InvalidParameters([("Idempotency-Key", cards.PAN_DESCRIPTION)])
     return key
 
 
-def replay(stored, path: str) -> HttpResponse:
-    if stored.path != path:
-        raise errors.InvalidParameters(
-            [("Idempotency-Key", "This key was already used for a different request.")]
-        )
+def replay(stored) -> HttpResponse:
     response = HttpResponse(
         bytes(stored.body), status=stored.status_code, content_type="application/json"
     )
@@ -388,10 +444,11 @@ class CustomerOrdersApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         params = pagination.cursor_params(request, kind="orders")
-        if not selectors.customer_exists(customer_id=customer_id):
+        brands = client_brands(request)
+        if not selectors.customer_exists(customer_id=customer_id, brands=brands):
             raise errors.customer_not_found(customer_id)
         orders = selectors.customer_orders_query(
-            customer_id=customer_id, brand=brand_param(request)
+            customer_id=customer_id, brand=brand_param(request), brands=brands
         )
         return order_list_response(request, customer_path(customer_id) + "/orders", orders, params)
 
@@ -410,7 +467,9 @@ class OrderListApi(ErcApiView):
     def get(self, request: Request) -> HttpResponse:
         params = pagination.cursor_params(request, kind="orders")
         orders = selectors.orders_search(
-            search=request.query_params.get("search", ""), brand=brand_param(request)
+            search=request.query_params.get("search", ""),
+            brand=brand_param(request),
+            brands=client_brands(request),
         )
         return order_list_response(request, "/erc/ecommerce/orders", orders, params)
 
@@ -430,7 +489,9 @@ class OrderItemsApi(ErcApiView):
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         params = pagination.cursor_params(request, kind="items", ordered=False)
         brand = brand_param(request)
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         if order is None:
             raise errors.order_not_found(order_id)
         queryset = pagination.item_keyset(selectors.order_items_query(order=order), params)
@@ -458,7 +519,9 @@ class CustomerDetailApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         brand = brand_param(request)
-        customer = selectors.customer_get(customer_id=customer_id, brand=brand)
+        customer = selectors.customer_get(
+            customer_id=customer_id, brand=brand, brands=client_brands(request)
+        )
         if customer is None:
             raise errors.customer_not_found(customer_id)
         href = absolute_url(request, customer_path(customer_id), {"brand": brand})
@@ -484,9 +547,10 @@ class MostRecentOrderApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         brand = brand_param(request)
-        order = selectors.most_recent_order(customer_id=customer_id, brand=brand)
+        brands = client_brands(request)
+        order = selectors.most_recent_order(customer_id=customer_id, brand=brand, brands=brands)
         if order is None:
-            if not selectors.customer_exists(customer_id=customer_id):
+            if not selectors.customer_exists(customer_id=customer_id, brands=brands):
                 raise errors.customer_not_found(customer_id)
             raise errors.NotFound(
                 f"Customer {customer_id} has no orders.", message="Order not found"
@@ -532,6 +596,7 @@ class ExternalCustomersApi(ErcApiView):
             name=query.get("name", ""),
             match_mode=match_mode,
             brand=brand_param(request),
+            brands=client_brands(request),
         )
         total = customers.count()
         # Pages past the end are empty without asking the database (and any page number fits).

@@ -80,7 +80,10 @@ def agent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return agent_view(AGENT_PERMISSION)(view)
 
 
-def audit(request: HttpRequest, action: str, *, customer_id: str, order_id: str = "") -> None:
+def audit(
+    request: HttpRequest, action: str, *, customer_id: str, order_id: str = "", detail: str = ""
+) -> None:
+    """Record that this response shows a customer's data (pages and HTMX partials alike)."""
     services.audit_record(
         actor=actors.agent(request.user.get_username()),
         user=request.user,
@@ -89,6 +92,19 @@ def audit(request: HttpRequest, action: str, *, customer_id: str, order_id: str 
         customer_id=customer_id,
         order_id=order_id,
         request_id=getattr(request, "request_id", ""),
+        detail=detail,
+    )
+
+
+def audit_search(request: HttpRequest, kind: str, results: int) -> None:
+    # What was looked for and how much was shown; the text typed (an email, a phone, a
+    # name) stays out of the log.
+    plural = "" if results == 1 else "s"
+    audit(
+        request,
+        AccessAudit.Action.SEARCH,
+        customer_id="",
+        detail=f"{kind}: {results} result{plural}",
     )
 
 
@@ -121,6 +137,8 @@ def search_context(raw: str) -> dict[str, Any]:
 def search(request: HtmxHttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     context = search_context(raw)
+    if context["query"].kind != selectors.QueryKind.EMPTY:
+        audit_search(request, context["query"].kind, len(context["results"]))
     if request.htmx:
         return render(request, "orders/search.html#results", context)
     if len(context["results"]) == 1:
@@ -135,6 +153,8 @@ def lookup(request: HtmxHttpRequest) -> HttpResponse:
     params["order_number"] = request.GET.get("order_number", "")[:MAX_QUERY]
     given = {name: value for name, value in params.items() if value.strip()}
     hits = selectors.console_lookup(**given) if given else []
+    if given:
+        audit_search(request, "lookup " + "+".join(sorted(given)), len(hits))
     if len(hits) == 1:
         url = hit_url(hits[0])
         return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
@@ -170,13 +190,17 @@ def customer_detail(request: HtmxHttpRequest, customer_id: str) -> HttpResponse:
             customer=customer, offset=(page - 1) * ORDERS_PER_PAGE, limit=ORDERS_PER_PAGE
         )
         template = "orders/customer_detail.html#order-rows"
+        detail = f"orders page {page}"
     else:
         # Without JavaScript the same link shows every page up to this one.
         orders, has_more = selectors.customer_orders(
             customer=customer, offset=0, limit=page * ORDERS_PER_PAGE
         )
         template = "orders/customer_detail.html"
-        audit(request, AccessAudit.Action.VIEW_CUSTOMER, customer_id=customer.external_id)
+        detail = ""
+    audit(
+        request, AccessAudit.Action.VIEW_CUSTOMER, customer_id=customer.external_id, detail=detail
+    )
     context = {
         "customer": customer,
         "orders": orders,
@@ -223,17 +247,13 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         version = console.timeline_version(order)
         etag = f'"{version}"'
         if request.GET.get("v") == version or request.headers.get("If-None-Match") == etag:
-            response = HttpResponse(status=HTTPStatus.NO_CONTENT)
+            response = HttpResponse(status=HTTPStatus.NO_CONTENT)  # shows nothing: no audit
         else:
+            audit_order(request, order, "timeline")
             response = render(request, "orders/order_detail.html#timeline", timeline_context(order))
         response["ETag"] = etag
         return response
-    audit(
-        request,
-        AccessAudit.Action.VIEW_ORDER,
-        customer_id=order.customer.external_id,
-        order_id=order.external_id,
-    )
+    audit_order(request, order)
     context = {
         **timeline_context(order),
         **header_context(order),
@@ -241,6 +261,16 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         "price_lines": console.price_lines(order),
     }
     return render(request, "orders/order_detail.html", context)
+
+
+def audit_order(request: HttpRequest, order: Order, detail: str = "") -> None:
+    audit(
+        request,
+        AccessAudit.Action.VIEW_ORDER,
+        customer_id=order.customer.external_id,
+        order_id=order.external_id,
+        detail=detail,
+    )
 
 
 def _cancel_form_response(
@@ -275,6 +305,8 @@ def order_cancel(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         if not order.is_cancellable and not request.htmx:
             messages.warning(request, not_cancellable_message(order))
             return HttpResponseRedirect(order_url(order), status=HTTPStatus.SEE_OTHER)
+        # The form and the refusal both show the order (customer, status, total).
+        audit_order(request, order, "cancel page")
         if not order.is_cancellable:
             return _cancel_outcome_response(
                 request,
@@ -287,6 +319,7 @@ def order_cancel(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
 
     form = CancelForm(request.POST)
     if not form.is_valid():
+        audit_order(request, order, "cancel page")
         return _cancel_form_response(request, order, form, status=HTTPStatus.BAD_REQUEST)
     reason = form.cleaned_data["reason"]
     try:
@@ -299,6 +332,8 @@ def order_cancel(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
             request_id=getattr(request, "request_id", ""),
         )
     except services.OrderNotCancellable:
+        if request.htmx:
+            audit_order(request, order, "cancel page")  # the refusal shows the fresh order
         message, level, status = (
             not_cancellable_message(order),
             "danger",

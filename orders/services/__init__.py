@@ -12,10 +12,13 @@ from orders.services.audit import audit_record
 from orders.services.cancel import OrderNotCancellable, order_cancel
 from orders.services.clients import (
     UnknownScopes,
-    api_client_create,
-    api_client_rotate_secret,
-    api_client_set_scopes,
-    scopes_canonical,
+    canonical_scopes,
+    client_brands_set,
+    client_create,
+    client_scopes_set,
+    client_secret_rotate,
+    client_tokens_revoke,
+    parse_brands,
 )
 from orders.services.documents import (
     order_refresh,
@@ -24,7 +27,14 @@ from orders.services.documents import (
     render_document,
 )
 from orders.services.exports import orders_export
-from orders.services.idempotency import idempotent_response
+from orders.services.idempotency import (
+    KEY_LIFETIME,
+    IdempotencyKeyReused,
+    idempotency_complete,
+    idempotency_keys_expire,
+    idempotency_reserve,
+    request_fingerprint,
+)
 from orders.services.imports import (
     IMPORT_CHUNK,
     ImportResult,
@@ -36,24 +46,32 @@ from orders.services.roles import ROLES, role_group
 
 __all__ = [
     "ROLES",
-    "role_group",
     "UnknownScopes",
-    "api_client_create",
-    "api_client_rotate_secret",
-    "api_client_set_scopes",
-    "scopes_canonical",
+    "canonical_scopes",
+    "role_group",
     "IMPORT_CHUNK",
+    "KEY_LIFETIME",
+    "IdempotencyKeyReused",
     "OrderNotCancellable",
     "ImportResult",
     "RecordError",
     "RecordRejected",
     "audit_record",
-    "idempotent_response",
+    "client_brands_set",
+    "client_create",
+    "client_scopes_set",
+    "client_secret_rotate",
+    "client_tokens_revoke",
+    "idempotency_complete",
+    "idempotency_keys_expire",
+    "idempotency_reserve",
     "order_cancel",
     "order_refresh",
     "orders_embedding",
     "orders_export",
     "orders_import",
     "orders_refresh_documents",
+    "parse_brands",
     "render_document",
+    "request_fingerprint",
 ]

@@ -89,5 +89,6 @@ def order_cancel(
         detailed_type=order.latest_detailed_type,
         status_date_time=max(now, order.latest_status_at) if order.latest_status_at else now,
         description=f"Canceled: {CancelReason(reason).label}",
+        is_local=True,
     )
     return order_refresh(order=order)

@@ -12,8 +12,9 @@ from django.db import DatabaseError, transaction
 
 from orders import documents as order_documents
 from orders import selectors
+from orders.documents import body
 from orders.documents.body import address_body, customer_body
-from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+from orders.models import Address, CancellationStatus, Customer, Order, OrderItem, StatusEvent
 from orders.services.documents import order_refresh, orders_embedding, orders_refresh_documents
 
 
@@ -95,6 +96,7 @@ def _import_chunk(records: list[order_documents.RawRecord], result: ImportResult
             else:
                 order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
             outcome = ""
+            document = _with_local_changes(document, order)
             try:
                 if _order_unchanged(document, order):
                     outcome = "unchanged"
@@ -116,6 +118,27 @@ def _import_chunk(records: list[order_documents.RawRecord], result: ImportResult
 
 def _datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _with_local_changes(document: dict[str, Any], order: Order | None) -> dict[str, Any]:
+    """The document with what ercdash itself did to the stored order put back.
+
+    A cancellation made here (API, console, admin) is never undone by the source system's
+    view of the order: the order stays CANCELED and keeps its timeline event, whatever the
+    imported document says. Re-importing such a document then changes nothing.
+    """
+    if order is None or order.canceled_at is None:
+        return document
+    local = [body.status_event_body(event) for event in order.status_events.all() if event.is_local]
+    history = document["status_history"] + [e for e in local if e not in document["status_history"]]
+    # Oldest first, like normalize(); on equal times our own events go first, as they are
+    # the ones kept (lower ids) when the source's events are written again.
+    history.sort(key=lambda event: (event.get("status_date_time", ""), event not in local))
+    return {
+        **document,
+        "cancellation_status": CancellationStatus.CANCELED.value,
+        "status_history": history,
+    }
 
 
 def _order_unchanged(document: dict[str, Any], order: Order | None) -> bool:
@@ -178,9 +201,13 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
     order.cancellation_status = document.get("cancellation_status", "")
     order.save()
 
+    local_events = []
     if not created:
         order.items.all().delete()
-        order.status_events.all().delete()
+        order.status_events.filter(is_local=False).delete()
+        local_events = [
+            body.status_event_body(event) for event in order.status_events.filter(is_local=True)
+        ]
     OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
@@ -206,6 +233,7 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
             description=event.get("description", ""),
         )
         for event in document["status_history"]
+        if event not in local_events  # kept above, with their flag
     )
     order_refresh(order=order)
     return "created" if created else "updated"

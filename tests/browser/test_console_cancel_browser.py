@@ -13,7 +13,7 @@ from tests.browser.conftest import assert_no_template_source
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 ORDER_PATH = "/agent/customers/customer123/orders/order123"

@@ -105,6 +105,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     description=(
         "Optional. A retry with the same key replays the first answer "
-        "(Idempotent-Replayed: true) instead of acting twice."
+        "(Idempotent-Replayed: true) instead of acting twice. A key belongs to the request "
+        "it first answered: the same key with another path or body is 422 "
+        "idempotency_key_reused. Keys expire after 24 hours."
     ),
 )

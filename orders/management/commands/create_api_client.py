@@ -1,4 +1,4 @@
-"""python manage.py create_api_client NAME --scopes "erc-ecommerce-customers:read" """
+"""python manage.py create_api_client NAME --scopes "…:read" [--brands "A,B"]"""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orders import services
@@ -24,21 +25,38 @@ class Command(BaseCommand):
             default=settings.SCOPE_READ,
             help="Allowed scopes, space- or comma-separated (default: %(default)s).",
         )
+        parser.add_argument(
+            "--brands",
+            default="",
+            help="Limit the client to these brands, comma-separated (default: every brand).",
+        )
 
-    def handle(self, *args, name: str, scopes: str, **options) -> None:
+    def handle(self, *args, name: str, scopes: str, brands: str, **options) -> None:
         if not name.strip():
             raise CommandError("NAME must not be empty.")
         requested = [scope for scope in re.split(r"[\s,]+", scopes) if scope]
-        known = ", ".join(settings.OAUTH2_PROVIDER["SCOPES"])
         if not requested:
+            known = ", ".join(settings.OAUTH2_PROVIDER["SCOPES"])
             raise CommandError(f"Give at least one scope. Known scopes: {known}.")
         try:
-            allowed = services.scopes_canonical(requested)
+            services.canonical_scopes(requested)
         except services.UnknownScopes as exc:
-            raise CommandError(str(exc)) from exc
-        application, secret = services.api_client_create(name=name, scopes=allowed)
-        self.stdout.write(
-            json.dumps(
-                {"client_id": application.client_id, "client_secret": secret, "scopes": allowed}
-            )
+            raise CommandError(str(exc)) from None
+        try:
+            allowed_brands = services.parse_brands(brands)
+        except ValidationError as exc:
+            raise CommandError(f"--brands: {exc.messages[0]}") from None
+        if brands.strip() and not allowed_brands:
+            raise CommandError("--brands names no brand; leave it out for every brand.")
+
+        application, secret = services.client_create(
+            name=name.strip(), scopes=requested, brands=allowed_brands
         )
+        printed = {
+            "client_id": application.client_id,
+            "client_secret": secret,
+            "scopes": application.profile.scopes,
+        }
+        if allowed_brands:
+            printed["brands"] = allowed_brands
+        self.stdout.write(json.dumps(printed))
