@@ -389,11 +389,21 @@ def test_items_body_shape(client, read_auth, make_order):
                     "price": {"value": 10.5, "currency": "EUR"},
                     "image_url": "https://i/a.jpg",
                     "description": "Blue",
+                    "deliverable_quantity": 2,
+                    "deliveries": [],
                 }
             ]
         },
         "_links": {"self": {"href": "http://testserver" + ITEMS}},
     }
+
+
+def test_an_item_without_a_name_has_the_empty_name(client, read_auth, make_order):
+    make_order(items=[{"quantity": 1, "price": Decimal("1")}])
+
+    (item,) = client.get(ITEMS, **read_auth).json()["_embedded"]["items"]
+
+    assert item["name"] == ""
 
 
 def test_another_customers_order_items_are_not_found_like_a_missing_order(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -17,11 +18,13 @@ from orders.documents.fields import (
     STATUS_FIELDS,
 )
 from orders.models import DetailedType, GenericType
-from orders.rules import cards, ids, money, phones, places, times
+from orders.rules import cards, custom_fields, ids, money, phones, places, times
 
 # Error descriptions never repeat the offending value: a value may be a payment card number.
 PAN_DESCRIPTION = cards.PAN_DESCRIPTION
 MAX_TEXT = 10_000
+# A source's payment status, upper-cased: PAID, PARTIALLY_REFUNDED, ...
+PAYMENT_STATUS_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 _email = EmailValidator()
 _url = URLValidator(schemes=["http", "https"])
 
@@ -147,6 +150,23 @@ class _Normalizer:
             self.error(path, phones.PHONE_DESCRIPTION)
         return e164
 
+    def custom_fields(self, path: str, value: Any) -> dict[str, Any] | None:
+        fields, problems = custom_fields.check(value)
+        for key, description in problems:
+            self.error(f"{path}.{key}" if key else path, description)
+        return fields or None
+
+    def payment_status(self, path: str, value: Any) -> str | None:
+        """As the source gives it, upper-cased: "partially refunded" -> PARTIALLY_REFUNDED."""
+        value = self.text(path, value, max_length=32)
+        if value is None:
+            return None
+        status = "_".join(value.replace("-", " ").split()).upper()
+        if not PAYMENT_STATUS_RE.match(status):
+            self.error(path, "Must be a status word such as PAID or PARTIALLY_REFUNDED.")
+            return None
+        return status
+
     def money(self, path: str, value: Any, *, required: bool = False) -> dict | None:
         if value is None:
             if required:
@@ -209,6 +229,9 @@ class _Normalizer:
                 "brand": self.text("customer.brand", raw.get("brand"), max_length=128),
                 "customer_since": self.timestamp(
                     "customer.customer_since", raw.get("customer_since")
+                ),
+                "custom_fields": self.custom_fields(
+                    "customer.custom_fields", raw.get("custom_fields")
                 ),
             }
         )

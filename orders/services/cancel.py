@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import (
-    CANCELLABLE_GENERIC_TYPES,
     AccessAudit,
     CancellationStatus,
     CancelReason,
@@ -14,6 +13,7 @@ from orders.models import (
     Order,
     StatusEvent,
 )
+from orders.rules import actions
 from orders.services.audit import audit_record
 from orders.services.derived import order_refresh_derived
 
@@ -50,11 +50,8 @@ def order_cancel(
     database, without relying on row locks.
     """
     now = timezone.now()
-    updated = Order.objects.filter(
-        pk=order.pk,
-        cancellation_status="",
-        latest_generic_type__in=CANCELLABLE_GENERIC_TYPES,
-    ).update(
+    # The same state the orders' is_cancellable flag is computed from (rules.actions).
+    updated = Order.objects.filter(pk=order.pk, **actions.state_filter(actions.CANCELLABLE)).update(
         cancellation_status=CancellationStatus.CANCELED,
         canceled_at=now,
         cancel_reason=reason,

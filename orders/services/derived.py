@@ -13,13 +13,23 @@ from orders.models import Order
 @transaction.atomic
 def order_refresh_derived(*, order: Order) -> Order:
     """Recompute the values the API derives from items and status events, and save them."""
-    items = list(order.items.order_by("position", "id").values("quantity", "price", "image_url"))
+    items = list(
+        order.items.order_by("position", "id").values("id", "quantity", "price", "image_url")
+    )
     order.derived_items_quantity = sum(item["quantity"] for item in items) if items else None
     top = None
     for item in items:  # first item wins a tie on the highest unit price
         if top is None or item["price"] > top["price"]:
             top = item
     order.derived_top_item_image_url = top["image_url"] if top else ""
+    # The item whose image is the highlighted one: the first showing the stored image, else
+    # the priciest item when it has an image. None when no item shows the highlighted image.
+    stored = order.highlighted_item_image_url
+    if stored:
+        highlighted = next((item for item in items if item["image_url"] == stored), None)
+    else:
+        highlighted = top if top and top["image_url"] else None
+    order.derived_highlighted_item_id = highlighted["id"] if highlighted else None
 
     latest = order.status_events.order_by("-status_date_time", "-id").first()
     order.latest_generic_type = latest.generic_type if latest else ""
@@ -30,6 +40,7 @@ def order_refresh_derived(*, order: Order) -> Order:
         update_fields=[
             "derived_items_quantity",
             "derived_top_item_image_url",
+            "derived_highlighted_item",
             "latest_generic_type",
             "latest_detailed_type",
             "latest_status_at",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from orders.documents.checks import PAYMENT_STATUS_RE
 from orders.models import CancelReason
+from orders.rules import actions, custom_fields
 from orders.rules.ids import ID_RE
 
 
@@ -73,9 +75,55 @@ _ORDER_PROPERTIES: dict[str, Any] = {
     "payment_details": ref("PaymentDetails"),
     "order_extra_info": ref("OrderExtraInfo"),
     "cancellation_status": _enum(["UNKNOWN", "CANCELED"], "CANCELED"),
+    "is_cancellable": {
+        "type": "boolean",
+        "example": True,
+        "description": "Whether POST .../cancel would cancel it now: not canceled, not shipped.",
+    },
+    "is_change_shipping_address_allowed": {
+        "type": "boolean",
+        "example": True,
+        "description": "Not canceled, not shipped, and not a store pickup.",
+    },
+    "is_refundable": {
+        "type": "boolean",
+        "example": False,
+        "description": "Always false: refunds are not an action of this API.",
+    },
+    "is_returnable": {
+        "type": "boolean",
+        "example": False,
+        "description": "Always false: returns are not an action of this API.",
+    },
+    "fulfillment_status": {
+        **_enum(list(actions.FulfillmentStatus.CHOICES), "UNFULFILLED"),
+        "description": "Shipped against ordered quantities: FULFILLED once the order is on its "
+        "way (orders have no shipments yet).",
+    },
+    "delivery_status": {
+        **_enum(DETAILED_TYPES, "IN_TRANSIT"),
+        "description": "The latest shipment's detailed status; absent until orders have shipments.",
+    },
+    "payment_status": _string(
+        "PAID",
+        pattern=PAYMENT_STATUS_RE.pattern,
+        description="The source's payment status, upper-case (PAID, PARTIALLY_REFUNDED, ...).",
+    ),
+    "status": _string("open", description="The source platform's own order status text."),
+    "custom_fields": ref("CustomFields"),
     "_links": ref("SelfLinks"),
 }
-_ORDER_REQUIRED = ("id", "order_number", "customer_id", "_links")
+_ORDER_REQUIRED = (
+    "id",
+    "order_number",
+    "customer_id",
+    "is_cancellable",
+    "is_change_shipping_address_allowed",
+    "is_refundable",
+    "is_returnable",
+    "fulfillment_status",
+    "_links",
+)
 
 _CUSTOMER_PROPERTIES: dict[str, Any] = {
     "id": {**ERC_ID, "example": "customer123"},
@@ -144,17 +192,41 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     ),
     "PriceSummary": _object(
         {
-            name: ref("Money")
-            for name in (
-                "original_total_amount",
-                "discounts_amount",
-                "shipping_amount",
-                "taxes_amount",
-                "final_total_amount",
-            )
+            **{
+                name: ref("Money")
+                for name in (
+                    "original_total_amount",
+                    "discounts_amount",
+                    "shipping_amount",
+                    "taxes_amount",
+                    "final_total_amount",
+                )
+            },
+            "total_refunded_amount": {
+                **ref("Money"),
+                "description": "Sum of the refunds; only when the source reports refunds.",
+            },
+            "net_payment_amount": {
+                **ref("Money"),
+                "description": "final_total_amount minus total_refunded_amount, when known.",
+            },
         },
         ("original_total_amount", "final_total_amount"),
     ),
+    "CustomFields": {
+        "type": "object",
+        "description": (
+            f"The source's own key/value pairs: at most {custom_fields.MAX_FIELDS}, keys "
+            f"1-{custom_fields.MAX_KEY} characters, values text (at most "
+            f"{custom_fields.MAX_TEXT} characters), numbers or booleans. Keys in code-point "
+            "order. Present when any are stored."
+        ),
+        "maxProperties": custom_fields.MAX_FIELDS,
+        "additionalProperties": {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+        },
+        "example": {"loyalty_tier": "gold", "gift": True},
+    },
     "PaymentDetails": _object(
         {
             "card_brand": _string("Visa"),
@@ -204,14 +276,52 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     "Item": _object(
         {
             "id": {**ERC_ID, "example": "item1"},
-            "name": _string("T-shirt"),
+            "name": _string("T-shirt", description="Empty when the source gave no name."),
             "sku": _string("TS-001"),
             "quantity": {"type": "integer", "minimum": 1, "maximum": 100, "example": 2},
             "price": {**ref("Money"), "description": "Unit price."},
             "image_url": _string("https://example.com/item.jpg"),
             "description": _string("Blue, size M"),
+            "deliverable_quantity": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100,
+                "example": 2,
+                "description": "The quantity still to deliver (the ordered quantity until "
+                "orders have shipments).",
+            },
+            "deliveries": {
+                "type": "array",
+                "items": ref("Delivery"),
+                "description": "The shipments holding this item (empty until orders have them).",
+            },
         },
-        ("id", "quantity", "price"),
+        ("id", "name", "quantity", "price", "deliverable_quantity", "deliveries"),
+    ),
+    "Delivery": _object(
+        {
+            "id": _string("parcel-1"),
+            "delivery_quantity": {"type": "integer", "minimum": 1, "example": 1},
+            "carrier": _string("UPS"),
+            "shipping_date": DATE_TIME,
+            "delivery_date_start": DATE_TIME,
+            "delivery_date_end": DATE_TIME,
+            "service_level": _string("Express"),
+            "latest_status_info": _object(
+                {"type": _enum(DETAILED_TYPES, "IN_TRANSIT"), "status_date_time": DATE_TIME},
+                ("type",),
+            ),
+            "tracking_info": ref("TrackingInfo"),
+            "last_update": DATE_TIME,
+        },
+        ("id", "delivery_quantity"),
+    ),
+    "TrackingInfo": _object(
+        {
+            "tracking_number": _string("1Z999AA10123456784"),
+            "external_url": _string("https://www.ups.com/track?tracknum=1Z999AA10123456784"),
+        },
+        ("tracking_number",),
     ),
     "Customer": _object(
         {
