@@ -146,21 +146,29 @@ def test_cancel_of_a_canceled_order_is_422(client, write_auth, make_order):
     "raw",
     [
         json.dumps({"cancel_reason": "BORED"}),
-        json.dumps({"cancel_reason": None}),
         json.dumps({"cancel_reason": 3}),
-        json.dumps({}),
-        json.dumps(["CUSTOMER_REQUEST"]),
-        "{not json",
-        "",
+        json.dumps({"cancel_reason": ["OTHER"]}),
+        json.dumps({"cancel_reason": ""}),
     ],
 )
-def test_a_bad_cancel_body_is_400_naming_cancel_reason(client, write_auth, make_order, raw):
+def test_an_unknown_cancel_reason_is_400_naming_it(client, write_auth, make_order, raw):
     make_order()
 
     response = post_cancel(client, write_auth, raw=raw)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert [f["name"] for f in response.json()["fields"]] == ["cancel_reason"]
+    assert Order.objects.get().cancellation_status == ""
+
+
+@pytest.mark.parametrize("raw", [json.dumps(["CUSTOMER_REQUEST"]), "{not json", '"OTHER"', "  "])
+def test_a_body_that_is_no_json_object_is_400_naming_the_body(client, write_auth, make_order, raw):
+    make_order()
+
+    response = post_cancel(client, write_auth, raw=raw)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert [f["name"] for f in response.json()["fields"]] == ["body"]
     assert Order.objects.get().cancellation_status == ""
 
 
@@ -221,7 +229,7 @@ def test_without_a_key_a_retry_is_a_422(client, write_auth, make_order):
     assert post_cancel(client, write_auth).status_code == HTTPStatus.UNPROCESSABLE_ENTITY
 
 
-def test_an_idempotency_key_reused_for_another_order_is_400(client, write_auth, make_order):
+def test_an_idempotency_key_reused_for_another_order_is_422(client, write_auth, make_order):
     make_order()
     make_order("order456")
     post_cancel(client, write_auth, HTTP_IDEMPOTENCY_KEY="k1")
@@ -234,7 +242,8 @@ def test_an_idempotency_key_reused_for_another_order_is_400(client, write_auth, 
         **write_auth,
     )
 
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["code"] == "idempotency_key_reused"
     assert [f["name"] for f in response.json()["fields"]] == ["Idempotency-Key"]
     assert Order.objects.get(external_id="order456").cancellation_status == ""
 

@@ -67,6 +67,12 @@ class NotCancellable(ApiError):
     message = "Order cannot be canceled"
 
 
+class IdempotencyKeyReused(ApiError):
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "idempotency_key_reused"
+    message = "Idempotency key reused"
+
+
 class Unauthorized(ApiError):
     status_code = HTTPStatus.UNAUTHORIZED
     code = "unauthorized"

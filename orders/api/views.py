@@ -23,6 +23,7 @@ from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
 from orders.models import AccessAudit, CancelReason
+from orders.rules import cards, text
 from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
@@ -192,7 +193,7 @@ class OrderCancelPreviewApi(ErcApiView):
             summary="Can this order be canceled?",
             description=(
                 "Whether the order can still be canceled (no shipping status yet, not "
-                "canceled) and the reasons to choose from."
+                "canceled; the order bodies' is_cancellable) and the reasons to choose from."
             ),
             ok="CancelPreview",
             ok_description="The cancellation preview.",
@@ -214,6 +215,10 @@ class OrderCancelPreviewApi(ErcApiView):
         body = {
             "is_cancellable": order.is_cancellable,
             "cancel_reasons": cancel_reasons() if order.is_cancellable else [],
+            # Talkdesk's preview: one flow, no refunds on cancel (ercdash moves no money).
+            "use_new_cancel_flow": False,
+            "supports_refund_on_cancel": False,
+            "refundable_items": [],
             "_links": links,
         }
         return json_response(request, body)
@@ -226,12 +231,20 @@ class OrderCancelApi(ErcApiView):
         **doc.operation(
             operation_id="cancelOrder",
             summary="Cancel an order",
-            description="Cancels the order with a reason; answers the canceled order.",
+            description=(
+                "Cancels the order (reason default OTHER, any case) and answers the canceled "
+                "order. staff_note, restock, notify_customer and refund_method are recorded "
+                "with the cancellation and shown to agents: ercdash sends no email, restocks "
+                "nothing and moves no money."
+            ),
             ok="Order",
             ok_description="The canceled order.",
             parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND, doc.IDEMPOTENCY_KEY],
             not_found="No such order for this customer (and brand).",
-            extra={422: "The order has shipped or is already canceled."},
+            extra={
+                422: "order_not_cancellable: the order has shipped or is already canceled; "
+                "idempotency_key_reused: the Idempotency-Key answered another request."
+            },
             request="CancelRequest",
         )
     )
@@ -239,11 +252,12 @@ class OrderCancelApi(ErcApiView):
         client = request.user
         key = idempotency_key(request)
         path = order_path(customer_id, order_id) + "/cancel"
+        request_hash = hashlib.sha256(request.body).hexdigest()
         if key:
             stored = selectors.idempotency_get(client_id=client.client_id, key=key)
             if stored is not None:
-                return replay(stored, path)
-        reason = cancel_reason_param(request)
+                return replay(stored, path, request_hash)
+        reason, details = cancel_params(request)
         brand = brand_param(request)
         order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
         if order is None:
@@ -255,6 +269,7 @@ class OrderCancelApi(ErcApiView):
                 actor=client.actor,
                 channel=AccessAudit.Channel.API,
                 request_id=getattr(request._request, "request_id", ""),
+                details=details,
             )
         except services.OrderNotCancellable as exc:
             response = errors.api_exception_handler(
@@ -270,10 +285,11 @@ class OrderCancelApi(ErcApiView):
                 key=key,
                 method="POST",
                 path=path,
+                request_hash=request_hash,
                 status=response.status_code,
                 body=response.content,
             )
-            return replay(stored, path)
+            return replay(stored, path, request_hash)
         return response
 
 
@@ -286,10 +302,13 @@ def idempotency_key(request: Request) -> str:
     return key
 
 
-def replay(stored, path: str) -> HttpResponse:
-    if stored.path != path:
-        raise errors.InvalidParameters(
-            [("Idempotency-Key", "This key was already used for a different request.")]
+def replay(stored, path: str, request_hash: str) -> HttpResponse:
+    # Keys stored before bodies were hashed are bound to their path only.
+    if stored.path != path or (stored.request_hash and stored.request_hash != request_hash):
+        raise errors.IdempotencyKeyReused(
+            "This Idempotency-Key already answered another request (another path or body); "
+            "use a new key for a new request.",
+            fields=[("Idempotency-Key", "Already used for a different request.")],
         )
     response = HttpResponse(
         bytes(stored.body), status=stored.status_code, content_type="application/json"
@@ -298,18 +317,61 @@ def replay(stored, path: str) -> HttpResponse:
     return response
 
 
-def cancel_reason_param(request: Request) -> str:
+def field_name(name: object) -> str:
+    """A client's field name, fit to repeat in an error: short, and never a card number."""
+    name = str(name)
+    return "<redacted>" if cards.contains_full_card_number(name) else name[:64]
+
+
+CANCEL_FIELDS = ("cancel_reason", "staff_note", "restock", "notify_customer", "refund_method")
+MAX_STAFF_NOTE = 500
+MAX_REFUND_METHOD = 64
+
+
+def cancel_params(request: Request) -> tuple[str, services.CancelDetails]:
+    """The cancel body (Talkdesk's): every field optional, null the same as left out.
+
+    cancel_reason is matched case-insensitively (Talkdesk's own example sends "other") and
+    defaults to OTHER. The other fields are checked for type and recorded; a field this API
+    does not know is refused rather than ignored, so no client believes it had an effect.
+    """
     try:
         data = request.data
     except (ParseError, UnsupportedMediaType):
         data = None
-    reason = data.get("cancel_reason") if isinstance(data, dict) else None
-    if reason not in CancelReason.values:
+    if not isinstance(data, dict):
+        raise errors.InvalidParameters([("body", "Must be a JSON object.")])
+    problems = [
+        (field_name(name), "Unknown field; this operation does not act on it.")
+        for name in data
+        if name not in CANCEL_FIELDS
+    ]
+    reason = data.get("cancel_reason")
+    if reason is None:
+        reason = CancelReason.OTHER
+    elif isinstance(reason, str) and reason.upper() in CancelReason.values:
+        reason = reason.upper()
+    else:
         allowed = ", ".join(CancelReason.values)
-        raise errors.InvalidParameters(
-            [("cancel_reason", f"Required; one of {allowed}.")],
-        )
-    return reason
+        problems.append(("cancel_reason", f"One of {allowed} (any case); default OTHER."))
+    texts = {"staff_note": MAX_STAFF_NOTE, "refund_method": MAX_REFUND_METHOD}
+    for name, max_length in texts.items():
+        value = data.get(name)
+        problem = text.free_text_problem(value, max_length=max_length) if value is not None else ""
+        if problem:
+            problems.append((name, problem))
+    for name in ("restock", "notify_customer"):
+        if data.get(name) is not None and not isinstance(data[name], bool):
+            problems.append((name, "Must be true or false."))
+    if problems:
+        raise errors.InvalidParameters(problems)
+    details = services.CancelDetails(
+        staff_note=data.get("staff_note") or "",
+        restock=data.get("restock"),
+        notify_customer=data.get("notify_customer"),
+        refund_method=data.get("refund_method") or "",
+    )
+    return reason, details
 
 
 def customer_path(customer_id: str) -> str:

@@ -8,7 +8,7 @@ looks it up (e.g. orders.services.imports._customer_upsert), not here.
 from __future__ import annotations
 
 from orders.services.audit import audit_record
-from orders.services.cancel import OrderNotCancellable, order_cancel
+from orders.services.cancel import CancelDetails, OrderNotCancellable, order_cancel
 from orders.services.derived import (
     order_refresh_derived,
     orders_refresh_documents,
@@ -26,6 +26,7 @@ from orders.services.imports import (
 
 __all__ = [
     "IMPORT_CHUNK",
+    "CancelDetails",
     "OrderNotCancellable",
     "ImportResult",
     "RecordError",

@@ -8,7 +8,14 @@ from orders.models import IdempotencyRecord
 
 
 def idempotent_response(
-    *, client_id: str, key: str, method: str, path: str, status: int, body: bytes
+    *,
+    client_id: str,
+    key: str,
+    method: str,
+    path: str,
+    status: int,
+    body: bytes,
+    request_hash: str = "",
 ) -> IdempotencyRecord:
     """Keep the first answer for (client, key); a racing duplicate gets the stored one back."""
     try:
@@ -18,6 +25,7 @@ def idempotent_response(
                 key=key,
                 method=method,
                 path=path,
+                request_hash=request_hash,
                 status_code=status,
                 body=body,
             )

@@ -55,6 +55,17 @@ DETAILED_TYPES = [
 ]
 
 CANCEL_REASONS = list(CancelReason.values)
+NO_NUL = "^[^\\x00]*$"
+
+
+def any_case(values: list[str]) -> str:
+    """A pattern matching any of the values in any letter case (JSON Schema has no flags)."""
+    spelled = (
+        "".join(f"[{char.upper()}{char.lower()}]" if char.isalpha() else char for char in value)
+        for value in values
+    )
+    return "^(?:" + "|".join(spelled) + ")$"
+
 
 _ORDER_PROPERTIES: dict[str, Any] = {
     "id": {**ERC_ID, "example": "order123"},
@@ -339,6 +350,22 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                 "items": ref("CancelReason"),
                 "description": "The reasons to choose from; empty when not cancellable.",
             },
+            "use_new_cancel_flow": {
+                "type": "boolean",
+                "enum": [False],
+                "description": "Always false: one cancel flow.",
+            },
+            "supports_refund_on_cancel": {
+                "type": "boolean",
+                "enum": [False],
+                "description": "Always false: ercdash moves no money.",
+            },
+            "refundable_items": {
+                "type": "array",
+                "items": ref("Item"),
+                "maxItems": 0,
+                "description": "Always empty: no refunds on cancel.",
+            },
             "_links": _object(
                 {
                     "self": ref("Link"),
@@ -347,7 +374,14 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                 ("self",),
             ),
         },
-        ("is_cancellable", "cancel_reasons", "_links"),
+        (
+            "is_cancellable",
+            "cancel_reasons",
+            "use_new_cancel_flow",
+            "supports_refund_on_cancel",
+            "refundable_items",
+            "_links",
+        ),
     ),
     "CancelReason": _object(
         {
@@ -356,13 +390,44 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         },
         ("value", "label"),
     ),
-    # As served: the cancel action reads cancel_reason and ignores any other property.
-    "CancelRequest": {
-        "type": "object",
-        "properties": {"cancel_reason": _enum(CANCEL_REASONS, "CUSTOMER_REQUEST")},
-        "required": ["cancel_reason"],
-        "additionalProperties": True,
-    },
+    # Every property optional, null the same as left out; any other property is a 400.
+    "CancelRequest": _object(
+        {
+            "cancel_reason": _string(
+                "other",
+                pattern=any_case(CANCEL_REASONS),
+                nullable=True,
+                description="One of the cancel reasons, in any case; default OTHER.",
+            ),
+            "staff_note": _string(
+                "Customer called: ordered the wrong size.",
+                maxLength=500,
+                pattern=NO_NUL,
+                nullable=True,
+                description="Recorded with the cancellation and shown to agents (not in the "
+                "order body). No full card numbers.",
+            ),
+            "restock": {
+                "type": "boolean",
+                "nullable": True,
+                "example": True,
+                "description": "Recorded and shown to agents; ercdash itself restocks nothing.",
+            },
+            "notify_customer": {
+                "type": "boolean",
+                "nullable": True,
+                "example": False,
+                "description": "Recorded and shown to agents; ercdash itself sends no email.",
+            },
+            "refund_method": _string(
+                "ORIGINAL_PAYMENT_METHOD",
+                maxLength=64,
+                pattern=NO_NUL,
+                nullable=True,
+                description="Recorded and shown to agents; ercdash itself moves no money.",
+            ),
+        }
+    ),
     "Contact": _object({**_CUSTOMER_PROPERTIES, "_links": ref("SelfLinks")}, ("id", "_links")),
     "OrderList": _object(
         {

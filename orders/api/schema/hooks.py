@@ -65,7 +65,10 @@ def finish_document(result: dict[str, Any], generator, request, public) -> dict[
     for methods in result.get("paths", {}).values():
         for details in methods.values():
             if "requestBody" in details:
-                details["requestBody"]["required"] = True
+                # A body whose schema requires no property may be left out altogether.
+                schema = details["requestBody"]["content"]["application/json"]["schema"]
+                name = schema.get("$ref", "").rsplit("/", 1)[-1]
+                details["requestBody"]["required"] = bool(COMPONENTS.get(name, {}).get("required"))
             for status, response in details.get("responses", {}).items():
                 headers = copy.deepcopy(_HEADERS)
                 for name, header in _STATUS_HEADERS.get(status, {}).items():

@@ -105,6 +105,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     description=(
         "Optional. A retry with the same key replays the first answer "
-        "(Idempotent-Replayed: true) instead of acting twice."
+        "(Idempotent-Replayed: true) instead of acting twice. The key is bound to the first "
+        "request's path and body: another one with it is a 422 idempotency_key_reused."
     ),
 )
