@@ -310,13 +310,22 @@ def test_bad_parameters_come_before_an_unknown_customer(client, read_auth, db):
     assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
-def test_empty_parameters_count_as_absent(client, read_auth, make_order):
+def test_empty_text_parameters_count_as_absent(client, read_auth, make_order):
     make_order()
 
-    response = client.get(ORDERS + "?limit=&cursor=&order_by=&brand=", **read_auth)
+    response = client.get(ORDERS + "?cursor=&brand=&search=", **read_auth)
 
     assert response.status_code == HTTPStatus.OK
     assert len(response.json()["_embedded"]["orders"]) == 1
+
+
+def test_an_empty_limit_or_order_by_is_a_400_naming_each(client, read_auth, make_order):
+    make_order()
+
+    response = client.get(ORDERS + "?limit=&order_by=", **read_auth)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert [field["name"] for field in response.json()["fields"]] == ["limit", "order_by"]
 
 
 # --- account-wide list --------------------------------------------------------------------

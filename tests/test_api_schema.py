@@ -160,7 +160,10 @@ def test_list_parameters_are_documented(document):
 
     assert names("/erc/ecommerce/orders") == {"brand", "limit", "cursor", "order_by", "search"}
     assert names("/erc/ecommerce/external-customers") == {
-        "brand", "email", "phone", "name", "matchMode", "page", "per_page",
+        "ids", "ids[]", "brand", "email", "phone", "name", "matchMode", "page", "per_page",
+    }  # fmt: skip
+    assert names("/erc/ecommerce/customers/{customer_id}/orders") == {
+        "customer_id", "brand", "limit", "cursor", "order_by", "search",
     }  # fmt: skip
     assert names("/erc/ecommerce/customers/{customer_id}/orders/{order_id}/items") == {
         "customer_id", "order_id", "brand", "limit", "cursor",

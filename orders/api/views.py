@@ -23,7 +23,7 @@ from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
 from orders.models import AccessAudit, CancelReason
-from orders.rules import cards, text
+from orders.rules import cards, ids, text
 from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
@@ -87,9 +87,13 @@ def brand_param(request: Request) -> str:
     return request.query_params.get("brand", "")
 
 
-def absolute_url(request: HttpRequest, path: str, query: dict[str, str] | None = None) -> str:
-    """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy."""
-    query_string = urlencode({k: v for k, v in (query or {}).items() if v})
+def absolute_url(
+    request: HttpRequest, path: str, query: dict[str, str | list[str]] | None = None
+) -> str:
+    """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy.
+
+    Empty values are left out; a list value repeats its parameter (ids=a&ids=b)."""
+    query_string = urlencode({k: v for k, v in (query or {}).items() if v}, doseq=True)
     suffix = f"{path}?{query_string}" if query_string else path
     # Paths are built from validated ids (URI-safe characters) and the query is urlencoded,
     # so build_absolute_uri's re-parsing and re-quoting would only cost time on every read.
@@ -378,9 +382,11 @@ def customer_path(customer_id: str) -> str:
     return f"/erc/ecommerce/customers/{customer_id}"
 
 
-def kept_query(request: Request, names: tuple[str, ...], **replace: str) -> dict[str, str]:
+def kept_query(
+    request: Request, names: tuple[str, ...], **replace: str | list[str]
+) -> dict[str, str | list[str]]:
     """The request's own values of `names` (for self links), with some replaced (next, page)."""
-    query = {name: request.query_params.get(name, "") for name in names}
+    query: dict[str, str | list[str]] = {name: request.query_params.get(name, "") for name in names}
     query.update(replace)
     return query
 
@@ -441,10 +447,13 @@ class CustomerOrdersApi(ErcApiView):
         **doc.operation(
             operation_id="listCustomerOrders",
             summary="List a customer's orders",
-            description="Cursor list of full order bodies, newest purchase first by default.",
+            description=(
+                "Cursor list of full order bodies, newest purchase first by default; search "
+                "by order number."
+            ),
             ok="OrderList",
             ok_description="One page of orders; _links.next only when more remain.",
-            parameters=[doc.CUSTOMER_ID, *doc.CURSOR_LIST],
+            parameters=[doc.CUSTOMER_ID, *doc.CURSOR_LIST, doc.SEARCH],
             not_found="No such customer.",
         )
     )
@@ -453,7 +462,9 @@ class CustomerOrdersApi(ErcApiView):
         if not selectors.customer_exists(customer_id=customer_id):
             raise errors.customer_not_found(customer_id)
         orders = selectors.customer_orders_query(
-            customer_id=customer_id, brand=brand_param(request)
+            customer_id=customer_id,
+            brand=brand_param(request),
+            search=request.query_params.get("search", ""),
         )
         return order_list_response(request, customer_path(customer_id) + "/orders", orders, params)
 
@@ -510,7 +521,11 @@ class CustomerDetailApi(ErcApiView):
         **doc.operation(
             operation_id="getCustomer",
             summary="Get a customer",
-            description="The customer with every address.",
+            description=(
+                "The customer with every address, and the average final total of their "
+                "orders that are not canceled (of the brand, when given) when those share "
+                "one currency."
+            ),
             ok="Customer",
             ok_description="The customer.",
             parameters=[doc.CUSTOMER_ID, doc.BRAND],
@@ -520,7 +535,7 @@ class CustomerDetailApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         brand = brand_param(request)
-        customer = selectors.customer_get(customer_id=customer_id, brand=brand)
+        customer = selectors.customer_get(customer_id=customer_id, brand=brand, order_value=True)
         if customer is None:
             raise errors.customer_not_found(customer_id)
         href = absolute_url(request, customer_path(customer_id), {"brand": brand})
@@ -535,7 +550,8 @@ class MostRecentOrderApi(ErcApiView):
             summary="Get a customer's most recent order",
             description=(
                 "The order with the latest purchase time, its whole status timeline oldest "
-                "first, and the index of the latest event in it."
+                "first, the index of the latest event in it, and the item whose image is "
+                "the highlighted one."
             ),
             ok="MostRecentOrder",
             ok_description="The most recent order with its timeline.",
@@ -558,6 +574,22 @@ class MostRecentOrderApi(ErcApiView):
         return json_response(request, body, etag=True)
 
 
+MAX_IDS = 100
+
+
+def ids_param(request: Request) -> tuple[list[str], tuple[str, str] | None]:
+    """The customer ids of `ids` and `ids[]` (each repeatable, up to 100 values), or the
+    problem with them. An empty value counts as absent."""
+    given = {name: request.query_params.getlist(name) for name in ("ids", "ids[]")}
+    for name, values in given.items():
+        if len(values) > MAX_IDS:
+            return [], (name, f"At most {MAX_IDS} customer ids.")
+        if any(value and not ID_RE.match(value) for value in values):
+            return [], (name, "Each must be a customer id: " + ids.ID_DESCRIPTION + ".")
+    found = [value for values in given.values() for value in values if value]
+    return list(dict.fromkeys(found)), None
+
+
 class ExternalCustomersApi(ErcApiView):
     SEARCH_QUERY = ("brand", "email", "phone", "name", "matchMode", "per_page")
 
@@ -567,11 +599,13 @@ class ExternalCustomersApi(ErcApiView):
             summary="Search customers",
             description=(
                 "Customers matching every criterion given (none given: all), by customer id, "
-                "in a page envelope."
+                "in a page envelope, as Talkdesk's contacts."
             ),
             ok="ContactPage",
             ok_description="One page of contacts.",
             parameters=[
+                doc.IDS,
+                doc.IDS_BRACKETS,
                 doc.EMAIL,
                 doc.PHONE,
                 doc.NAME,
@@ -586,7 +620,8 @@ class ExternalCustomersApi(ErcApiView):
         match_mode, problem = pagination.choice(
             request, "matchMode", selectors.MatchMode.CHOICES, selectors.MatchMode.EXACT
         )
-        params = pagination.page_params(request, [problem])
+        customer_ids, ids_problem = ids_param(request)
+        params = pagination.page_params(request, [ids_problem, problem])
         query = request.query_params
         customers = selectors.customers_search(
             email=query.get("email", ""),
@@ -594,6 +629,7 @@ class ExternalCustomersApi(ErcApiView):
             name=query.get("name", ""),
             match_mode=match_mode,
             brand=brand_param(request),
+            ids=customer_ids,
         )
         total = customers.count()
         # Pages past the end are empty without asking the database (and any page number fits).
@@ -607,11 +643,15 @@ class ExternalCustomersApi(ErcApiView):
 
         def link(page: int) -> str:
             return absolute_url(
-                request, path, kept_query(request, self.SEARCH_QUERY, page=str(page))
+                request,
+                path,
+                kept_query(request, self.SEARCH_QUERY, ids=customer_ids, page=str(page)),
             )
 
         links = {
-            "self": absolute_url(request, path, kept_query(request, (*self.SEARCH_QUERY, "page"))),
+            "self": absolute_url(
+                request, path, kept_query(request, (*self.SEARCH_QUERY, "page"), ids=customer_ids)
+            ),
             "first": link(1),
             "last": link(max(pages, 1)),
         }

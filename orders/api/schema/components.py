@@ -144,6 +144,7 @@ _CUSTOMER_PROPERTIES: dict[str, Any] = {
     "phone_number": _string("+351910000000", description="E.164."),
     "brand": _string("acme"),
     "customer_since": DATE_TIME,
+    "custom_fields": ref("CustomFields"),
 }
 
 _LINK = _object({"href": _string("https://api.example.com/erc/ecommerce/...")}, ("href",))
@@ -280,6 +281,15 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                 "example": 1,
                 "description": "Index of the latest event in status_info; absent when empty.",
             },
+            "highlighted_item": {
+                **ref("Item"),
+                "description": "The item whose image is order_extra_info's "
+                "highlighted_item_image_url; absent when no item shows it.",
+            },
+            "tracking_info": {
+                **ref("TrackingInfo"),
+                "description": "Of the latest shipment; absent until orders have shipments.",
+            },
             "_links": ref("SelfLinks"),
         },
         (*_ORDER_REQUIRED, "status_info"),
@@ -338,9 +348,23 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         {
             **_CUSTOMER_PROPERTIES,
             "addresses": {"type": "array", "items": ref("Address")},
+            "average_order_value": {
+                **ref("Money"),
+                "description": "The mean final total of the customer's orders that are not "
+                "canceled (of the brand, when given), in their currency's decimals, half up; "
+                "only when those orders share one currency.",
+            },
+            "integration_info": ref("IntegrationInfo"),
             "_links": ref("SelfLinks"),
         },
         ("id", "addresses", "_links"),
+    ),
+    "IntegrationInfo": _object(
+        {
+            "external_url": _string("https://casa-lisboa.myshopify.com/admin/customers/1"),
+            "type": _enum(["UNKNOWN", "SHOPIFY"], "SHOPIFY"),
+        },
+        ("external_url", "type"),
     ),
     "CancelPreview": _object(
         {
@@ -428,7 +452,32 @@ COMPONENTS: dict[str, dict[str, Any]] = {
             ),
         }
     ),
-    "Contact": _object({**_CUSTOMER_PROPERTIES, "_links": ref("SelfLinks")}, ("id", "_links")),
+    "Contact": _object(
+        {
+            "customer_id": {**ERC_ID, "example": "customer123"},
+            "name": _string("John Doe", description="First and last name; may be empty."),
+            "brand": _string("acme"),
+            "created_at": {
+                **DATE_TIME,
+                "description": "When the source registered the customer (customer_since), "
+                "else when ercdash first stored them. RFC 3339, UTC, milliseconds.",
+            },
+            "updated_at": DATE_TIME,
+            "emails": {
+                "type": "array",
+                "items": _string("john.doe@example.com"),
+                "maxItems": 1,
+            },
+            "phones": {
+                "type": "array",
+                "items": _string("+351910000000", description="E.164."),
+                "maxItems": 1,
+            },
+            "custom_fields": ref("CustomFields"),
+            "_links": ref("SelfLinks"),
+        },
+        ("customer_id", "name", "created_at", "updated_at", "emails", "phones", "_links"),
+    ),
     "OrderList": _object(
         {
             "_embedded": _object(
