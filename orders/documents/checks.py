@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -18,13 +17,11 @@ from orders.documents.fields import (
     STATUS_FIELDS,
 )
 from orders.models import DetailedType, GenericType
-from orders.rules import cards, custom_fields, ids, money, phones, places, times
+from orders.rules import cards, custom_fields, ids, money, phones, places, statuses, times
 
 # Error descriptions never repeat the offending value: a value may be a payment card number.
 PAN_DESCRIPTION = cards.PAN_DESCRIPTION
 MAX_TEXT = 10_000
-# A source's payment status, upper-cased: PAID, PARTIALLY_REFUNDED, ...
-PAYMENT_STATUS_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 _email = EmailValidator()
 _url = URLValidator(schemes=["http", "https"])
 
@@ -157,13 +154,19 @@ class _Normalizer:
         return fields or None
 
     def payment_status(self, path: str, value: Any) -> str | None:
-        """As the source gives it, upper-cased: "partially refunded" -> PARTIALLY_REFUNDED."""
+        """As the source gives it, upper-cased: "partially refunded" -> PARTIALLY_REFUNDED.
+
+        Whitespace only is no status word: it is refused, not read as absent."""
         value = self.text(path, value, max_length=32)
         if value is None:
             return None
-        status = "_".join(value.replace("-", " ").split()).upper()
-        if not PAYMENT_STATUS_RE.match(status):
-            self.error(path, "Must be a status word such as PAID or PARTIALLY_REFUNDED.")
+        try:
+            status = statuses.payment_status(value)
+        except ValidationError as exc:
+            self.error(path, exc.messages[0])
+            return None
+        if not status:
+            self.error(path, statuses.PAYMENT_STATUS_DESCRIPTION)
             return None
         return status
 

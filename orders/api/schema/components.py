@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders.documents.checks import PAYMENT_STATUS_RE
 from orders.models import CancelReason
 from orders.rules import actions, custom_fields
 from orders.rules.ids import ID_RE
+from orders.rules.statuses import PAYMENT_STATUS_RE
 
 
 def ref(name: str) -> dict[str, str]:
