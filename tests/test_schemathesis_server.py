@@ -137,7 +137,9 @@ def test_schemathesis_with_every_check_finds_nothing_against_a_real_server(serve
          f"{base}/erc/ecommerce/openapi.json",
          "--checks", "all",
          "--header", f"Authorization: Bearer {token(base, credentials)}",
-         "--max-examples", "30", "--seed", "20210914", "--workers", "2",
+         # One worker: Python 3.11's ast.parse (hypothesis describes filters with it) can
+         # fail with "AST constructor recursion depth mismatch" when threads call it at once.
+         "--max-examples", "30", "--seed", "20210914", "--workers", "1",
          "--generation-database", "none"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
