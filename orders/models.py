@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from orders.rules import cards, ids, money, phones, places
+from orders.rules import actions, cards, ids, money, phones, places
 from orders.rules.text import fold
 
 # Money: up to 15 significant digits, so every stored amount is exactly representable as
@@ -58,10 +58,6 @@ class CancelReason(models.TextChoices):
     OTHER = "OTHER", "Other"
 
 
-# Orders can be canceled only before they leave: no status yet, or UNKNOWN / CONFIRMED.
-CANCELLABLE_GENERIC_TYPES = ("", "UNKNOWN", "CONFIRMED")
-
-
 def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = True) -> Q:
     condition = Q(**{f"{field}__in": choices.values})
     return condition | Q(**{field: ""}) if blank else condition
@@ -79,6 +75,8 @@ class Customer(models.Model):
     )
     brand = models.CharField(max_length=128, blank=True)
     customer_since = models.DateTimeField(null=True, blank=True)
+    # Key/value pairs from the source system (rules.custom_fields): shown, never interpreted.
+    custom_fields = models.JSONField(default=dict, blank=True)
     # Accent- and case-folded copies of the names (text.fold), kept by save(): SQLite has no
     # unaccent, and external-customers?name= must match "Jose" with "José" on every database.
     first_name_folded = models.CharField(max_length=150, blank=True, editable=False)
@@ -181,18 +179,43 @@ class Order(models.Model):
     card_last4 = models.CharField(max_length=4, blank=True)
     is_refunded = models.BooleanField(null=True, blank=True)
 
+    # Sum of the refunds, when the source reports them (net payment = final total - this).
+    total_refunded_amount = models.DecimalField(**MONEY)
+
     highlighted_item_image_url = models.URLField(max_length=1024, blank=True)
+    # The source platform's own words: its payment status (upper-case, e.g. PARTIALLY_REFUNDED)
+    # and its order status text. Served as given, never interpreted.
+    payment_status = models.CharField(max_length=32, blank=True)
+    status = models.CharField("source status", max_length=128, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+
     cancellation_status = models.CharField(
         max_length=16, blank=True, choices=CancellationStatus.choices
     )
     canceled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=64, blank=True, choices=CancelReason.choices)
     canceled_by = models.CharField(max_length=200, blank=True)
+    # What the canceller asked for besides the reason. Recorded and shown, not acted on:
+    # ercdash sends no email, moves no stock and no money.
+    cancel_staff_note = models.CharField(max_length=500, blank=True)
+    cancel_restock = models.BooleanField(null=True, blank=True)
+    cancel_notify_customer = models.BooleanField(null=True, blank=True)
+    cancel_refund_method = models.CharField(max_length=64, blank=True)
 
     # Derived from items and status events, kept fresh by services.order_refresh so that
     # an order read is a single query.
     derived_items_quantity = models.PositiveIntegerField(null=True, blank=True, editable=False)
     derived_top_item_image_url = models.URLField(max_length=1024, blank=True, editable=False)
+    # The item whose image is the highlighted one (most-recent-order's highlighted_item),
+    # joined to that read instead of loading every item.
+    derived_highlighted_item = models.ForeignKey(
+        "OrderItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     latest_generic_type = models.CharField(
         max_length=32, blank=True, choices=GenericType.choices, editable=False
     )
@@ -243,6 +266,7 @@ class Order(models.Model):
                     "shipping_amount",
                     "taxes_amount",
                     "final_total_amount",
+                    "total_refunded_amount",
                 )
             ),
         ]
@@ -281,9 +305,18 @@ class Order(models.Model):
 
     @property
     def is_cancellable(self) -> bool:
-        return not self.cancellation_status and (
-            self.latest_generic_type in CANCELLABLE_GENERIC_TYPES
-        )
+        return actions.can_cancel(self)
+
+    @property
+    def is_change_shipping_address_allowed(self) -> bool:
+        return actions.can_change_shipping_address(self)
+
+    @property
+    def net_payment_amount(self) -> Decimal | None:
+        """The final total minus the refunds, when both are known."""
+        if self.final_total_amount is None or self.total_refunded_amount is None:
+            return None
+        return self.final_total_amount - self.total_refunded_amount
 
     def amounts(self) -> dict[str, Decimal | None]:
         return {name: getattr(self, name) for name in money.AMOUNT_FIELDS}

@@ -10,10 +10,17 @@ from functools import cache
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
-from django.db.models import F, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Concat
 
-from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+from orders.models import (
+    Address,
+    CancellationStatus,
+    Customer,
+    Order,
+    OrderItem,
+    StatusEvent,
+)
 from orders.rules import phones
 from orders.rules.ids import ID_RE
 from orders.rules.text import fold
@@ -55,27 +62,32 @@ def customer_exists(*, customer_id: str, brands: Collection[str] = ()) -> bool:
     return customers.exists()
 
 
+def _order_number_search(orders: QuerySet[Order], search: str) -> QuerySet[Order]:
+    """Orders whose number is `search`, case-insensitive, with or without the leading '#'."""
+    if not search:
+        return orders
+    bare = search.strip().lstrip("#")
+    return orders.filter(
+        Q(order_number__iexact=search.strip())
+        | Q(order_number__iexact=bare)
+        | Q(order_number__iexact=f"#{bare}")
+    )
+
+
 def customer_orders_query(
-    *, customer_id: str, brand: str = "", brands: Collection[str] = ()
+    *, customer_id: str, brand: str = "", brands: Collection[str] = (), search: str = ""
 ) -> QuerySet[Order]:
-    """The customer's orders, unsorted: pagination.order_keyset sorts and slices them."""
+    """The customer's orders (matching `search`, an order number), unsorted:
+    pagination.order_keyset sorts and slices them."""
     orders = orders_with_relations().filter(customer__external_id=customer_id)
-    return _branded(orders, brand, brands)
+    return _order_number_search(_branded(orders, brand, brands), search)
 
 
 def orders_search(
     *, search: str = "", brand: str = "", brands: Collection[str] = ()
 ) -> QuerySet[Order]:
     """Every order of the account; `search` matches an order number, with or without '#'."""
-    orders = _branded(orders_with_relations(), brand, brands)
-    if search:
-        bare = search.strip().lstrip("#")
-        orders = orders.filter(
-            Q(order_number__iexact=search.strip())
-            | Q(order_number__iexact=bare)
-            | Q(order_number__iexact=f"#{bare}")
-        )
-    return orders
+    return _order_number_search(_branded(orders_with_relations(), brand, brands), search)
 
 
 def order_list_entries(orders: QuerySet[Order]) -> QuerySet[Order]:
@@ -101,6 +113,7 @@ def most_recent_order(
     return (
         customer_orders_query(customer_id=customer_id, brand=brand, brands=brands)
         .defer("document")  # this body adds the whole timeline: it is rendered, not stored
+        .select_related("derived_highlighted_item")
         .order_by(F("purchase_datetime").desc(nulls_last=True), F("pk").desc())
         .prefetch_related(Prefetch("status_events", queryset=timeline))
         .first()
@@ -121,14 +134,18 @@ def customers_search(
     match_mode: str = MatchMode.EXACT,
     brand: str = "",
     brands: Collection[str] = (),
+    ids: list[str] | None = None,
 ) -> QuerySet[Customer]:
     """Customers matching every criterion given; none given lists them all.
 
+    ids: only these customer ids (an empty list is no restriction).
     email: exact, case-insensitive. phone: any common format, compared as E.164 (a text that
     is no phone number matches nobody). name, both modes case- and accent-insensitive:
     exact equals the full name, the first name or the last name; fuzzy is contained in it.
     """
     customers = _branded(Customer.objects.all(), brand, brands)
+    if ids:
+        customers = customers.filter(external_id__in=set(ids))
     if email:
         customers = customers.filter(email__iexact=email.strip())
     if phone:
@@ -314,16 +331,33 @@ def console_lookup(*, phone: str = "", email: str = "", order_number: str = "") 
 
 
 def customer_get(
-    *, customer_id: str, brand: str = "", brands: Collection[str] = ()
+    *, customer_id: str, brand: str = "", brands: Collection[str] = (), order_value: bool = False
 ) -> Customer | None:
-    """A customer (of this brand, when given) with their addresses (two queries)."""
-    return (
-        _branded(Customer.objects.filter(external_id=customer_id), brand, brands)
-        .prefetch_related(
-            Prefetch("addresses", queryset=Address.objects.order_by("-is_default", "id"))
+    """A customer (of this brand, when given) with their addresses (two queries).
+
+    order_value adds, in the same first query, the sum, count and currencies of the final
+    totals of their orders that are not canceled (of the brand, when given):
+    order_total, order_count, order_currencies and order_currency.
+    """
+    customers = _branded(Customer.objects.filter(external_id=customer_id), brand, brands)
+    if order_value:
+        counted = Q(
+            orders__final_total_amount__isnull=False,
+            orders__cancellation_status__in=["", CancellationStatus.UNKNOWN],
         )
-        .first()
-    )
+        if brand:
+            counted &= Q(orders__brand=brand)
+        if brands:  # a brand-limited client averages only the orders it may see
+            counted &= Q(orders__brand__in=sorted(brands))
+        customers = customers.annotate(
+            order_total=Sum("orders__final_total_amount", filter=counted),
+            order_count=Count("orders", filter=counted),
+            order_currencies=Count("orders__currency", filter=counted, distinct=True),
+            order_currency=Max("orders__currency", filter=counted),
+        )
+    return customers.prefetch_related(
+        Prefetch("addresses", queryset=Address.objects.order_by("-is_default", "id"))
+    ).first()
 
 
 def customer_orders(*, customer: Customer, offset: int, limit: int) -> tuple[list[Order], bool]:

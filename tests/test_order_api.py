@@ -86,6 +86,11 @@ def test_it_serves_the_seed_example(client, read_auth, seed_order):
                 "status_date_time": "2021-10-23T12:16:50.078Z",
             },
         },
+        "is_cancellable": False,
+        "is_change_shipping_address_allowed": False,
+        "is_refundable": False,
+        "is_returnable": False,
+        "fulfillment_status": "FULFILLED",
         "_links": {"self": {"href": "http://testserver" + URL}},
     }
 
@@ -120,6 +125,11 @@ def test_optional_fields_without_value_are_omitted_not_null(client, read_auth, m
         "id": "order123",
         "order_number": "#ORDER123",
         "customer_id": "customer123",
+        "is_cancellable": True,
+        "is_change_shipping_address_allowed": True,
+        "is_refundable": False,
+        "is_returnable": False,
+        "fulfillment_status": "UNFULFILLED",
         "_links": {"self": {"href": "http://testserver" + URL}},
     }
 

@@ -56,6 +56,14 @@ class PhoneSearchMixin:
 class CustomerAdmin(PhoneSearchMixin, admin.ModelAdmin):
     form = forms.CustomerForm
     inlines = [AddressInline]
+    fields = [
+        "external_id",
+        ("first_name", "last_name"),
+        ("email", "phone_number"),
+        ("brand", "customer_since"),
+        "custom_fields",
+        ("created_at", "updated_at"),
+    ]
     list_display = ["external_id", "full_name", "email", "phone_number", "brand", "customer_since"]
     list_filter = ["brand"]
     search_fields = ["=external_id", "first_name", "last_name", "=email"]

@@ -30,7 +30,7 @@ from orders.models import (
     OrderItem,
     StatusEvent,
 )
-from orders.rules import cards, money, phones, places
+from orders.rules import cards, custom_fields, money, phones, places, statuses
 
 Application = get_application_model()
 AGENTS_GROUP = "Agents"
@@ -87,6 +87,17 @@ class CardSafeFormMixin:
             self.data = scrubbed
 
 
+CUSTOM_FIELDS_HELP = (
+    'A JSON object of the source\'s own key/value pairs, e.g. {"tier": "gold"}: at most '
+    f"{custom_fields.MAX_FIELDS} keys, values text (at most {custom_fields.MAX_TEXT} "
+    "characters), numbers or true/false. No full card numbers."
+)
+
+
+def clean_custom_fields(value: Any) -> dict[str, Any]:
+    return custom_fields.validate(value or {})
+
+
 class CustomerForm(CardSafeFormMixin, forms.ModelForm):
     # An email address is typed text too; a card number in it is no more welcome.
     free_text_fields = ("first_name", "last_name", "email", "brand")
@@ -101,8 +112,15 @@ class CustomerForm(CardSafeFormMixin, forms.ModelForm):
             "phone_number",
             "brand",
             "customer_since",
+            "custom_fields",
         ]
-        help_texts = {"phone_number": "Any common format; stored as E.164 (+351910000000)."}
+        help_texts = {
+            "phone_number": "Any common format; stored as E.164 (+351910000000).",
+            "custom_fields": CUSTOM_FIELDS_HELP,
+        }
+
+    def clean_custom_fields(self) -> dict[str, Any]:
+        return clean_custom_fields(self.cleaned_data.get("custom_fields"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -155,7 +173,14 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
 
 class OrderForm(CardSafeFormMixin, forms.ModelForm):
     # URLs are stored and served, so a card number in one is as unwelcome as in a name.
-    free_text_fields = ("brand", "card_brand", "card_brand_image_url", "highlighted_item_image_url")
+    free_text_fields = (
+        "brand",
+        "card_brand",
+        "card_brand_image_url",
+        "highlighted_item_image_url",
+        "status",
+        "payment_status",
+    )
 
     card_number = forms.CharField(
         label="Card number",
@@ -183,8 +208,18 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
             "card_brand_image_url",
             "card_number",
             "is_refunded",
+            "total_refunded_amount",
+            "payment_status",
+            "status",
             "highlighted_item_image_url",
+            "custom_fields",
         ]
+        help_texts = {
+            "payment_status": "As the source gives it; stored upper-case (PAID, "
+            "PARTIALLY_REFUNDED, ...).",
+            "total_refunded_amount": "Sum of the refunds, when the source reports them.",
+            "custom_fields": CUSTOM_FIELDS_HELP,
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -208,10 +243,18 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
                     if self.instance.customer_id
                     else "Save the order first: then the customer's addresses are offered here."
                 )
-        _show_amounts_in_currency(self, AMOUNT_FIELDS, self.instance.currency)
+        _show_amounts_in_currency(
+            self, (*AMOUNT_FIELDS, "total_refunded_amount"), self.instance.currency
+        )
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].strip().upper()
+
+    def clean_payment_status(self) -> str:
+        return statuses.payment_status(self.cleaned_data["payment_status"])
+
+    def clean_custom_fields(self) -> dict[str, Any]:
+        return clean_custom_fields(self.cleaned_data.get("custom_fields"))
 
     def clean_card_number(self) -> str:
         value = self.cleaned_data["card_number"].strip()
@@ -233,6 +276,16 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
             for name in ("original_total_amount", "final_total_amount"):
                 if name in amounts and amounts[name] is None:
                     self.add_error(name, "Required when the order has a price summary.")
+        refunded = cleaned.get("total_refunded_amount")
+        if refunded is not None:
+            final = cleaned.get("final_total_amount")
+            try:
+                money.validate_amount(refunded, currency or "XXX")
+            except ValidationError as error:
+                self.add_error("total_refunded_amount", error)
+            else:
+                if final is None or refunded > final:
+                    self.add_error("total_refunded_amount", "Must not exceed the final total.")
         customer = cleaned.get("customer")
         customer_pk = customer.pk if customer is not None else self.instance.customer_id
         for name in ("shipping_address", "billing_address"):

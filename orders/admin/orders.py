@@ -145,6 +145,10 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "canceled_at",
         "canceled_by",
         "cancel_reason",
+        "cancel_staff_note",
+        "cancel_restock",
+        "cancel_notify_customer",
+        "cancel_refund_method",
         "created_at",
         "updated_at",
     ]
@@ -171,6 +175,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
                     ("shipping_amount", "taxes_amount"),
                     "final_total_amount",
                     "price_check",
+                    "total_refunded_amount",
                 ]
             },
         ),
@@ -182,6 +187,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
                     ("card_brand", "card_number"),
                     "card_brand_image_url",
                     "is_refunded",
+                    "payment_status",
                 ]
             },
         ),
@@ -190,12 +196,19 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "latest_status",
+                    "status",
                     "cancellation_status",
                     ("canceled_at", "canceled_by"),
                     "cancel_reason",
-                ]
+                    "cancel_staff_note",
+                    ("cancel_restock", "cancel_notify_customer", "cancel_refund_method"),
+                ],
+                "description": "Restock, notification and refund method are recorded as the "
+                "canceller asked: ercdash itself restocks nothing, sends no email and moves "
+                "no money.",
             },
         ),
+        ("Custom fields", {"fields": ["custom_fields"]}),
         (
             "Images and bookkeeping",
             {

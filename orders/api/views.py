@@ -25,7 +25,7 @@ from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
 from orders.models import AccessAudit, CancelReason
-from orders.rules import cards
+from orders.rules import cards, ids, text
 from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
@@ -94,9 +94,13 @@ def client_brands(request: Request) -> frozenset[str]:
     return request.user.brands
 
 
-def absolute_url(request: HttpRequest, path: str, query: dict[str, str] | None = None) -> str:
-    """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy."""
-    query_string = urlencode({k: v for k, v in (query or {}).items() if v})
+def absolute_url(
+    request: HttpRequest, path: str, query: dict[str, str | list[str]] | None = None
+) -> str:
+    """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy.
+
+    Empty values are left out; a list value repeats its parameter (ids=a&ids=b)."""
+    query_string = urlencode({k: v for k, v in (query or {}).items() if v}, doseq=True)
     suffix = f"{path}?{query_string}" if query_string else path
     # Paths are built from validated ids (URI-safe characters) and the query is urlencoded,
     # so build_absolute_uri's re-parsing and re-quoting would only cost time on every read.
@@ -205,7 +209,7 @@ class OrderCancelPreviewApi(ErcApiView):
             summary="Can this order be canceled?",
             description=(
                 "Whether the order can still be canceled (no shipping status yet, not "
-                "canceled) and the reasons to choose from."
+                "canceled; the order bodies' is_cancellable) and the reasons to choose from."
             ),
             ok="CancelPreview",
             ok_description="The cancellation preview.",
@@ -229,6 +233,10 @@ class OrderCancelPreviewApi(ErcApiView):
         body = {
             "is_cancellable": order.is_cancellable,
             "cancel_reasons": cancel_reasons() if order.is_cancellable else [],
+            # Talkdesk's preview: one flow, no refunds on cancel (ercdash moves no money).
+            "use_new_cancel_flow": False,
+            "supports_refund_on_cancel": False,
+            "refundable_items": [],
             "_links": links,
         }
         return json_response(request, body)
@@ -241,7 +249,12 @@ class OrderCancelApi(ErcApiView):
         **doc.operation(
             operation_id="cancelOrder",
             summary="Cancel an order",
-            description="Cancels the order with a reason; answers the canceled order.",
+            description=(
+                "Cancels the order (reason default OTHER, any case) and answers the canceled "
+                "order. staff_note, restock, notify_customer and refund_method are recorded "
+                "with the cancellation and shown to agents: ercdash sends no email, restocks "
+                "nothing and moves no money."
+            ),
             ok="Order",
             ok_description="The canceled order.",
             parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND, doc.IDEMPOTENCY_KEY],
@@ -267,7 +280,7 @@ class OrderCancelApi(ErcApiView):
         )
 
     def cancel(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
-        reason = cancel_reason_param(request)
+        reason, details = cancel_params(request)
         brand = brand_param(request)
         order = selectors.order_get(
             customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
@@ -281,6 +294,7 @@ class OrderCancelApi(ErcApiView):
                 actor=request.user.actor,
                 channel=AccessAudit.Channel.API,
                 request_id=getattr(request._request, "request_id", ""),
+                details=details,
             )
         except services.OrderNotCancellable as exc:
             return errors.api_exception_handler(
@@ -354,27 +368,72 @@ def replay(stored) -> HttpResponse:
     return response
 
 
-def cancel_reason_param(request: Request) -> str:
+def field_name(name: object) -> str:
+    """A client's field name, fit to repeat in an error: short, and never a card number."""
+    name = str(name)
+    return "<redacted>" if cards.contains_full_card_number(name) else name[:64]
+
+
+CANCEL_FIELDS = ("cancel_reason", "staff_note", "restock", "notify_customer", "refund_method")
+MAX_STAFF_NOTE = 500
+MAX_REFUND_METHOD = 64
+
+
+def cancel_params(request: Request) -> tuple[str, services.CancelDetails]:
+    """The cancel body (Talkdesk's): every field optional, null the same as left out.
+
+    cancel_reason is matched case-insensitively (Talkdesk's own example sends "other") and
+    defaults to OTHER. The other fields are checked for type and recorded; a field this API
+    does not know is refused rather than ignored, so no client believes it had an effect.
+    """
     try:
         data = request.data
     except (ParseError, UnsupportedMediaType):
         data = None
-    reason = data.get("cancel_reason") if isinstance(data, dict) else None
-    if reason not in CancelReason.values:
+    if not isinstance(data, dict):
+        raise errors.InvalidParameters([("body", "Must be a JSON object.")])
+    problems = [
+        (field_name(name), "Unknown field; this operation does not act on it.")
+        for name in data
+        if name not in CANCEL_FIELDS
+    ]
+    reason = data.get("cancel_reason")
+    if reason is None:
+        reason = CancelReason.OTHER
+    elif isinstance(reason, str) and reason.upper() in CancelReason.values:
+        reason = reason.upper()
+    else:
         allowed = ", ".join(CancelReason.values)
-        raise errors.InvalidParameters(
-            [("cancel_reason", f"Required; one of {allowed}.")],
-        )
-    return reason
+        problems.append(("cancel_reason", f"One of {allowed} (any case); default OTHER."))
+    texts = {"staff_note": MAX_STAFF_NOTE, "refund_method": MAX_REFUND_METHOD}
+    for name, max_length in texts.items():
+        value = data.get(name)
+        problem = text.free_text_problem(value, max_length=max_length) if value is not None else ""
+        if problem:
+            problems.append((name, problem))
+    for name in ("restock", "notify_customer"):
+        if data.get(name) is not None and not isinstance(data[name], bool):
+            problems.append((name, "Must be true or false."))
+    if problems:
+        raise errors.InvalidParameters(problems)
+    details = services.CancelDetails(
+        staff_note=data.get("staff_note") or "",
+        restock=data.get("restock"),
+        notify_customer=data.get("notify_customer"),
+        refund_method=data.get("refund_method") or "",
+    )
+    return reason, details
 
 
 def customer_path(customer_id: str) -> str:
     return f"/erc/ecommerce/customers/{customer_id}"
 
 
-def kept_query(request: Request, names: tuple[str, ...], **replace: str) -> dict[str, str]:
+def kept_query(
+    request: Request, names: tuple[str, ...], **replace: str | list[str]
+) -> dict[str, str | list[str]]:
     """The request's own values of `names` (for self links), with some replaced (next, page)."""
-    query = {name: request.query_params.get(name, "") for name in names}
+    query: dict[str, str | list[str]] = {name: request.query_params.get(name, "") for name in names}
     query.update(replace)
     return query
 
@@ -435,10 +494,13 @@ class CustomerOrdersApi(ErcApiView):
         **doc.operation(
             operation_id="listCustomerOrders",
             summary="List a customer's orders",
-            description="Cursor list of full order bodies, newest purchase first by default.",
+            description=(
+                "Cursor list of full order bodies, newest purchase first by default; search "
+                "by order number."
+            ),
             ok="OrderList",
             ok_description="One page of orders; _links.next only when more remain.",
-            parameters=[doc.CUSTOMER_ID, *doc.CURSOR_LIST],
+            parameters=[doc.CUSTOMER_ID, *doc.CURSOR_LIST, doc.SEARCH],
             not_found="No such customer.",
         )
     )
@@ -448,7 +510,10 @@ class CustomerOrdersApi(ErcApiView):
         if not selectors.customer_exists(customer_id=customer_id, brands=brands):
             raise errors.customer_not_found(customer_id)
         orders = selectors.customer_orders_query(
-            customer_id=customer_id, brand=brand_param(request), brands=brands
+            customer_id=customer_id,
+            brand=brand_param(request),
+            brands=brands,
+            search=request.query_params.get("search", ""),
         )
         return order_list_response(request, customer_path(customer_id) + "/orders", orders, params)
 
@@ -509,7 +574,11 @@ class CustomerDetailApi(ErcApiView):
         **doc.operation(
             operation_id="getCustomer",
             summary="Get a customer",
-            description="The customer with every address.",
+            description=(
+                "The customer with every address, and the average final total of their "
+                "orders that are not canceled (of the brand, when given) when those share "
+                "one currency."
+            ),
             ok="Customer",
             ok_description="The customer.",
             parameters=[doc.CUSTOMER_ID, doc.BRAND],
@@ -520,7 +589,7 @@ class CustomerDetailApi(ErcApiView):
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         brand = brand_param(request)
         customer = selectors.customer_get(
-            customer_id=customer_id, brand=brand, brands=client_brands(request)
+            customer_id=customer_id, brand=brand, brands=client_brands(request), order_value=True
         )
         if customer is None:
             raise errors.customer_not_found(customer_id)
@@ -536,7 +605,8 @@ class MostRecentOrderApi(ErcApiView):
             summary="Get a customer's most recent order",
             description=(
                 "The order with the latest purchase time, its whole status timeline oldest "
-                "first, and the index of the latest event in it."
+                "first, the index of the latest event in it, and the item whose image is "
+                "the highlighted one."
             ),
             ok="MostRecentOrder",
             ok_description="The most recent order with its timeline.",
@@ -560,6 +630,22 @@ class MostRecentOrderApi(ErcApiView):
         return json_response(request, body, etag=True)
 
 
+MAX_IDS = 100
+
+
+def ids_param(request: Request) -> tuple[list[str], tuple[str, str] | None]:
+    """The customer ids of `ids` and `ids[]` (each repeatable, up to 100 values), or the
+    problem with them. An empty value counts as absent."""
+    given = {name: request.query_params.getlist(name) for name in ("ids", "ids[]")}
+    for name, values in given.items():
+        if len(values) > MAX_IDS:
+            return [], (name, f"At most {MAX_IDS} customer ids.")
+        if any(value and not ID_RE.match(value) for value in values):
+            return [], (name, "Each must be a customer id: " + ids.ID_DESCRIPTION + ".")
+    found = [value for values in given.values() for value in values if value]
+    return list(dict.fromkeys(found)), None
+
+
 class ExternalCustomersApi(ErcApiView):
     SEARCH_QUERY = ("brand", "email", "phone", "name", "matchMode", "per_page")
 
@@ -569,11 +655,13 @@ class ExternalCustomersApi(ErcApiView):
             summary="Search customers",
             description=(
                 "Customers matching every criterion given (none given: all), by customer id, "
-                "in a page envelope."
+                "in a page envelope, as Talkdesk's contacts."
             ),
             ok="ContactPage",
             ok_description="One page of contacts.",
             parameters=[
+                doc.IDS,
+                doc.IDS_BRACKETS,
                 doc.EMAIL,
                 doc.PHONE,
                 doc.NAME,
@@ -588,7 +676,8 @@ class ExternalCustomersApi(ErcApiView):
         match_mode, problem = pagination.choice(
             request, "matchMode", selectors.MatchMode.CHOICES, selectors.MatchMode.EXACT
         )
-        params = pagination.page_params(request, [problem])
+        customer_ids, ids_problem = ids_param(request)
+        params = pagination.page_params(request, [ids_problem, problem])
         query = request.query_params
         customers = selectors.customers_search(
             email=query.get("email", ""),
@@ -597,6 +686,7 @@ class ExternalCustomersApi(ErcApiView):
             match_mode=match_mode,
             brand=brand_param(request),
             brands=client_brands(request),
+            ids=customer_ids,
         )
         total = customers.count()
         # Pages past the end are empty without asking the database (and any page number fits).
@@ -610,11 +700,15 @@ class ExternalCustomersApi(ErcApiView):
 
         def link(page: int) -> str:
             return absolute_url(
-                request, path, kept_query(request, self.SEARCH_QUERY, page=str(page))
+                request,
+                path,
+                kept_query(request, self.SEARCH_QUERY, ids=customer_ids, page=str(page)),
             )
 
         links = {
-            "self": absolute_url(request, path, kept_query(request, (*self.SEARCH_QUERY, "page"))),
+            "self": absolute_url(
+                request, path, kept_query(request, (*self.SEARCH_QUERY, "page"), ids=customer_ids)
+            ),
             "first": link(1),
             "last": link(max(pages, 1)),
         }

@@ -1,6 +1,7 @@
 """The ERC resource bodies every face shares: the stored API document, export and the API.
 
-Plain functions: no queries, no decisions beyond "omit when empty".
+Plain functions: no queries. Beyond "omit when empty", the only decisions are the action
+flags and statuses, and those come from rules.actions, the rules the actions themselves use.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+from orders.rules import actions
 from orders.rules.cards import masked
 from orders.rules.times import rfc3339
 
@@ -45,10 +47,33 @@ def address_body(address: Address | None) -> dict[str, Any] | None:
     return body
 
 
-def price_summary_body(order: Order) -> dict[str, Any] | None:
+def price_summary_body(order: Order, *, derived: bool = True) -> dict[str, Any] | None:
     if order.original_total_amount is None or order.final_total_amount is None:
         return None
-    return compact({name: money(value, order.currency) for name, value in order.amounts().items()})
+    amounts = {
+        **order.amounts(),
+        "total_refunded_amount": order.total_refunded_amount,
+        "net_payment_amount": order.net_payment_amount if derived else None,
+    }
+    return compact({name: money(value, order.currency) for name, value in amounts.items()})
+
+
+def custom_fields_body(fields: dict[str, Any]) -> dict[str, Any]:
+    # Code-point order of keys whatever the database kept (PostgreSQL's jsonb reorders them),
+    # so a document renders to the same bytes on every database.
+    return dict(sorted(fields.items())) if fields else {}
+
+
+def order_flags(order: Order) -> dict[str, Any]:
+    """What a client may do with the order, and how far it got: always present."""
+    return {
+        "is_cancellable": actions.can_cancel(order),
+        "is_change_shipping_address_allowed": actions.can_change_shipping_address(order),
+        # Refunds and returns are not actions of ercdash (yet).
+        "is_refundable": False,
+        "is_returnable": False,
+        "fulfillment_status": actions.fulfillment_status(order),
+    }
 
 
 def payment_details_body(order: Order) -> dict[str, Any] | None:
@@ -98,7 +123,8 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
     """The ERC order body (seed field order).
 
     With derived=False it is the base of an export document: stored values only, so
-    items_number and the highlighted image appear only when stored, and no latest status.
+    items_number and the highlighted image appear only when stored, and no latest status,
+    action flags, fulfillment status or net payment.
     """
     extra_info = {
         "highlighted_item_image_url": (
@@ -119,10 +145,14 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
             "shipping_address": address_body(order.shipping_address),
             "billing_address": address_body(order.billing_address),
             "items_number": order.items_count if derived else order.items_number,
-            "price_summary": price_summary_body(order),
+            "price_summary": price_summary_body(order, derived=derived),
             "payment_details": payment_details_body(order),
             "order_extra_info": compact(extra_info),
             "cancellation_status": order.cancellation_status,
+            **(order_flags(order) if derived else {}),
+            "payment_status": order.payment_status,
+            "status": order.status,
+            "custom_fields": custom_fields_body(order.custom_fields),
         }
     )
     if self_href is not None:
@@ -130,8 +160,9 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
     return body
 
 
-def item_body(item: OrderItem) -> dict[str, Any]:
-    return compact(
+def item_body(item: OrderItem, *, derived: bool = True) -> dict[str, Any]:
+    """An order item; with derived=False the export's item (stored values only)."""
+    body = compact(
         {
             "id": item.external_id,
             "name": item.name,
@@ -142,6 +173,13 @@ def item_body(item: OrderItem) -> dict[str, Any]:
             "description": item.description,
         }
     )
+    if derived:
+        # Talkdesk's item requires a name: an item stored without one has the empty name.
+        body = {"id": body.pop("id"), "name": item.name, **body}
+        # Orders have no parcels yet: nothing delivered, all of the quantity still to deliver.
+        body["deliverable_quantity"] = item.quantity
+        body["deliveries"] = []
+    return body
 
 
 def customer_body(customer: Customer) -> dict[str, Any]:
@@ -154,5 +192,6 @@ def customer_body(customer: Customer) -> dict[str, Any]:
             "phone_number": customer.phone_number,
             "brand": customer.brand,
             "customer_since": rfc3339(customer.customer_since) if customer.customer_since else None,
+            "custom_fields": custom_fields_body(customer.custom_fields),
         }
     )

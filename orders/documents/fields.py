@@ -12,6 +12,7 @@ CUSTOMER_FIELDS = (
     "phone_number",
     "brand",
     "customer_since",
+    "custom_fields",
 )
 # The address's own values, stored as model fields of the same names.
 ADDRESS_VALUE_FIELDS = (
@@ -30,6 +31,9 @@ EXTRA_INFO_FIELDS = ("highlighted_item_image_url", "latest_status_info")
 STATUS_FIELDS = ("generic_type", "detailed_type", "status_date_time", "description")
 ITEM_FIELDS = ("id", "name", "sku", "quantity", "price", "image_url", "description")
 MONEY_FIELDS = ("value", "currency")
+# The price summary: its amounts, then the refunds when the source reports them.
+# (net_payment_amount is derived from them: served, never imported.)
+PRICE_SUMMARY_FIELDS = (*AMOUNT_FIELDS, "total_refunded_amount")
 ORDER_FIELDS = (
     "id",
     "order_number",
@@ -44,6 +48,9 @@ ORDER_FIELDS = (
     "payment_details",
     "order_extra_info",
     "cancellation_status",
+    "payment_status",
+    "status",
+    "custom_fields",
     "customer",
     "items",
     "status_history",

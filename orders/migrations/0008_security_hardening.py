@@ -12,7 +12,7 @@ def flag_local_cancellation_events(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("orders", "0006_order_recent_idx_nulls_last"),
+        ("orders", "0007_wire_compat_fields"),
     ]
 
     operations = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision, list_currencies
 from django.core.exceptions import ValidationError
@@ -66,3 +66,9 @@ def money_total(values: dict[str, Decimal | None]) -> Decimal | None:
         + (values.get("shipping_amount") or Decimal(0))
         + (values.get("taxes_amount") or Decimal(0))
     )
+
+
+def money_average(total: Decimal, count: int, currency: str) -> Decimal:
+    """total / count in the currency's own decimals, half up (10.125 EUR -> 10.13)."""
+    step = Decimal(1).scaleb(-currency_exponent(currency))
+    return (total / count).quantize(step, rounding=ROUND_HALF_UP)

@@ -9,7 +9,7 @@ looks it up (e.g. orders.services.imports._customer_upsert), not here.
 from __future__ import annotations
 
 from orders.services.audit import audit_record
-from orders.services.cancel import OrderNotCancellable, order_cancel
+from orders.services.cancel import CancelDetails, OrderNotCancellable, order_cancel
 from orders.services.clients import (
     UnknownScopes,
     canonical_scopes,
@@ -52,6 +52,7 @@ __all__ = [
     "IMPORT_CHUNK",
     "KEY_LIFETIME",
     "IdempotencyKeyReused",
+    "CancelDetails",
     "OrderNotCancellable",
     "ImportResult",
     "RecordError",

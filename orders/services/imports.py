@@ -189,7 +189,7 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
     order.billing_address = billing
     order.items_number = document.get("items_number")
     order.currency = currencies[0] if currencies else ""
-    for name in order_documents.AMOUNT_FIELDS:
+    for name in order_documents.PRICE_SUMMARY_FIELDS:
         setattr(order, name, summary[name]["value"] if name in summary else None)
     order.card_brand = payment.get("card_brand", "")
     order.card_brand_image_url = payment.get("card_brand_image_url", "")
@@ -199,6 +199,9 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
         "highlighted_item_image_url", ""
     )
     order.cancellation_status = document.get("cancellation_status", "")
+    order.payment_status = document.get("payment_status", "")
+    order.status = document.get("status", "")
+    order.custom_fields = document.get("custom_fields", {})
     order.save()
 
     local_events = []
@@ -252,6 +255,7 @@ def _customer_upsert(customer_id: str, body: dict[str, Any] | None) -> Customer:
         customer.phone_number = body.get("phone_number", "")
         customer.brand = body.get("brand", "")
         customer.customer_since = _datetime(body.get("customer_since"))
+        customer.custom_fields = body.get("custom_fields", {})
     customer.save()
     return customer
 
