@@ -7,7 +7,7 @@ looks it up (e.g. orders.services.imports._customer_upsert), not here.
 
 from __future__ import annotations
 
-from orders.services.audit import audit_record
+from orders.services.audit import AuditRow, audit_record, audit_rows_write
 from orders.services.cancel import OrderNotCancellable, order_cancel
 from orders.services.derived import (
     order_refresh_derived,
@@ -26,11 +26,13 @@ from orders.services.imports import (
 
 __all__ = [
     "IMPORT_CHUNK",
+    "AuditRow",
     "OrderNotCancellable",
     "ImportResult",
     "RecordError",
     "RecordRejected",
     "audit_record",
+    "audit_rows_write",
     "idempotent_response",
     "order_cancel",
     "order_refresh_derived",

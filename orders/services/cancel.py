@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
 from orders.models import (
@@ -16,6 +15,7 @@ from orders.models import (
 )
 from orders.services.audit import audit_record
 from orders.services.derived import order_refresh_derived
+from orders.services.transactions import write_transaction
 
 
 class OrderNotCancellable(Exception):
@@ -34,7 +34,7 @@ _CANCEL_STATE_FIELDS = [
 ]
 
 
-@transaction.atomic
+@write_transaction
 def order_cancel(
     *,
     order: Order,
@@ -47,7 +47,8 @@ def order_cancel(
     """Cancel an order that has not left yet; OrderNotCancellable otherwise.
 
     A conditional UPDATE decides, so of two concurrent cancels exactly one wins on any
-    database, without relying on row locks.
+    database, without relying on row locks. One short transaction: the order's row lock
+    (PostgreSQL) is held from that UPDATE to the commit, a few statements later.
     """
     now = timezone.now()
     updated = Order.objects.filter(

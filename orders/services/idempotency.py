@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from orders.models import IdempotencyRecord
+from orders.services.transactions import retrying
 
 
 def idempotent_response(
@@ -12,8 +13,8 @@ def idempotent_response(
 ) -> IdempotencyRecord:
     """Keep the first answer for (client, key); a racing duplicate gets the stored one back."""
     try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
+        return retrying(
+            lambda: IdempotencyRecord.objects.create(
                 client_id=client_id,
                 key=key,
                 method=method,
@@ -21,5 +22,6 @@ def idempotent_response(
                 status_code=status,
                 body=body,
             )
+        )
     except IntegrityError:
         return IdempotencyRecord.objects.get(client_id=client_id, key=key)
