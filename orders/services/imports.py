@@ -15,6 +15,7 @@ from orders import selectors
 from orders.documents.body import address_body, customer_body
 from orders.models import Address, Customer, Order, OrderItem, StatusEvent
 from orders.services.derived import order_refresh_derived
+from orders.services.transactions import lost_lock_race, retrying
 
 
 @dataclass
@@ -49,11 +50,23 @@ class RecordRejected(Exception):
 
 
 IMPORT_CHUNK = 200
+# Records per write transaction: short enough that a waiting writer (an agent's audit row, a
+# cancel) gets the lock within a few tens of milliseconds, long enough to amortise the commit.
+WRITE_BATCH = 10
+# A batch keeps trying this long to get its locks (another import, a long admin action).
+WRITE_RETRY_SECONDS = 60.0
+
+Outcome = tuple[str, list[tuple[str, str]]]  # ("created"|..., problems)
 
 
-@transaction.atomic
 def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportResult:
-    """Upsert order documents by order id, each in its own savepoint; dry_run rolls back."""
+    """Upsert order documents by order id in short write transactions; dry_run rolls back.
+
+    Each record has its own savepoint, each batch of WRITE_BATCH records its own transaction,
+    so readers and other writers are never held up for long. A dry run rolls every batch
+    back: it checks each record against the database as it is, without the records before
+    it in the same file.
+    """
     result = ImportResult()
     records = (
         record
@@ -62,13 +75,13 @@ def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportR
         for n, record in enumerate(documents, 1)
     )
     while chunk := list(islice(records, IMPORT_CHUNK)):
-        _import_chunk(chunk, result)
-    if dry_run:
-        transaction.set_rollback(True)
+        _import_chunk(chunk, result, dry_run=dry_run)
     return result
 
 
-def _import_chunk(records: list[order_documents.RawRecord], result: ImportResult) -> None:
+def _import_chunk(
+    records: list[order_documents.RawRecord], result: ImportResult, *, dry_run: bool
+) -> None:
     prepared: list[tuple[int, dict[str, Any] | None, list[tuple[str, str]]]] = []
     for record in records:
         if record.error:
@@ -79,39 +92,77 @@ def _import_chunk(records: list[order_documents.RawRecord], result: ImportResult
         except order_documents.DocumentError as exc:
             prepared.append((record.position, None, exc.errors))
 
-    # The stored orders of the whole chunk in three queries: a re-import that changes
-    # nothing costs no per-record query. Once this chunk writes, they may be stale.
+    # The stored orders of the whole chunk in three queries, outside any transaction: a
+    # re-import that changes nothing costs no per-record query and takes no write lock. Once
+    # a record of this chunk is written they may be stale, so every later record is read
+    # again inside its batch's transaction.
     order_ids = [document["id"] for _, document, _ in prepared if document]
     preloaded = (
         selectors.orders_with_documents()
         .filter(external_id__in=order_ids)
         .in_bulk(field_name="external_id")
     )
+    outcomes: dict[int, Outcome] = {}
+    batch: list[tuple[int, dict[str, Any]]] = []
     fresh = True
     for position, document, problems in prepared:
-        if document is not None:
-            if fresh:
-                order = preloaded.get(document["id"])
-            else:
-                order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
-            outcome = ""
+        if document is None:
+            outcomes[position] = ("", problems)
+            continue
+        if fresh:
             try:
-                if _order_unchanged(document, order):
-                    outcome = "unchanged"
-                else:
-                    fresh = False
-                    with transaction.atomic():
-                        outcome = _order_write(document, order)
+                if _order_unchanged(document, preloaded.get(document["id"])):
+                    outcomes[position] = ("unchanged", [])
+                    continue
             except RecordRejected as exc:
-                problems = [(exc.field, exc.description)]
-            except DatabaseError:
-                # The database's message may quote the values: never pass it on.
-                problems = [("", "The database refused this record (a constraint failed).")]
+                outcomes[position] = ("", [(exc.field, exc.description)])
+                continue
+        fresh = False
+        batch.append((position, document))
+        if len(batch) == WRITE_BATCH:
+            outcomes.update(_write_batch(batch, dry_run=dry_run))
+            batch = []
+    if batch:
+        outcomes.update(_write_batch(batch, dry_run=dry_run))
+
+    for position in sorted(outcomes):
+        outcome, problems = outcomes[position]
         if problems:
             result.rejected += 1
             result.errors.extend(RecordError(position, *problem) for problem in problems)
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
+
+
+def _write_batch(batch: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> dict[int, Outcome]:
+    """Write a batch in one transaction, retried as a whole if it loses a race for a lock."""
+
+    def write() -> dict[int, Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        for position, document in batch:
+            try:
+                order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
+                if _order_unchanged(document, order):
+                    outcomes[position] = ("unchanged", [])
+                    continue
+                with transaction.atomic():
+                    outcomes[position] = (_order_write(document, order), [])
+            except RecordRejected as exc:
+                outcomes[position] = ("", [(exc.field, exc.description)])
+            except DatabaseError as exc:
+                if lost_lock_race(exc):
+                    raise  # the whole batch is tried again
+                # The database's message may quote the values: never pass it on.
+                outcomes[position] = (
+                    "",
+                    [("", "The database refused this record (a constraint failed).")],
+                )
+        if dry_run:
+            transaction.set_rollback(True)
+        return outcomes
+
+    # Counted only once the batch's transaction is over: a retried batch counts once.
+    return retrying(write, seconds=WRITE_RETRY_SECONDS)
 
 
 def _datetime(value: str | None) -> datetime | None:
