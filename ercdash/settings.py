@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: it attaches the audit writes to the response the server will close.
+    "orders.console.middleware.DeferredAuditMiddleware",
     "ercdash.logs.RequestIdMiddleware",
     # Before Host validation and the TLS redirect: load balancers probe by IP over plain HTTP.
     "ercdash.health.HealthProbeMiddleware",

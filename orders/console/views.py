@@ -81,14 +81,21 @@ def agent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 def audit(request: HttpRequest, action: str, *, customer_id: str, order_id: str = "") -> None:
-    services.audit_record(
-        actor=f"agent:{request.user.get_username()}",
-        user=request.user,
-        channel=AccessAudit.Channel.CONSOLE,
-        action=action,
-        customer_id=customer_id,
-        order_id=order_id,
-        request_id=getattr(request, "request_id", ""),
+    """Record a look at a customer's data; the row is written once the page has been sent.
+
+    An agent's page never waits on another writer (a bulk import) for its audit row:
+    DeferredAuditMiddleware writes it after the response, retried until it is stored.
+    """
+    request.audit_rows.append(
+        services.AuditRow(
+            actor=f"agent:{request.user.get_username()}",
+            user_id=request.user.pk,
+            channel=AccessAudit.Channel.CONSOLE,
+            action=action,
+            customer_id=customer_id,
+            order_id=order_id,
+            request_id=getattr(request, "request_id", ""),
+        )
     )
 
 
