@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,11 +51,14 @@ class RecordRejected(Exception):
 
 
 IMPORT_CHUNK = 200
-# Records per write transaction: short enough that a waiting writer (an agent's audit row, a
-# cancel) gets the lock within a few tens of milliseconds, long enough to amortise the commit.
-WRITE_BATCH = 10
-# A batch keeps trying this long to get its locks (another import, a long admin action).
+# A write transaction takes no more records once it has run this long (or holds this many):
+# a waiting writer (an agent's audit row, a cancel) then gets the lock within about that,
+# whatever the machine's load, while an idle machine still writes many records per commit.
+WRITE_SECONDS = 0.05
+WRITE_BATCH = 50
+# A transaction keeps trying this long to get its locks (another import, a long admin job).
 WRITE_RETRY_SECONDS = 60.0
+clock = time.monotonic  # patched by tests
 
 Outcome = tuple[str, list[tuple[str, str]]]  # ("created"|..., problems)
 
@@ -62,10 +66,10 @@ Outcome = tuple[str, list[tuple[str, str]]]  # ("created"|..., problems)
 def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportResult:
     """Upsert order documents by order id in short write transactions; dry_run rolls back.
 
-    Each record has its own savepoint, each batch of WRITE_BATCH records its own transaction,
-    so readers and other writers are never held up for long. A dry run rolls every batch
-    back: it checks each record against the database as it is, without the records before
-    it in the same file.
+    Each record has its own savepoint and each transaction holds a few records (WRITE_SECONDS),
+    so readers and other writers are never held up for long. A dry run rolls every
+    transaction back: it checks each record against the database as it is, without the
+    records before it in the same file.
     """
     result = ImportResult()
     records = (
@@ -95,7 +99,7 @@ def _import_chunk(
     # The stored orders of the whole chunk in three queries, outside any transaction: a
     # re-import that changes nothing costs no per-record query and takes no write lock. Once
     # a record of this chunk is written they may be stale, so every later record is read
-    # again inside its batch's transaction.
+    # again inside its write transaction.
     order_ids = [document["id"] for _, document, _ in prepared if document]
     preloaded = (
         selectors.orders_with_documents()
@@ -103,27 +107,24 @@ def _import_chunk(
         .in_bulk(field_name="external_id")
     )
     outcomes: dict[int, Outcome] = {}
-    batch: list[tuple[int, dict[str, Any]]] = []
-    fresh = True
+    to_write: list[tuple[int, dict[str, Any]]] = []
     for position, document, problems in prepared:
         if document is None:
             outcomes[position] = ("", problems)
-            continue
-        if fresh:
+        elif to_write:
+            to_write.append((position, document))
+        else:
             try:
                 if _order_unchanged(document, preloaded.get(document["id"])):
                     outcomes[position] = ("unchanged", [])
-                    continue
+                else:
+                    to_write.append((position, document))
             except RecordRejected as exc:
                 outcomes[position] = ("", [(exc.field, exc.description)])
-                continue
-        fresh = False
-        batch.append((position, document))
-        if len(batch) == WRITE_BATCH:
-            outcomes.update(_write_batch(batch, dry_run=dry_run))
-            batch = []
-    if batch:
-        outcomes.update(_write_batch(batch, dry_run=dry_run))
+    while to_write:
+        written = _write_some(to_write, dry_run=dry_run)
+        outcomes.update(written)
+        to_write = to_write[len(written) :]
 
     for position in sorted(outcomes):
         outcome, problems = outcomes[position]
@@ -134,12 +135,19 @@ def _import_chunk(
             setattr(result, outcome, getattr(result, outcome) + 1)
 
 
-def _write_batch(batch: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> dict[int, Outcome]:
-    """Write a batch in one transaction, retried as a whole if it loses a race for a lock."""
+def _write_some(pending: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> dict[int, Outcome]:
+    """Write the first of the pending records in one short transaction; their outcomes.
+
+    The transaction is retried as a whole if it loses a race for a lock, and its outcomes
+    only count once it is over, so a retried record counts once.
+    """
 
     def write() -> dict[int, Outcome]:
         outcomes: dict[int, Outcome] = {}
-        for position, document in batch:
+        started = clock()
+        for position, document in pending[:WRITE_BATCH]:
+            if outcomes and clock() - started >= WRITE_SECONDS:
+                break
             try:
                 order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
                 if _order_unchanged(document, order):
@@ -151,7 +159,7 @@ def _write_batch(batch: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> d
                 outcomes[position] = ("", [(exc.field, exc.description)])
             except DatabaseError as exc:
                 if lost_lock_race(exc):
-                    raise  # the whole batch is tried again
+                    raise  # the whole transaction is tried again
                 # The database's message may quote the values: never pass it on.
                 outcomes[position] = (
                     "",
@@ -161,7 +169,6 @@ def _write_batch(batch: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> d
             transaction.set_rollback(True)
         return outcomes
 
-    # Counted only once the batch's transaction is over: a retried batch counts once.
     return retrying(write, seconds=WRITE_RETRY_SECONDS)
 
 
