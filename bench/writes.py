@@ -477,12 +477,17 @@ def one_round(args, env: dict[str, str], database_url: str) -> dict:
             "cancels answered 200": cancels_ok,
             "cancel_order audit rows": audit.filter(channel="api", action="cancel_order").count(),
         },
-        "server error log lines": sum(
-            1 for line in log.splitlines() if '"level": "ERROR"' in line or "Traceback" in line
-        ),
+        "server error log lines": sum(1 for line in log.splitlines() if is_error_line(line)),
         "database is locked in log": log.count("database is locked"),
+        "write retries logged": log.count("trying again") + importer.stderr.count("trying again"),
         "reads": summarize(run.samples),
     }
+
+
+def is_error_line(line: str) -> bool:
+    if not line.startswith("{"):
+        return line.startswith("Traceback")
+    return json.loads(line).get("level") in {"ERROR", "CRITICAL"}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -510,6 +515,28 @@ def summarize(samples: list[Sample]) -> dict:
     return table
 
 
+def print_table(rounds: list[dict], title: str) -> None:
+    """Sums of requests, errors and timeouts; medians of the rounds' p50 and p99; the max."""
+    seconds = ", ".join(str(r["import"]["seconds"]) for r in rounds)
+    print(f"\n{title}: import {seconds} s; medians of {len(rounds)} rounds")
+    print("| phase / endpoint | requests | errors | timeouts | p50 ms | p99 ms | max ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for key in rounds[0]["reads"]:
+        cells = [r["reads"][key] for r in rounds if key in r["reads"]]
+
+        def med(name: str, cells: list[dict] = cells) -> float:
+            return statistics.median(c[name] for c in cells)
+
+        print(
+            f"| {key} | {sum(c['requests'] for c in cells)} | {sum(c['errors'] for c in cells)} "
+            f"| {sum(c['timeouts'] for c in cells)} | {med('p50_ms'):.1f} | {med('p99_ms'):.1f} "
+            f"| {max(c['max_ms'] for c in cells):.0f} |"
+        )
+    for r in rounds:
+        extra = {k: r[k] for k in ("server error log lines", "write retries logged") if k in r}
+        print(" audit:", json.dumps(r["audit"]), json.dumps(extra))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -526,7 +553,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--port", type=int, default=8720)
     parser.add_argument("--label", default="", help="names the JSON file of the results")
+    parser.add_argument(
+        "--table",
+        nargs="+",
+        metavar="JSON",
+        help="only print the table of earlier results (e.g. rounds run alternately from two "
+        "checkouts, to compare them on a shared machine)",
+    )
     args = parser.parse_args()
+    if args.table:
+        rounds = [r for name in args.table for r in json.loads(Path(name).read_text())["rounds"]]
+        print_table(rounds, ", ".join(Path(name).stem for name in args.table))
+        return
 
     DATA.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA}/writes.sqlite3"
@@ -541,25 +579,7 @@ def main() -> None:
         rounds.append(result)
         print(f"round {number}: {json.dumps(result)}", flush=True)
 
-    print(
-        f"\n{vendor}, {args.workers} workers, import of {args.imports} documents "
-        f"({', '.join(str(r['import']['seconds']) for r in rounds)} s), medians of {len(rounds)}:"
-    )
-    print("| phase / endpoint | requests | errors | timeouts | p50 ms | p99 ms | max ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for key in rounds[0]["reads"]:
-        cells = [r["reads"][key] for r in rounds if key in r["reads"]]
-
-        def med(name: str, cells: list[dict] = cells) -> float:
-            return statistics.median(c[name] for c in cells)
-
-        print(
-            f"| {key} | {sum(c['requests'] for c in cells)} | {sum(c['errors'] for c in cells)} "
-            f"| {sum(c['timeouts'] for c in cells)} | {med('p50_ms'):.1f} | {med('p99_ms'):.1f} "
-            f"| {max(c['max_ms'] for c in cells):.0f} |"
-        )
-    for r in rounds:
-        print(" audit:", json.dumps(r["audit"]), " import:", json.dumps(r["import"]))
+    print_table(rounds, f"{vendor}, {args.workers} workers, {args.imports} documents imported")
     out = DATA / f"writes-{vendor}{'-' + args.label if args.label else ''}.json"
     out.write_text(json.dumps({"args": vars(args), "rounds": rounds}, indent=1))
     print(f"results: {out}")
