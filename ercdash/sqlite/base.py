@@ -22,6 +22,7 @@ POLL_SECONDS = 0.001
 # A connection that held the write lock this long lets others in before it takes it again.
 LONG_HOLD_SECONDS = 0.010
 YIELD_SECONDS = 0.005
+monotonic, sleep = time.monotonic, time.sleep  # patched by tests
 
 
 def is_busy(exc: BaseException | None) -> bool:
@@ -44,10 +45,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.transaction_mode not in {"IMMEDIATE", "EXCLUSIVE"}:
             super()._start_transaction_under_autocommit()
             return
-        wait = self.next_begin_at - time.monotonic()
+        wait = self.next_begin_at - monotonic()
         if wait > 0:
-            time.sleep(wait)
-        deadline = time.monotonic() + self.busy_timeout
+            sleep(wait)
+        deadline = monotonic() + self.busy_timeout
         # SQLite's own busy handler is off while polling; other statements keep it.
         self.connection.execute("PRAGMA busy_timeout = 0")
         try:
@@ -56,12 +57,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
                     self.cursor().execute(f"BEGIN {self.transaction_mode}")
                     break
                 except OperationalError as exc:
-                    if not is_busy(exc.__cause__) or time.monotonic() >= deadline:
+                    if not is_busy(exc.__cause__) or monotonic() >= deadline:
                         raise
-                time.sleep(POLL_SECONDS)
+                sleep(POLL_SECONDS)
         finally:
             self.connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-        self.lock_taken_at = time.monotonic()
+        self.lock_taken_at = monotonic()
 
     def _commit(self) -> None:
         try:
@@ -78,7 +79,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _lock_released(self) -> None:
         if self.lock_taken_at is None:
             return
-        now = time.monotonic()
+        now = monotonic()
         if now - self.lock_taken_at >= LONG_HOLD_SECONDS:
             self.next_begin_at = now + YIELD_SECONDS
         self.lock_taken_at = None
