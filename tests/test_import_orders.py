@@ -242,6 +242,13 @@ def test_dry_run_counts_but_writes_nothing(import_records):
     assert not Customer.objects.exists()
 
 
+def test_a_dry_run_checks_each_record_against_the_database_as_it_is(import_records):
+    status, result, _ = import_records([BASE, BASE], "--dry-run")
+
+    assert (status, result) == (0, summary(created=2))
+    assert not Order.objects.exists()
+
+
 def test_a_rejected_record_changes_nothing_and_the_valid_ones_are_imported(import_records):
     second = document(id="order124", order_number="#SECOND", items__0__quantity=0)
     third = document(id="order125", order_number="#THIRD")

@@ -67,9 +67,9 @@ def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportR
     """Upsert order documents by order id in short write transactions; dry_run rolls back.
 
     Each record has its own savepoint and each transaction holds a few records (WRITE_SECONDS),
-    so readers and other writers are never held up for long. A dry run rolls every
-    transaction back: it checks each record against the database as it is, without the
-    records before it in the same file.
+    so readers and other writers are never held up for long. A dry run writes each record in
+    a transaction of its own and rolls it back: it checks each record against the database
+    as it is, without the records before it in the same file.
     """
     result = ImportResult()
     records = (
@@ -145,7 +145,9 @@ def _write_some(pending: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> 
     def write() -> dict[int, Outcome]:
         outcomes: dict[int, Outcome] = {}
         started = clock()
-        for position, document in pending[:WRITE_BATCH]:
+        # A dry run checks each record on its own against the database as it is: the same
+        # answer however the records would have fallen into transactions.
+        for position, document in pending[: 1 if dry_run else WRITE_BATCH]:
             if outcomes and clock() - started >= WRITE_SECONDS:
                 break
             try:
