@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: it attaches the audit writes to the response the server will close.
+    "orders.console.middleware.DeferredAuditMiddleware",
     "ercdash.logs.RequestIdMiddleware",
     # Warns once if a proxy forwards requests that ERCDASH_PROXY_COUNT does not count.
     "ercdash.proxies.ProxyCountWarningMiddleware",
@@ -136,6 +138,24 @@ if DATABASE_REPLICA_URL:
         MIDDLEWARE.index("ercdash.health.HealthProbeMiddleware") + 1,
         "ercdash.routers.ReplicaReadsMiddleware",
     )
+# SQLite, the embedded default, serves one writer beside many readers. WAL: reads never wait
+# for a writer and see the last commit. IMMEDIATE: a write transaction takes the write lock
+# when it begins, so it cannot fail halfway on a lock upgrade. synchronous=FULL: a commit is
+# on disk before it returns (SQLite's default, stated). The busy timeout is how long a write
+# transaction waits for the lock; ercdash.sqlite lets waiting writers take turns fairly, and
+# the services retry a write that still did not get it (orders/services/transactions.py).
+DATABASE_BUSY_TIMEOUT = float(os.environ.get("DATABASE_BUSY_TIMEOUT", "") or 5)
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _database["ENGINE"] = "ercdash.sqlite"
+        _database.setdefault("OPTIONS", {}).update(
+            init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
+            transaction_mode="IMMEDIATE",
+            timeout=DATABASE_BUSY_TIMEOUT,
+        )
+        # Tests: in memory, as Django does for its own SQLite engine (pytest-django would
+        # otherwise derive a file name from NAME for a backend it does not recognise).
+        _database.setdefault("TEST", {}).setdefault("NAME", ":memory:")
 # Prepared statements: psycopg prepares a statement a connection has run 5 times, so the API's
 # per-request token and order query is parsed and planned once per connection instead of on
 # every call (~120 µs instead of ~420 µs on PostgreSQL). Django turns them off by default to

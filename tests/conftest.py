@@ -58,6 +58,23 @@ def token_request(client, application, secret: str = SECRET, *, data=None, **ext
     )
 
 
+@pytest.fixture(autouse=True)
+def role_groups(request):
+    """The Agents and Supervisors groups, as migration 0002 made them, before each database test.
+
+    A transactional test flushes every table, those rows included; the tests after it in the
+    same process would otherwise find no groups.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    fixtures = set(request.fixturenames)
+    if marker is None and not {"db", "transactional_db"} & fixtures:
+        return
+    transactional = "transactional_db" in fixtures or (marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    for name in services.ROLES:
+        services.role_group(name=name)
+
+
 @pytest.fixture
 def frozen_clock():
     """Rate-limit windows see FROZEN_NOW, so counts never straddle two windows."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -31,8 +31,15 @@ API = "/erc/ecommerce/customers/customer123/orders/order123"
 
 
 def replicate() -> None:
+    # SQLite's backup API: the primary runs in WAL mode, so its file alone may lag its log.
     connections["replica"].close()
-    shutil.copyfile(settings.DATABASES["default"]["NAME"], settings.DATABASES["replica"]["NAME"])
+    primary = connections["default"]
+    primary.ensure_connection()
+    target = sqlite3.connect(settings.DATABASES["replica"]["NAME"])
+    try:
+        primary.connection.backup(target)
+    finally:
+        target.close()
 
 
 def main() -> None:

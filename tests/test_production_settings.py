@@ -127,7 +127,7 @@ def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(producti
 def test_sqlite_gets_no_postgresql_options(production_env):
     database = settings_in(production_env, "DATABASES")["DATABASES"]["default"]
 
-    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["ENGINE"] == "ercdash.sqlite"
     assert "prepare_threshold" not in database.get("OPTIONS", {})
 
 

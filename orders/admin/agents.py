@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
+from orders import services
 from orders.admin import forms
 
 AGENTS_GROUP = forms.AGENTS_GROUP
@@ -77,7 +78,7 @@ class UserAdmin(DjangoUserAdmin):
         super().save_related(request, form, formsets, change)
         if "is_agent" not in form.cleaned_data:
             return
-        group = Group.objects.get(name=AGENTS_GROUP)
+        group = services.role_group(name=AGENTS_GROUP)
         if form.cleaned_data["is_agent"]:
             form.instance.groups.add(group)
         else:
@@ -92,14 +93,14 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Add selected users to Agents", permissions=["change"])
     def add_to_agents(self, request: HttpRequest, queryset: QuerySet) -> None:
-        group = Group.objects.get(name=AGENTS_GROUP)
+        group = services.role_group(name=AGENTS_GROUP)
         users = list(queryset.filter(is_agent=False))
         group.user_set.add(*users)
         self.message_user(request, f"Added {len(users)} user(s) to {AGENTS_GROUP}.")
 
     @admin.action(description="Remove selected users from Agents", permissions=["change"])
     def remove_from_agents(self, request: HttpRequest, queryset: QuerySet) -> None:
-        group = Group.objects.get(name=AGENTS_GROUP)
+        group = services.role_group(name=AGENTS_GROUP)
         users = list(queryset.filter(is_agent=True))
         group.user_set.remove(*users)
         self.message_user(request, f"Removed {len(users)} user(s) from {AGENTS_GROUP}.")

@@ -1,13 +1,16 @@
-"""Middleware for the agent console: the agent's time zone and who may frame the console."""
+"""Middleware for the agent console: the agent's time zone, who may frame the console, and
+access-audit rows written after the response."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from orders import services
 from orders.console.presenters import TZ_COOKIE, agent_time_zone
 
 
@@ -45,4 +48,25 @@ class ConsoleFrameMiddleware:
             ancestors = settings.ERCDASH_FRAME_ANCESTORS or ["'none'"]
             response._csp_replace = {"frame-ancestors": ancestors}
             response.xframe_options_exempt = True
+        return response
+
+
+class DeferredAuditMiddleware:
+    """Write the access-audit rows a view recorded (request.audit_rows) after its response.
+
+    The server closes a response once the client has it; the rows are written then, in one
+    short transaction retried while the database is busy (services.audit_rows_write), so
+    an agent's page never waits for another writer's lock and no row is dropped. First in
+    MIDDLEWARE: no other middleware can then swap the response for one never closed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.audit_rows = rows = []
+        response = self.get_response(request)
+        if rows:
+            # Django's hook for work at close(): WSGI servers call it after sending the body.
+            response._resource_closers.append(partial(services.audit_rows_write, rows=rows))
         return response

@@ -83,16 +83,22 @@ def agent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 def audit(
     request: HttpRequest, action: str, *, customer_id: str, order_id: str = "", detail: str = ""
 ) -> None:
-    """Record that this response shows a customer's data (pages and HTMX partials alike)."""
-    services.audit_record(
-        actor=actors.agent(request.user.get_username()),
-        user=request.user,
-        channel=AccessAudit.Channel.CONSOLE,
-        action=action,
-        customer_id=customer_id,
-        order_id=order_id,
-        request_id=getattr(request, "request_id", ""),
-        detail=detail,
+    """Record that this response shows a customer's data (pages and HTMX partials alike).
+
+    The row is written once the page has been sent: an agent's page never waits on another
+    writer (a bulk import) for it. DeferredAuditMiddleware writes it, retried until stored.
+    """
+    request.audit_rows.append(
+        services.AuditRow(
+            actor=actors.agent(request.user.get_username()),
+            user_id=request.user.pk,
+            channel=AccessAudit.Channel.CONSOLE,
+            action=action,
+            customer_id=customer_id,
+            order_id=order_id,
+            request_id=getattr(request, "request_id", ""),
+            detail=detail,
+        )
     )
 
 

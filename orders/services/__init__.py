@@ -8,7 +8,7 @@ looks it up (e.g. orders.services.imports._customer_upsert), not here.
 
 from __future__ import annotations
 
-from orders.services.audit import audit_record
+from orders.services.audit import AuditRow, audit_record, audit_rows_write
 from orders.services.cancel import CancelDetails, OrderNotCancellable, order_cancel
 from orders.services.clients import (
     UnknownScopes,
@@ -53,6 +53,7 @@ __all__ = [
     "KEY_LIFETIME",
     "IdempotencyKeyReused",
     "CancelDetails",
+    "AuditRow",
     "OrderNotCancellable",
     "ImportResult",
     "RecordError",
@@ -66,6 +67,7 @@ __all__ = [
     "idempotency_complete",
     "idempotency_keys_expire",
     "idempotency_reserve",
+    "audit_rows_write",
     "order_cancel",
     "order_refresh",
     "orders_embedding",

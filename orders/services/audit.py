@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
 
 from orders.models import AccessAudit
+from orders.services.transactions import retrying, write_transaction
+
+logger = logging.getLogger("ercdash.audit")
+
+# Rows written after the response keep trying this long; the worker is free of its client
+# by then, but must finish well within gunicorn's worker timeout (30 s).
+DEFERRED_RETRY_SECONDS = 20.0
 
 
-@transaction.atomic
+@write_transaction
 def audit_record(
     *,
     actor: str,
@@ -30,3 +42,54 @@ def audit_record(
         request_id=request_id,
         detail=detail,
     )
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """An access-audit row decided now and written later (audit_rows_write)."""
+
+    actor: str
+    channel: str
+    action: str
+    user_id: int | None = None
+    customer_id: str = ""
+    order_id: str = ""
+    request_id: str = ""
+    detail: str = ""
+    at: datetime = field(default_factory=timezone.now)
+
+
+def audit_rows_write(*, rows: list[AuditRow]) -> None:
+    """Write rows decided earlier in one short transaction, retried while the database is busy.
+
+    Never raises: a row that still cannot be written (the database is down) goes to the log
+    in full, at ERROR, so it is not lost.
+    """
+    if not rows:
+        return
+    try:
+        retrying(
+            lambda: AccessAudit.objects.bulk_create(
+                AccessAudit(
+                    at=row.at,
+                    actor=row.actor,
+                    user_id=row.user_id,
+                    channel=row.channel,
+                    action=row.action,
+                    customer_external_id=row.customer_id,
+                    order_external_id=row.order_id,
+                    request_id=row.request_id,
+                    detail=row.detail,
+                )
+                for row in rows
+            ),
+            seconds=DEFERRED_RETRY_SECONDS,
+        )
+    except Exception:
+        # Any failure: this runs after the response, where nothing else would report it.
+        for row in rows:
+            logger.error(
+                "Access-audit row not written to the database, recorded here instead: %s",
+                json.dumps({**asdict(row), "at": row.at.isoformat()}, sort_keys=True),
+                exc_info=row is rows[0],
+            )

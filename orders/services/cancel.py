@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
 from orders.models import (
@@ -18,6 +17,7 @@ from orders.models import (
 from orders.rules import actions
 from orders.services.audit import audit_record
 from orders.services.documents import order_refresh
+from orders.services.transactions import write_transaction
 
 
 class OrderNotCancellable(Exception):
@@ -52,7 +52,7 @@ _CANCEL_STATE_FIELDS = [
 ]
 
 
-@transaction.atomic
+@write_transaction
 def order_cancel(
     *,
     order: Order,
@@ -66,7 +66,8 @@ def order_cancel(
     """Cancel an order that has not left yet; OrderNotCancellable otherwise.
 
     A conditional UPDATE decides, so of two concurrent cancels exactly one wins on any
-    database, without relying on row locks.
+    database, without relying on row locks. One short transaction: the order's row lock
+    (PostgreSQL) is held from that UPDATE to the commit, a few statements later.
     """
     now = timezone.now()
     # The same state the orders' is_cancellable flag is computed from (rules.actions).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from orders.documents import body
 from orders.documents.body import address_body, customer_body
 from orders.models import Address, CancellationStatus, Customer, Order, OrderItem, StatusEvent
 from orders.services.documents import order_refresh, orders_embedding, orders_refresh_documents
+from orders.services.transactions import lost_lock_race, retrying
 
 
 @dataclass
@@ -50,11 +52,26 @@ class RecordRejected(Exception):
 
 
 IMPORT_CHUNK = 200
+# A write transaction takes no more records once it has run this long (or holds this many):
+# a waiting writer (an agent's audit row, a cancel) then gets the lock within about that,
+# whatever the machine's load, while an idle machine still writes many records per commit.
+WRITE_SECONDS = 0.05
+WRITE_BATCH = 50
+# A transaction keeps trying this long to get its locks (another import, a long admin job).
+WRITE_RETRY_SECONDS = 60.0
+clock = time.monotonic  # patched by tests
+
+Outcome = tuple[str, list[tuple[str, str]]]  # ("created"|..., problems)
 
 
-@transaction.atomic
 def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportResult:
-    """Upsert order documents by order id, each in its own savepoint; dry_run rolls back."""
+    """Upsert order documents by order id in short write transactions; dry_run rolls back.
+
+    Each record has its own savepoint and each transaction holds a few records (WRITE_SECONDS),
+    so readers and other writers are never held up for long. A dry run writes each record in
+    a transaction of its own and rolls it back: it checks each record against the database
+    as it is, without the records before it in the same file.
+    """
     result = ImportResult()
     records = (
         record
@@ -63,13 +80,13 @@ def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportR
         for n, record in enumerate(documents, 1)
     )
     while chunk := list(islice(records, IMPORT_CHUNK)):
-        _import_chunk(chunk, result)
-    if dry_run:
-        transaction.set_rollback(True)
+        _import_chunk(chunk, result, dry_run=dry_run)
     return result
 
 
-def _import_chunk(records: list[order_documents.RawRecord], result: ImportResult) -> None:
+def _import_chunk(
+    records: list[order_documents.RawRecord], result: ImportResult, *, dry_run: bool
+) -> None:
     prepared: list[tuple[int, dict[str, Any] | None, list[tuple[str, str]]]] = []
     for record in records:
         if record.error:
@@ -80,40 +97,84 @@ def _import_chunk(records: list[order_documents.RawRecord], result: ImportResult
         except order_documents.DocumentError as exc:
             prepared.append((record.position, None, exc.errors))
 
-    # The stored orders of the whole chunk in three queries: a re-import that changes
-    # nothing costs no per-record query. Once this chunk writes, they may be stale.
+    # The stored orders of the whole chunk in three queries, outside any transaction: a
+    # re-import that changes nothing costs no per-record query and takes no write lock. Once
+    # a record of this chunk is written they may be stale, so every later record is read
+    # again inside its write transaction.
     order_ids = [document["id"] for _, document, _ in prepared if document]
     preloaded = (
         selectors.orders_with_documents()
         .filter(external_id__in=order_ids)
         .in_bulk(field_name="external_id")
     )
-    fresh = True
+    outcomes: dict[int, Outcome] = {}
+    to_write: list[tuple[int, dict[str, Any]]] = []
     for position, document, problems in prepared:
-        if document is not None:
-            if fresh:
-                order = preloaded.get(document["id"])
-            else:
-                order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
-            outcome = ""
-            document = _with_local_changes(document, order)
+        if document is None:
+            outcomes[position] = ("", problems)
+        elif to_write:
+            to_write.append((position, document))
+        else:
             try:
-                if _order_unchanged(document, order):
-                    outcome = "unchanged"
+                order = preloaded.get(document["id"])
+                if _order_unchanged(_with_local_changes(document, order), order):
+                    outcomes[position] = ("unchanged", [])
                 else:
-                    fresh = False
-                    with transaction.atomic():
-                        outcome = _order_write(document, order)
+                    to_write.append((position, document))
             except RecordRejected as exc:
-                problems = [(exc.field, exc.description)]
-            except DatabaseError:
-                # The database's message may quote the values: never pass it on.
-                problems = [("", "The database refused this record (a constraint failed).")]
+                outcomes[position] = ("", [(exc.field, exc.description)])
+    while to_write:
+        written = _write_some(to_write, dry_run=dry_run)
+        outcomes.update(written)
+        to_write = to_write[len(written) :]
+
+    for position in sorted(outcomes):
+        outcome, problems = outcomes[position]
         if problems:
             result.rejected += 1
             result.errors.extend(RecordError(position, *problem) for problem in problems)
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
+
+
+def _write_some(pending: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> dict[int, Outcome]:
+    """Write the first of the pending records in one short transaction; their outcomes.
+
+    The transaction is retried as a whole if it loses a race for a lock, and its outcomes
+    only count once it is over, so a retried record counts once.
+    """
+
+    def write() -> dict[int, Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        started = clock()
+        # A dry run checks each record on its own against the database as it is: the same
+        # answer however the records would have fallen into transactions.
+        for position, document in pending[: 1 if dry_run else WRITE_BATCH]:
+            if outcomes and clock() - started >= WRITE_SECONDS:
+                break
+            try:
+                order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
+                document = _with_local_changes(document, order)
+                if _order_unchanged(document, order):
+                    outcomes[position] = ("unchanged", [])
+                    continue
+                with transaction.atomic():
+                    outcomes[position] = (_order_write(document, order), [])
+            except RecordRejected as exc:
+                outcomes[position] = ("", [(exc.field, exc.description)])
+            except DatabaseError as exc:
+                if lost_lock_race(exc):
+                    raise  # the whole transaction is tried again
+                # The database's message may quote the values: never pass it on.
+                outcomes[position] = (
+                    "",
+                    [("", "The database refused this record (a constraint failed).")],
+                )
+        if dry_run:
+            transaction.set_rollback(True)
+        return outcomes
+
+    return retrying(write, seconds=WRITE_RETRY_SECONDS)
 
 
 def _datetime(value: str | None) -> datetime | None:

@@ -1,0 +1,72 @@
+"""Write transactions that get through a busy database: short, and retried when they lose a
+race for a lock (never when the database is down: that error goes straight up)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+
+from ercdash.sqlite.base import is_busy
+
+logger = logging.getLogger("ercdash.db")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# PostgreSQL: serialization failure, deadlock detected, lock not available (lock_timeout).
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+# How long a writer keeps trying before it gives up and raises; each SQLite attempt waits up
+# to the busy timeout (DATABASE_BUSY_TIMEOUT) for the lock first.
+RETRY_SECONDS = 10.0
+sleep = time.sleep  # patched by tests
+
+
+def lost_lock_race(exc: BaseException) -> bool:
+    """True when a write failed only because another transaction held a lock it needed."""
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in RETRY_SQLSTATES or is_busy(cause)
+
+
+def retrying(
+    func: Callable[[], T], *, seconds: float = RETRY_SECONDS, using: str = DEFAULT_DB_ALIAS
+) -> T:
+    """Run func in a transaction; if it loses a race for a lock, roll back and run it again.
+
+    Inside another transaction func just runs in a savepoint: only the outermost transaction
+    can be retried, so the caller that owns it does the retrying.
+    """
+    if connections[using].in_atomic_block:
+        with transaction.atomic(using=using):
+            return func()
+    deadline = time.monotonic() + seconds
+    attempt = 1
+    while True:
+        try:
+            with transaction.atomic(using=using):
+                return func()
+        except OperationalError as exc:
+            if not lost_lock_race(exc) or time.monotonic() >= deadline:
+                raise
+            logger.warning(
+                "A write waited too long for a database lock; trying again (attempt %d)",
+                attempt + 1,
+            )
+        # Jittered, growing pauses so that writers that collided do not collide again.
+        sleep(min(0.05 * 2**attempt, 1.0) * random.uniform(0.5, 1.0))
+        attempt += 1
+
+
+def write_transaction(func: Callable[P, T]) -> Callable[P, T]:
+    """@transaction.atomic for services, retried as a whole when it loses a race for a lock."""
+
+    @wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return retrying(lambda: func(*args, **kwargs))
+
+    return run
