@@ -10,7 +10,7 @@ workers, then sends reads at fixed rates over keep-alive connections (four per e
 
 - the API order read (`GET /erc/ecommerce/customers/{c}/orders/{o}`),
 - the console order page (`GET /agent/customers/{c}/orders/{o}`, which writes an audit row),
-- the timeline poll (the same URL with `HX-Request` and the version the page was given).
+- the timeline poll (the same URL with `HX-Request` and the version of the last timeline it got).
 
 For `--quiet` seconds the reads run alone; then the writers start and the reads go on until
 the bulk import has finished. Writers:
@@ -282,9 +282,11 @@ def requester(
     """One keep-alive connection sending a request every `interval` seconds until stopped.
 
     A connection still waiting for a slow answer sends its next request as soon as that one
-    is answered (no burst to catch up); latency runs from the moment a request is sent.
+    is answered (no burst to catch up); latency runs from the moment a request is sent. Like
+    a browser, a timeline poll sends the version (ETag) of the last timeline it received.
     """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    versions: dict[str, str] = {}
     position = random.Random(offset).randrange(len(requests))
     next_at = time.monotonic() + offset
     while not run.stop.is_set():
@@ -293,6 +295,9 @@ def requester(
             break
         method, path, headers = requests[position % len(requests)]
         position += 1
+        page, _, version = path.partition("?v=")
+        if version:
+            path = f"{page}?v={versions.get(page, version)}"
         phase = run.phase
         started = time.monotonic()
         status, outcome = 0, "error"
@@ -306,6 +311,8 @@ def requester(
             response = conn.getresponse()
             response.read()
             status = response.status
+            if version and response.getheader("ETag"):
+                versions[page] = response.getheader("ETag").strip('"')
             outcome = "ok" if status in OK_STATUSES.get(endpoint, {200}) else "error"
         except TimeoutError:
             outcome = "timeout"

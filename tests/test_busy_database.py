@@ -14,7 +14,8 @@ from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.signals import user_logged_in
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import OperationalError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
@@ -484,6 +485,27 @@ def test_an_audit_row_that_cannot_be_written_goes_to_the_log_in_full(
         "request_id": "req-down",
         "detail": "",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_in_writes_in_one_transaction_of_its_own(client, fast_password_hashing):
+    User.objects.create_user("agent", password="agent-password-1")
+    during_sign_in: list[bool] = []
+
+    def record(**kwargs) -> None:
+        during_sign_in.append(connection.in_atomic_block)
+
+    user_logged_in.connect(record)
+    try:
+        response = client.post(
+            "/accounts/login/", {"username": "agent", "password": "agent-password-1"}
+        )
+    finally:
+        user_logged_in.disconnect(record)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert during_sign_in == [True]
+    assert User.objects.get().last_login is not None
 
 
 # --- Reads write nothing ------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -371,7 +372,18 @@ def not_cancellable_message(order: Order) -> str:
     ) % {"number": order.order_number}
 
 
-login = LoginView.as_view(redirect_authenticated_user=True)
+class AgentLoginView(LoginView):
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        # Signing in writes the session, the last-login time and django-axes' access log,
+        # some of them outside any transaction. In one short transaction they wait their
+        # turn for SQLite's write lock like every other writer (ercdash.sqlite) instead of
+        # SQLite's backing-off wait, which a running import could outlast. The password was
+        # checked before this, outside the transaction.
+        with transaction.atomic():
+            return super().form_valid(form)
+
+
+login = AgentLoginView.as_view(redirect_authenticated_user=True)
 
 
 @require_http_methods(["GET", "HEAD"])
