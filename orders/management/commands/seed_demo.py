@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from orders import services
-from orders.demo import DemoBuilder
+from orders.demo import DEFAULT_BASE_URL, DemoBuilder
 
 DEMO_USERS = (
     # username (= password), group, superuser
@@ -32,11 +33,23 @@ class Command(BaseCommand):
             action="store_true",
             help="Also create agent/agent, supervisor/supervisor and admin/admin (demo only!).",
         )
+        parser.add_argument(
+            "--base-url",
+            default=settings.ERCDASH_PUBLIC_BASE_URL or DEFAULT_BASE_URL,
+            help=(
+                "Absolute URL of the server that serves the demo's pictures from its static "
+                "files (default: ERCDASH_PUBLIC_BASE_URL, else %(default)s)."
+            ),
+        )
 
-    def handle(self, *args, customers: int, with_demo_users: bool, **options) -> None:
+    def handle(
+        self, *args, customers: int, with_demo_users: bool, base_url: str, **options
+    ) -> None:
         if customers < 1:
             raise CommandError("--customers must be at least 1 (the seed example's customer).")
-        documents = DemoBuilder(customers).documents()
+        if not base_url.startswith(("http://", "https://")):
+            raise CommandError("--base-url must be an absolute http(s) URL.")
+        documents = DemoBuilder(customers, base_url=base_url).documents()
         result = services.orders_import(documents=documents)
         if result.rejected:
             first = result.errors[0]
