@@ -74,10 +74,21 @@ def browser_type_launch_args(browser_type_launch_args):
 def browser_context_args(browser_context_args):
     return {
         **browser_context_args,
-        "locale": "en-GB",
+        # The locale (Accept-Language) comes from browser_locale, per test.
         "timezone_id": "Europe/Lisbon",
         "viewport": {"width": 1280, "height": 900},
     }
+
+
+@pytest.fixture
+def browser_locale() -> str:
+    """The browser's language and region (Accept-Language); tests parametrize it."""
+    return "en-GB"
+
+
+@pytest.fixture
+def context(new_context, browser_locale):
+    return new_context(locale=browser_locale)
 
 
 @pytest.fixture
