@@ -107,9 +107,6 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     formfield_overrides = HTTPS_URLS
     action_form = forms.CancelActionForm
     inlines = [OrderItemInline, StatusEventInline]
-
-    class Media:
-        css = {"all": ["css/ercdash-admin.css"]}
     phone_lookup = "customer__phone_number"
     list_display = [
         "order_number",
@@ -212,6 +209,10 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
             },
         ),
     ]
+
+    class Media:
+        # The inlines' layout at 1280 px (OrderItemInline, StatusEventInline).
+        css = {"all": ["css/ercdash-admin.css"]}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
         # Order ids are API keys and an order never moves to another customer.
