@@ -507,6 +507,15 @@ def test_the_purchase_date_is_shown_in_the_agents_time_zone(agent_client, shoe_o
     assert ">EDT</abbr>" in text
 
 
+def test_the_zone_cookie_is_read_as_the_browser_writes_it_url_encoded(agent_client, shoe_order):
+    agent_client.cookies["tz"] = "America%2FNew_York"
+
+    text = content(agent_client.get(ORDER_URL))
+
+    assert 'datetime="2021-09-14T08:16:50.078000-04:00"' in text
+    assert 'title="America/New_York">EDT</abbr>' in text
+
+
 def test_without_a_time_zone_cookie_the_console_default_applies(agent_client, shoe_order):
     text = content(agent_client.get(ORDER_URL))
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from urllib.parse import unquote
 
 import phonenumbers
 from babel import Locale
@@ -42,7 +43,8 @@ def money(value: Decimal | None, currency: str, locale: str | None = None) -> st
 
 def agent_time_zone(cookie: str | None) -> zoneinfo.ZoneInfo:
     """The zone the agent's browser reported, else the configured console default."""
-    for name in (cookie, settings.ERCDASH_AGENT_TIME_ZONE):
+    # console.js writes the name URL-encoded (America%2FNew_York); Django hands it over as is.
+    for name in (unquote(cookie or ""), settings.ERCDASH_AGENT_TIME_ZONE):
         if name and len(name) <= 64:
             try:
                 return zoneinfo.ZoneInfo(name)

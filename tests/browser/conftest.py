@@ -74,8 +74,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def browser_context_args(browser_context_args):
     return {
         **browser_context_args,
-        # The locale (Accept-Language) comes from browser_locale, per test.
-        "timezone_id": "Europe/Lisbon",
+        # The locale (Accept-Language) and the time zone come from fixtures, per test.
         "viewport": {"width": 1280, "height": 900},
     }
 
@@ -87,8 +86,13 @@ def browser_locale() -> str:
 
 
 @pytest.fixture
-def context(new_context, browser_locale):
-    return new_context(locale=browser_locale)
+def browser_time_zone() -> str:
+    return "Europe/Lisbon"
+
+
+@pytest.fixture
+def context(new_context, browser_locale, browser_time_zone):
+    return new_context(locale=browser_locale, timezone_id=browser_time_zone)
 
 
 @pytest.fixture

@@ -341,6 +341,21 @@ def test_the_order_page_reads_naturally_in_the_agents_region(
     expect(page.locator("#addresses address").nth(1)).to_contain_text(billing)
 
 
+@pytest.mark.parametrize(
+    ("browser_time_zone", "browser_locale", "purchased"),
+    [("America/New_York", "en-US", "Sep 14, 2021, 8:16 AM EDT"),
+     ("Europe/London", "en-GB", "14 Sept 2021, 13:16 BST")],
+)  # fmt: skip
+def test_times_are_in_the_zone_the_browser_reports(
+    signed_in, live_server, order, browser_time_zone, browser_locale, purchased
+):
+    page = signed_in  # the sign-in page's script has stored the browser's zone
+    page.goto(live_server.url + ORDER_PATH)
+
+    expect(page.locator("#order-header time")).to_have_text(purchased)
+    expect(page.locator("#order-header abbr.tz")).to_have_attribute("title", browser_time_zone)
+
+
 def test_the_exact_time_is_in_the_title(signed_in, live_server, order):
     page = signed_in
     page.goto(live_server.url + ORDER_PATH)
