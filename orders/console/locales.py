@@ -44,6 +44,7 @@ def locale_for(accept_language: str, language: str) -> str:
     conventions, en_DE). A region CLDR has no data for is skipped.
     """
     language = interface_language(language)
+    # Django's own parser: the q-value order and length limit LocaleMiddleware uses.
     tags = [tag for tag, _q in parse_accept_lang_header(accept_language or "")]
     regions = []
     for same_language in (True, False):
