@@ -258,7 +258,13 @@ def test_the_login_page_has_no_serious_accessibility_violations(page, live_serve
 def show_every_picture(page: Page) -> None:
     """Scroll the lazy pictures into view and wait until each has loaded or been replaced."""
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-    page.wait_for_function("Array.from(document.images).every((img) => img.complete)")
+    # Polled from here: page.wait_for_function re-evaluates with eval(), which the CSP refuses.
+    for _ in range(200):
+        if page.evaluate("Array.from(document.images).every((img) => img.complete)"):
+            break
+        page.wait_for_timeout(25)
+    else:
+        raise AssertionError(f"{page.url}: pictures still loading after 5 s")
     page.wait_for_load_state("networkidle")
     page.evaluate("window.scrollTo(0, 0)")
 
