@@ -17,6 +17,7 @@ from django.middleware.locale import LocaleMiddleware as _Locale
 from django_htmx.middleware import HtmxMiddleware as _Htmx
 
 from orders.api.middleware import is_api_path
+from orders.console.middleware import AgentFormatsMiddleware as _AgentFormats
 from orders.console.middleware import AgentTimeZoneMiddleware as _AgentTimeZone
 from orders.console.middleware import ConsoleFrameMiddleware as _ConsoleFrame
 
@@ -57,6 +58,7 @@ def browser_only(middleware_class: type) -> type:
 SessionMiddleware = browser_only(_Session)
 LocaleMiddleware = browser_only(_Locale)
 AgentTimeZoneMiddleware = browser_only(_AgentTimeZone)
+AgentFormatsMiddleware = browser_only(_AgentFormats)
 AuthenticationMiddleware = browser_only(_Authentication)
 MessageMiddleware = browser_only(_Message)
 HtmxMiddleware = browser_only(_Htmx)

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "ercdash.browser_middleware.SessionMiddleware",
     "ercdash.browser_middleware.LocaleMiddleware",
     "ercdash.browser_middleware.AgentTimeZoneMiddleware",
+    "ercdash.browser_middleware.AgentFormatsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # cheap for csrf_exempt API views
     "ercdash.browser_middleware.AuthenticationMiddleware",

@@ -7,8 +7,10 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import urljoin
 
 import phonenumbers
+from django.conf import settings
 
 from orders.rules import money
 from orders.rules.times import rfc3339
@@ -43,7 +45,7 @@ COUNTRIES: dict[str, tuple[str, list[str], list[str], list[tuple[str, str, str, 
         ["Oliver", "Amelia", "Harry", "Isla"],
         ["Smith", "Jones", "Taylor", "Brown"],
         [
-            ("London", "GB-LND", "SW1A 1AA", "Whitehall"),
+            ("London", "GB-WSM", "SW1A 1AA", "Whitehall"),
             ("Manchester", "GB-MAN", "M1 1AE", "Piccadilly"),
         ],
     ),
@@ -126,12 +128,24 @@ CARD_BRANDS = ["Visa", "Mastercard", "American Express", "Maestro"]
 STREET_NUMBERS = range(1, 220)
 
 
-def card_image(brand: str) -> str:
-    return f"https://placehold.co/64x40/png?text={brand.replace(' ', '+')}"
+# The demo's pictures ship in static/demo/, so `make run` shows them offline. Order
+# documents hold absolute URLs (API consumers fetch them too): seed_demo is told which
+# server will serve its static files (scripts/dev.py passes the dev server's address).
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
-def item_image(sku: str) -> str:
-    return f"https://picsum.photos/seed/{sku}/200"
+def static_url(base_url: str, path: str) -> str:
+    """http://127.0.0.1:8000 + demo/x.svg -> http://127.0.0.1:8000/static/demo/x.svg; an
+    absolute STATIC_URL (a CDN) wins over the base."""
+    return urljoin(base_url.rstrip("/") + "/", settings.STATIC_URL + path)
+
+
+def card_image(brand: str, base_url: str = DEFAULT_BASE_URL) -> str:
+    return static_url(base_url, f"demo/cards/{brand.lower().replace(' ', '-')}.svg")
+
+
+def item_image(sku: str, base_url: str = DEFAULT_BASE_URL) -> str:
+    return static_url(base_url, f"demo/items/{sku}.svg")
 
 
 def _money(value: Decimal, currency: str) -> dict[str, Any]:
@@ -154,7 +168,7 @@ def _event(generic: str, detailed: str, at: datetime, description: str = "") -> 
     return event
 
 
-def seed_example() -> dict[str, Any]:
+def seed_example(base_url: str = DEFAULT_BASE_URL) -> dict[str, Any]:
     """The endpoint document's example order, completed with a realistic history."""
     address = {
         "id": "address1234",
@@ -186,7 +200,7 @@ def seed_example() -> dict[str, Any]:
         },
         "payment_details": {
             "card_brand": "Visa",
-            "card_brand_image_url": card_image("Visa"),
+            "card_brand_image_url": card_image("Visa", base_url),
             "card_number": "**** **** **** 4567",
             "is_refunded": False,
         },
@@ -210,7 +224,7 @@ def seed_example() -> dict[str, Any]:
                 "sku": "CL-TIL-04",
                 "quantity": 2,
                 "price": _money(Decimal("24.90"), "EUR"),
-                "image_url": item_image("CL-TIL-04"),
+                "image_url": item_image("CL-TIL-04", base_url),
                 "description": "Set of four hand-painted tile coasters.",
             },
             {
@@ -219,7 +233,7 @@ def seed_example() -> dict[str, Any]:
                 "sku": "CL-CRK-02",
                 "quantity": 1,
                 "price": _money(Decimal("12.50"), "EUR"),
-                "image_url": item_image("CL-CRK-02"),
+                "image_url": item_image("CL-CRK-02", base_url),
             },
         ],
         "status_history": [
@@ -235,12 +249,13 @@ def seed_example() -> dict[str, Any]:
 
 
 class DemoBuilder:
-    def __init__(self, customers: int, seed: int = SEED) -> None:
+    def __init__(self, customers: int, seed: int = SEED, base_url: str = DEFAULT_BASE_URL) -> None:
         self.customers = customers
         self.rng = random.Random(seed)
+        self.base_url = base_url
 
     def documents(self) -> list[dict[str, Any]]:
-        documents = [seed_example()] if self.customers >= 1 else []
+        documents = [seed_example(self.base_url)] if self.customers >= 1 else []
         if self.customers >= 1:
             # A few more orders for the seed customer, so their profile has a history.
             john = documents[0]["customer"]
@@ -330,7 +345,7 @@ class DemoBuilder:
                     "sku": sku,
                     "quantity": rng.choices([1, 2, 3], weights=[6, 3, 1])[0],
                     "price": _money(_price(Decimal(eur), currency), currency),
-                    "image_url": item_image(sku),
+                    "image_url": item_image(sku, self.base_url),
                 }
             )
         original = sum(item["price"]["value"] * item["quantity"] for item in items)
@@ -362,7 +377,7 @@ class DemoBuilder:
             },
             "payment_details": {
                 "card_brand": card,
-                "card_brand_image_url": card_image(card),
+                "card_brand_image_url": card_image(card, self.base_url),
                 "card_number": f"**** **** **** {rng.randrange(10000):04d}",
                 "is_refunded": refunded,
             },

@@ -27,7 +27,9 @@ def main() -> None:
     from oauth2_provider.models import Application
 
     call_command("migrate", verbosity=0)
-    call_command("seed_demo", "--with-demo-users")
+    base = f"http://{ADDRESS}"
+    # The demo's pictures are this server's own static files: they show without internet.
+    call_command("seed_demo", "--with-demo-users", "--base-url", base)
     # A fresh demo client each run: its secret is only ever shown once.
     Application.objects.filter(name=DEMO_CLIENT).delete()
     out = io.StringIO()
@@ -39,7 +41,6 @@ def main() -> None:
         stdout=out,
     )
     client = json.loads(out.getvalue())
-    base = f"http://{ADDRESS}"
     print(
         f"""
 ercdash is starting on {base}

@@ -17,9 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 MANIFEST = SCREENSHOTS / "SOURCES.json"
 
-# Every console screenshot depends on every template and console asset: coarse, but a
-# change that does not alter a picture costs only one `make screenshots`.
-CONSOLE_SOURCES = ("templates/**/*.html", "static/console/*")
+# Every screenshot depends on every template, console asset, admin stylesheet and demo
+# picture: coarse, but a change that does not alter a picture costs only one
+# `make screenshots`.
+CONSOLE_SOURCES = ("templates/**/*.html", "static/console/*", "static/css/*", "static/demo/**/*")
 
 
 def source_files(patterns: tuple[str, ...] = CONSOLE_SOURCES) -> list[Path]:

@@ -449,7 +449,7 @@ def test_the_price_summary_shows_how_the_total_is_made_up(agent_client, shoe_ord
 def test_addresses_have_copy_buttons_with_the_address_text(agent_client, shoe_order):
     text = content(agent_client.get(ORDER_URL))
 
-    assert 'data-copy="John Doe\nRua Augusta 1\n1100-048 Lisbon\nPT-11, Portugal"' in text
+    assert 'data-copy="John Doe\nRua Augusta 1\n1100-048 Lisbon\nLisboa, Portugal"' in text
     assert "Copy shipping address" in text
     assert "Copy billing address" in text
 
@@ -506,6 +506,15 @@ def test_the_purchase_date_is_shown_in_the_agents_time_zone(agent_client, shoe_o
 
     assert 'datetime="2021-09-14T08:16:50.078000-04:00"' in text
     assert ">EDT</abbr>" in text
+
+
+def test_the_zone_cookie_is_read_as_the_browser_writes_it_url_encoded(agent_client, shoe_order):
+    agent_client.cookies["tz"] = "America%2FNew_York"
+
+    text = content(agent_client.get(ORDER_URL))
+
+    assert 'datetime="2021-09-14T08:16:50.078000-04:00"' in text
+    assert 'title="America/New_York">EDT</abbr>' in text
 
 
 def test_without_a_time_zone_cookie_the_console_default_applies(agent_client, shoe_order):
@@ -728,22 +737,24 @@ def test_404s_write_no_audit_rows(agent_client, shoe_order):
 
 
 @pytest.mark.parametrize(
-    ("amount", "currency", "language", "expected"),
+    ("amount", "currency", "locale", "expected"),
     [
         ("1234.5", "EUR", "en", "€1,234.50"),
-        ("1234.5", "EUR", "pt", "1\xa0234,50\xa0€"),
+        ("1234.5", "EUR", "en_GB", "€1,234.50"),
+        ("1234.5", "EUR", "pt_PT", "1\xa0234,50\xa0€"),
+        ("1234.5", "EUR", "pt_BR", "€\xa01.234,50"),
         ("0", "EUR", "en", "€0.00"),
         ("1000", "JPY", "en", "¥1,000"),
-        ("1000", "JPY", "pt", "1\xa0000\xa0JP¥"),
+        ("1000", "JPY", "pt_PT", "1\xa0000\xa0JP¥"),
         ("1.234", "KWD", "en", "KWD1.234"),
-        ("1.234", "KWD", "pt", "1,234\xa0KWD"),
+        ("1.234", "KWD", "pt_PT", "1,234\xa0KWD"),
         ("0.5", "KWD", "en", "KWD0.500"),
     ],
 )
 def test_money_uses_the_currencys_decimals_and_the_agents_locale(
-    amount, currency, language, expected
+    amount, currency, locale, expected
 ):
-    assert console.money(Decimal(amount), currency, language) == expected
+    assert console.money(Decimal(amount), currency, locale) == expected
 
 
 def test_money_follows_the_active_language(db):

@@ -176,6 +176,57 @@ def test_an_unknown_country_is_refused_alike_by_admin_and_import(admin_client, n
     ] == ("shipping_address.country_code", message)
 
 
+def test_a_well_formed_but_unknown_region_is_refused_alike_by_admin_and_import(
+    admin_client, nothing_saved
+):
+    message = places.REGION_DESCRIPTION
+
+    assert address_inline_errors(admin_client, "region_code", region_code="PT-99") == [message]
+    assert import_errors(shipping_address__region_code="PT-99") == [
+        ("shipping_address.region_code", message)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "locale", "name"),
+    [
+        ("PT", "en", "Portugal"),
+        ("US", "en_US", "United States"),
+        ("US", "pt_PT", "Estados Unidos"),
+        ("GB", "pt_BR", "Reino Unido"),
+        ("KR", "en_GB", "South Korea"),  # the common name, not "Korea, Republic of"
+        ("IR", "pt_PT", "Irão"),  # Portugal's spelling, not Brazil's "Irã"
+        ("ZZ", "en", "ZZ"),
+        ("", "en", ""),
+    ],
+)
+def test_country_names_come_from_iso_3166_in_the_agents_language(code, locale, name):
+    assert places.country_name(code, locale) == name
+
+
+@pytest.mark.parametrize(
+    ("code", "locale", "name"),
+    [
+        ("PT-11", "en_GB", "Lisboa"),
+        ("PT-11", "pt_PT", "Lisboa"),
+        ("US-KY", "en_US", "Kentucky"),
+        ("US-KY", "pt_BR", "Kentucky"),
+        ("DE-BY", "en_GB", "Bavaria"),  # iso-codes' English name
+        ("DE-BY", "pt_PT", "Bayern"),  # no Portuguese names yet: the ISO 3166-2 one
+        ("PT-99", "en", "PT-99"),
+    ],
+)
+def test_region_names_are_iso_3166_2_names_in_the_agents_language(code, locale, name):
+    assert places.region_name(code, locale) == name
+
+
+def test_every_country_and_region_that_passes_validation_has_a_name():
+    unnamed_countries = [code for code in places.countries() if places.country_name(code) == code]
+    unnamed_regions = [code for code in places.regions() if places.region_name(code) == code]
+
+    assert (unnamed_countries, unnamed_regions) == ([], [])
+
+
 # --- card numbers --------------------------------------------------------------------------------
 
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.test import RequestFactory
@@ -163,10 +165,6 @@ def test_the_demo_phone_numbers_are_e164_from_several_countries(seeded):
     } == prefixes
 
 
-def test_the_demo_items_have_https_images(seeded):
-    assert not OrderItem.objects.exclude(image_url__startswith="https://").exists()
-
-
 def test_the_demo_holds_no_full_card_numbers(seeded, run_command):
     _, out, _ = run_command("export_orders")
 
@@ -251,3 +249,45 @@ def test_demo_money_is_decimal(seeded):
     order = Order.objects.get(external_id="order123")
 
     assert order.final_total_amount == Decimal("61.06")
+
+
+# --- Pictures ---------------------------------------------------------------------------------
+
+
+def demo_pictures() -> set[str]:
+    return set(OrderItem.objects.values_list("image_url", flat=True)) | set(
+        Order.objects.values_list("card_brand_image_url", flat=True)
+    )
+
+
+def test_every_demo_picture_is_a_static_file_of_the_dev_server(seeded):
+    static = Path(settings.BASE_DIR) / "static"
+    prefix = "http://127.0.0.1:8000/static/"
+
+    pictures = demo_pictures()
+
+    assert all(url.startswith(prefix + "demo/") for url in pictures)
+    assert [url for url in pictures if not (static / url.removeprefix(prefix)).is_file()] == []
+
+
+def test_base_url_names_the_server_that_serves_the_pictures(run_command):
+    status, _, _ = run_command("seed_demo", "--customers", "2", "--base-url", "https://demo.test/")
+
+    assert status == 0
+    assert all(url.startswith("https://demo.test/static/demo/") for url in demo_pictures())
+
+
+def test_behind_a_public_https_address_every_picture_is_https(run_command, settings):
+    settings.ERCDASH_PUBLIC_BASE_URL = "https://ercdash.example.com"
+
+    run_command("seed_demo", "--customers", "3")
+
+    assert all(url.startswith("https://ercdash.example.com/static/") for url in demo_pictures())
+
+
+def test_a_relative_base_url_is_refused(run_command):
+    status, _, err = run_command("seed_demo", "--base-url", "/static/")
+
+    assert status == 1
+    assert "--base-url must be an absolute http(s) URL." in err
+    assert not Order.objects.exists()

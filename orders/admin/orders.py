@@ -39,30 +39,31 @@ def _actor(request: HttpRequest) -> str:
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(admin.StackedInline):
+    # Nine fields, a URL and a description do not fit one table row at 1280 px (the row was
+    # 2,400 px wide): each item is a small stacked form, related fields side by side.
     model = OrderItem
     form = forms.OrderItemForm
     formset = forms.OrderItemFormSet
     formfield_overrides = HTTPS_URLS
     extra = 0
     fields = [
-        "position",
-        "external_id",
-        "name",
-        "sku",
-        "quantity",
-        "price",
-        "currency",
+        ("name", "sku"),
+        ("quantity", "price", "currency"),
         "image_url",
         "description",
+        ("external_id", "position"),
     ]
+    classes = ["ercdash-items"]
 
 
 class StatusEventInline(admin.TabularInline):
+    # Four columns fit once the date and time stay on one line each (ercdash-admin.css).
     model = StatusEvent
     form = forms.StatusEventForm
     extra = 0
     fields = ["status_date_time", "generic_type", "detailed_type", "description"]
+    classes = ["ercdash-events"]
     verbose_name = "status event"
     verbose_name_plural = "status timeline (the latest event is the order's current status)"
 
@@ -221,6 +222,10 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
             },
         ),
     ]
+
+    class Media:
+        # The inlines' layout at 1280 px (OrderItemInline, StatusEventInline).
+        css = {"all": ["css/ercdash-admin.css"]}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
         # Order ids are API keys and an order never moves to another customer.

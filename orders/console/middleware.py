@@ -1,5 +1,5 @@
-"""Middleware for the agent console: the agent's time zone, who may frame the console, and
-access-audit rows written after the response."""
+"""Middleware for the agent console: the agent's time zone and formats, who may frame the
+console, and access-audit rows written after the response."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from functools import partial
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders import services
+from orders.console import locales
 from orders.console.presenters import TZ_COOKIE, agent_time_zone
 
 
@@ -27,6 +28,19 @@ class AgentTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class AgentFormatsMiddleware:
+    """Dates, times and money in the agent's conventions: the interface language that
+    LocaleMiddleware (above it) chose, in the region the browser's Accept-Language names."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        accept = request.headers.get("Accept-Language", "")
+        with locales.activated(locales.locale_for(accept, translation.get_language())):
+            return self.get_response(request)
 
 
 CONSOLE_PREFIXES = ("/agent/", "/accounts/")

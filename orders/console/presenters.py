@@ -1,19 +1,24 @@
-"""Shaping order data for the agent console: money, the status stepper, the agent's zone."""
+"""Shaping order data for the agent console: money, dates, places, the status stepper."""
 
 from __future__ import annotations
 
 import hashlib
 import zoneinfo
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from urllib.parse import unquote
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
+from babel import dates as babel_dates
 from babel.numbers import format_currency, format_decimal
 from django.conf import settings
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from orders.console.locales import format_locale
 from orders.models import (
     Address,
     CancelReason,
@@ -23,34 +28,88 @@ from orders.models import (
     Order,
     StatusEvent,
 )
-from orders.rules import phones
+from orders.rules import phones, places
 
-# Django language code -> Babel locale. Portuguese here means Portugal's conventions.
-BABEL_LOCALES = {"en": "en", "pt": "pt_PT"}
 TZ_COOKIE = "tz"
 
 
-def babel_locale(language: str | None = None) -> str:
-    language = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
-    return BABEL_LOCALES.get(language.split("-")[0], "en")
-
-
-def money(value: Decimal | None, currency: str, language: str | None = None) -> str:
+def money(value: Decimal | None, currency: str, locale: str | None = None) -> str:
     """An amount in its currency's own decimals (JPY 0, EUR 2, KWD 3), in the agent's locale."""
     if value is None or not currency:
         return ""
-    return format_currency(value, currency, locale=babel_locale(language))
+    return format_currency(value, currency, locale=locale or format_locale())
 
 
 def agent_time_zone(cookie: str | None) -> zoneinfo.ZoneInfo:
     """The zone the agent's browser reported, else the configured console default."""
-    for name in (cookie, settings.ERCDASH_AGENT_TIME_ZONE):
+    # console.js writes the name URL-encoded (America%2FNew_York); Django hands it over as is.
+    for name in (unquote(cookie or ""), settings.ERCDASH_AGENT_TIME_ZONE):
         if name and len(name) <= 64:
             try:
                 return zoneinfo.ZoneInfo(name)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 continue
     return zoneinfo.ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A date or time as every console page shows it (see format_datetime)."""
+
+    iso: str  # for <time datetime>: the exact value, in the agent's zone
+    text: str  # what the agent reads out: medium date, short time
+    title: str  # the full date, time to the second and the zone's name
+    zone: str = ""  # the zone's abbreviation (WEST, EDT); "" for a date
+    zone_key: str = ""  # the zone's IANA name (Europe/Lisbon)
+
+
+@lru_cache(maxsize=64)
+def _short_datetime_pattern(locale: str) -> str:
+    """CLDR's medium date and short time joined the locale's way: `d MMM y, HH:mm` (en_GB),
+    `MMM d, y, h:mm a` (en_US), `dd/MM/y, HH:mm` (pt_PT). The day and month are never
+    two bare numbers in an order the agent might misread."""
+    data = Locale.parse(locale)
+    glue = data.datetime_formats["medium"]
+    return glue.replace("{1}", data.date_formats["medium"].pattern).replace(
+        "{0}", data.time_formats["short"].pattern
+    )
+
+
+def _plain(text: str) -> str:
+    # CLDR puts a narrow no-break space before AM/PM; browsers went back to a plain space
+    # after it broke copy and paste, so do we (CSS keeps a <time> on one line).
+    return text.replace("\u202f", " ")
+
+
+def format_datetime(
+    value: datetime | date | None, locale: str | None = None, *, with_time: bool = True
+) -> Moment | None:
+    """One style for every date and time in the console, in the agent's zone and locale.
+
+    A datetime shows its date and time (`7 Jan 2022, 00:00` in en_GB); a date, or a datetime
+    with with_time=False, only the date (`7 Jan 2022`)."""
+    if value is None:
+        return None
+    locale = locale or format_locale()
+    if not isinstance(value, datetime):
+        return Moment(
+            iso=value.isoformat(),
+            text=babel_dates.format_date(value, "medium", locale=locale),
+            title=babel_dates.format_date(value, "full", locale=locale),
+        )
+    local = timezone.localtime(value)
+    title = _plain(babel_dates.format_datetime(local, "full", locale=locale))
+    if not with_time:
+        text = babel_dates.format_date(local.date(), "medium", locale=locale)
+        return Moment(iso=local.isoformat(), text=text, title=title)
+    text = babel_dates.format_datetime(local, _short_datetime_pattern(locale), locale=locale)
+    return Moment(
+        iso=local.isoformat(),
+        text=_plain(text),
+        title=title,
+        zone=local.tzname() or "",
+        zone_key=str(local.tzinfo),
+    )
 
 
 @dataclass(frozen=True)
@@ -135,8 +194,7 @@ class Stage:
 @dataclass(frozen=True)
 class TimelineEvent:
     label: str
-    at_iso: str  # in the agent's time zone, for <time datetime>
-    at_text: str  # the same instant in the agent's language and zone, short format
+    at: Moment
     description: str
     alert: str  # "", "attempted", "failure"
     generic_type: str
@@ -149,15 +207,12 @@ def timeline(order: Order, events: list[StatusEvent]) -> tuple[list[Stage], list
     )
     by_stage: dict[str, list[TimelineEvent]] = {stage: [] for stage in STAGES}
     unstaged: list[TimelineEvent] = []
+    locale = format_locale()
     for event in events:
         detailed = event.detailed_type or DetailedType.UNKNOWN
-        # Formatted here rather than with two |date filters per event in the template: for
-        # 50 events the filters were a quarter of the page's server time.
-        at = timezone.localtime(event.status_date_time)
         item = TimelineEvent(
             label=str(DETAILED_LABELS.get(detailed, detailed)),
-            at_iso=at.isoformat(),
-            at_text=formats.date_format(at, "SHORT_DATETIME_FORMAT"),
+            at=format_datetime(event.status_date_time, locale),
             description=event.description,
             alert=(
                 "failure"
@@ -262,13 +317,23 @@ QUERY_KIND_LABELS = {
 }
 
 
-def country_name(code: str, language: str | None = None) -> str:
-    if not code:
-        return ""
-    try:
-        return Locale.parse(babel_locale(language)).territories.get(code, code)
-    except (ValueError, UnknownLocaleError):
-        return code
+def country_name(code: str, locale: str | None = None) -> str:
+    """The country's ISO 3166 name in the agent's language: "Portugal", "Estados Unidos"."""
+    return places.country_name(code, locale or format_locale())
+
+
+def region_name(code: str, locale: str | None = None) -> str:
+    """The subdivision's ISO 3166-2 name: "Lisboa" for PT-11, "Kentucky" for US-KY."""
+    return places.region_name(code, locale or format_locale())
+
+
+def place_line(address: Address, locale: str | None = None) -> str:
+    """The last line of an address as an agent reads it out: "Lisboa, Portugal"."""
+    names = (
+        region_name(address.region_code, locale) if address.region_code else "",
+        country_name(address.country_code, locale) if address.country_code else "",
+    )
+    return ", ".join(name for name in names if name)
 
 
 def phone_display(e164: str) -> str:
@@ -281,7 +346,7 @@ def address_text(address: Address) -> str:
         f"{address.first_name} {address.last_name}".strip(),
         address.address,
         f"{address.zip_code} {address.city}".strip(),
-        ", ".join(p for p in (address.region_code, country_name(address.country_code)) if p),
+        place_line(address),
     ]
     return "\n".join(line for line in lines if line)
 
@@ -292,7 +357,7 @@ class Fact:
     value: str
 
 
-def custom_field_facts(fields: dict, language: str | None = None) -> list[Fact]:
+def custom_field_facts(fields: dict) -> list[Fact]:
     """A source's custom fields as label/value pairs: keys in code-point order, numbers in the
     agent's locale, true/false as words. The keys are the source's own, shown as given."""
     facts = []
@@ -300,7 +365,7 @@ def custom_field_facts(fields: dict, language: str | None = None) -> list[Fact]:
         if isinstance(value, bool):
             text = str(_("Yes") if value else _("No"))
         elif isinstance(value, int | float):
-            text = format_decimal(value, locale=babel_locale(language))
+            text = format_decimal(value, locale=format_locale())
         else:
             text = str(value)
         facts.append(Fact(key, text))

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from orders.console import presenters as console
 from orders.models import Address, Order
@@ -36,6 +38,40 @@ def status_tone(order: Order) -> str:
 @register.filter
 def country_name(code: str) -> str:
     return console.country_name(code)
+
+
+@register.filter
+def place_line(address: Address) -> str:
+    """{{ address|place_line }}: "Lisboa, Portugal"."""
+    return console.place_line(address)
+
+
+@register.simple_tag(name="datetime")
+def datetime_tag(
+    value: datetime | date | console.Moment | None, *, time: bool = True, zone: bool = False
+) -> SafeString | str:
+    """{% datetime order.purchase_datetime %}: <time> with the agent's short format as text and
+    the exact value in datetime and title. zone=True adds the zone's abbreviation; time=False
+    shows only the date. Takes what presenters.format_datetime returned as well."""
+    moment = (
+        value
+        if isinstance(value, console.Moment)
+        else console.format_datetime(value, with_time=time)
+    )
+    if moment is None:
+        return ""
+    if zone and moment.zone:
+        return format_html(
+            '<time datetime="{}" title="{}">{} <abbr class="tz" title="{}">{}</abbr></time>',
+            moment.iso,
+            moment.title,
+            moment.text,
+            moment.zone_key,
+            moment.zone,
+        )
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', moment.iso, moment.title, moment.text
+    )
 
 
 @register.filter

@@ -1,4 +1,4 @@
-// ercdash agent console: time zone cookie, copy buttons, keyboard shortcuts.
+// ercdash agent console: time zone cookie, copy buttons, keyboard shortcuts, picture fallbacks.
 // Loaded as a file (the CSP allows no inline script); htmx is configured by <meta name="htmx-config">.
 (function () {
   "use strict";
@@ -83,6 +83,40 @@
       live.focus();
     } else {
       links[Math.max(index - 1, 0)].focus();
+    }
+  });
+
+  // Item pictures and card brand icons live on the shops' hosts; offline, or when a CDN
+  // fails, show the neutral icon the page shows for "no picture" instead of a broken image:
+  // <img data-fallback-icon="/static/console/icons.svg#package" data-fallback-class="...">.
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function showFallback(img) {
+    var icon = img.getAttribute("data-fallback-icon");
+    if (!icon || !img.parentNode) return;
+    var box = document.createElement("span");
+    box.className = img.getAttribute("data-fallback-class") || "";
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("class", "icon");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var use = document.createElementNS(SVG_NS, "use");
+    use.setAttribute("href", icon);
+    svg.appendChild(use);
+    box.appendChild(svg);
+    img.parentNode.replaceChild(box, img);
+  }
+
+  // "error" does not bubble: listen in the capture phase, for pictures swapped in later too.
+  document.addEventListener("error", function (event) {
+    if (event.target instanceof HTMLImageElement) showFallback(event.target);
+  }, true);
+
+  // Pictures that failed before this deferred script ran: decode() rejects for a broken one
+  // (a loaded picture without intrinsic size, e.g. some SVGs, still resolves).
+  Array.prototype.forEach.call(document.querySelectorAll("img[data-fallback-icon]"), function (img) {
+    if (img.complete && img.naturalWidth === 0 && img.decode) {
+      img.decode().then(null, function () { showFallback(img); });
     }
   });
 

@@ -74,10 +74,25 @@ def browser_type_launch_args(browser_type_launch_args):
 def browser_context_args(browser_context_args):
     return {
         **browser_context_args,
-        "locale": "en-GB",
-        "timezone_id": "Europe/Lisbon",
+        # The locale (Accept-Language) and the time zone come from fixtures, per test.
         "viewport": {"width": 1280, "height": 900},
     }
+
+
+@pytest.fixture
+def browser_locale() -> str:
+    """The browser's language and region (Accept-Language); tests parametrize it."""
+    return "en-GB"
+
+
+@pytest.fixture
+def browser_time_zone() -> str:
+    return "Europe/Lisbon"
+
+
+@pytest.fixture
+def context(new_context, browser_locale, browser_time_zone):
+    return new_context(locale=browser_locale, timezone_id=browser_time_zone)
 
 
 @pytest.fixture

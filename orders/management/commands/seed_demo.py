@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from orders import services
-from orders.demo import DemoBuilder
+from orders.demo import DEFAULT_BASE_URL, DemoBuilder
 
 DEMO_USERS = (
     # username (= password), group, superuser
@@ -33,8 +33,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Also create agent/agent, supervisor/supervisor and admin/admin (demo only!).",
         )
+        parser.add_argument(
+            "--base-url",
+            default=settings.ERCDASH_PUBLIC_BASE_URL or DEFAULT_BASE_URL,
+            help=(
+                "Absolute URL of the server that serves the demo's pictures from its static "
+                "files (default: ERCDASH_PUBLIC_BASE_URL, else %(default)s)."
+            ),
+        )
 
-    def handle(self, *args, customers: int, with_demo_users: bool, **options) -> None:
+    def handle(
+        self, *args, customers: int, with_demo_users: bool, base_url: str, **options
+    ) -> None:
         if with_demo_users and not settings.DEBUG:
             # The demo users have their names as passwords, and a run resets them: on a real
             # deployment that would hand out admin/admin.
@@ -44,7 +54,9 @@ class Command(BaseCommand):
             )
         if customers < 1:
             raise CommandError("--customers must be at least 1 (the seed example's customer).")
-        documents = DemoBuilder(customers).documents()
+        if not base_url.startswith(("http://", "https://")):
+            raise CommandError("--base-url must be an absolute http(s) URL.")
+        documents = DemoBuilder(customers, base_url=base_url).documents()
         result = services.orders_import(documents=documents)
         if result.rejected:
             first = result.errors[0]
