@@ -13,7 +13,17 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.models import F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
-from orders.models import Address, Customer, IdempotencyRecord, Order, OrderItem, StatusEvent
+from orders.models import (
+    Address,
+    Customer,
+    IdempotencyRecord,
+    Order,
+    OrderItem,
+    Shipment,
+    ShipmentEvent,
+    ShipmentItem,
+    StatusEvent,
+)
 from orders.rules.ids import ID_RE
 from orders.rules.text import fold
 
@@ -336,8 +346,18 @@ def order_timeline(*, order: Order) -> list[StatusEvent]:
 
 
 def orders_with_documents() -> QuerySet[Order]:
-    """Orders with everything an order document holds: customer, addresses, items, events."""
+    """Orders with everything an order document holds: customer, addresses, items, events
+    and shipments (their lines and events cost a query each only when there are parcels)."""
     return orders_with_relations().prefetch_related(
         Prefetch("items", queryset=OrderItem.objects.order_by("position", "id")),
         Prefetch("status_events", queryset=StatusEvent.objects.order_by("status_date_time", "id")),
+        Prefetch("shipments", queryset=shipments_with_history()),
+    )
+
+
+def shipments_with_history() -> QuerySet[Shipment]:
+    """Shipments in document order, with their lines (and items) and events, oldest first."""
+    return Shipment.objects.order_by("position", "id").prefetch_related(
+        Prefetch("lines", queryset=ShipmentItem.objects.select_related("item").order_by("id")),
+        Prefetch("events", queryset=ShipmentEvent.objects.order_by("status_date_time", "id")),
     )

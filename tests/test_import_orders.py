@@ -179,15 +179,15 @@ def test_reimporting_the_same_file_changes_nothing(import_records):
     assert list(OrderItem.objects.values_list("id", flat=True)) == item_ids
 
 
-def test_reimporting_unchanged_records_costs_three_queries_per_chunk(
+def test_reimporting_unchanged_records_costs_four_queries_per_chunk(
     import_records, django_assert_num_queries
 ):
     records = [document(id=f"order{n}", order_number=f"#N{n}") for n in range(30)]
     import_records(records)
 
-    # Orders with customer and addresses, their items, their events; plus the savepoint
-    # that the test's own transaction turns orders_import's atomic block into.
-    with django_assert_num_queries(3 + 2):
+    # Orders with customer and addresses, their items, events and shipments; plus the
+    # savepoint that the test's own transaction turns orders_import's atomic block into.
+    with django_assert_num_queries(4 + 2):
         result = services.orders_import(documents=copy.deepcopy(records))
 
     assert result.summary() == summary(unchanged=30)

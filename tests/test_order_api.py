@@ -86,6 +86,7 @@ def test_it_serves_the_seed_example(client, read_auth, seed_order):
                 "status_date_time": "2021-10-23T12:16:50.078Z",
             },
         },
+        "fulfillment_status": "UNFULFILLED",
         "_links": {"self": {"href": "http://testserver" + URL}},
     }
 
@@ -120,6 +121,7 @@ def test_optional_fields_without_value_are_omitted_not_null(client, read_auth, m
         "id": "order123",
         "order_number": "#ORDER123",
         "customer_id": "customer123",
+        "fulfillment_status": "UNFULFILLED",
         "_links": {"self": {"href": "http://testserver" + URL}},
     }
 

@@ -9,7 +9,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+from orders.models import (
+    Address,
+    Customer,
+    Order,
+    OrderItem,
+    Shipment,
+    ShipmentEvent,
+    StatusEvent,
+)
 from orders.rules.cards import masked
 from orders.rules.times import rfc3339
 
@@ -94,6 +102,16 @@ def latest_status_body(order: Order) -> dict[str, Any] | None:
     )
 
 
+def fulfillment_status(order: Order) -> str:
+    """UNFULFILLED, PARTIALLY_FULFILLED or FULFILLED: kept by services.order_refresh."""
+    return order.fulfillment_status
+
+
+def delivery_status(order: Order) -> str:
+    """The latest shipment's detailed type ("" without one): kept by services.order_refresh."""
+    return order.delivery_status
+
+
 def order_body(order: Order, *, self_href: str | None = None, derived: bool = True) -> dict:
     """The ERC order body (seed field order).
 
@@ -123,6 +141,8 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
             "payment_details": payment_details_body(order),
             "order_extra_info": compact(extra_info),
             "cancellation_status": order.cancellation_status,
+            "fulfillment_status": fulfillment_status(order) if derived else None,
+            "delivery_status": delivery_status(order) if derived else None,
         }
     )
     if self_href is not None:
@@ -156,3 +176,41 @@ def customer_body(customer: Customer) -> dict[str, Any]:
             "customer_since": rfc3339(customer.customer_since) if customer.customer_since else None,
         }
     )
+
+
+def shipment_event_body(event: ShipmentEvent) -> dict[str, Any]:
+    return compact(
+        {
+            "detailed_type": event.detailed_type,
+            "status_date_time": rfc3339(event.status_date_time),
+            "description": event.description,
+            "location": event.location,
+        }
+    )
+
+
+def shipment_document(shipment: Shipment) -> dict[str, Any]:
+    """A shipment as order documents hold it: stored values only (the stored tracking URL,
+    never the one the carrier data set builds). Needs lines (with items) and events loaded."""
+    body = compact(
+        {
+            "id": shipment.external_id,
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "tracking_url": shipment.tracking_url,
+            "service_level": shipment.service_level,
+            "shipping_date": rfc3339(shipment.shipping_date) if shipment.shipping_date else None,
+            "delivery_date_start": (
+                rfc3339(shipment.delivery_date_start) if shipment.delivery_date_start else None
+            ),
+            "delivery_date_end": (
+                rfc3339(shipment.delivery_date_end) if shipment.delivery_date_end else None
+            ),
+        }
+    )
+    body["items"] = [
+        {"item_id": line.item.external_id, "quantity": line.quantity}
+        for line in shipment.lines.all()
+    ]
+    body["status_history"] = [shipment_event_body(event) for event in shipment.events.all()]
+    return body
