@@ -475,9 +475,7 @@ class ShipmentEvent(models.Model):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["shipment", "status_date_time", "id"], name="shipment_event_idx"
-            ),
+            models.Index(fields=["shipment", "status_date_time", "id"], name="shipment_event_idx"),
         ]
 
     def __str__(self) -> str:

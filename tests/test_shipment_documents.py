@@ -29,6 +29,8 @@ PARCEL = {
     ],
 }
 
+LOST = {"detailed_type": "LOST", "status_date_time": "2021-10-23T12:00:00.000Z"}
+
 
 def with_parcels(*parcels: dict, **changes) -> dict:
     result = copy.deepcopy(BASE)
@@ -114,9 +116,7 @@ def test_a_reimport_keeps_a_parcels_created_time_and_replaces_its_history(import
     created = Shipment.objects.get().created_at
     delivered = {"detailed_type": "DELIVERED", "status_date_time": "2021-10-25T10:00:00.000Z"}
 
-    result = import_one(
-        with_parcels(parcel(status_history=[*PARCEL["status_history"], delivered]))
-    )
+    result = import_one(with_parcels(parcel(status_history=[*PARCEL["status_history"], delivered])))
 
     shipment = Shipment.objects.get()
     assert result == (summary(updated=1), [])
@@ -212,7 +212,7 @@ def rejected(import_one, document: dict) -> list[tuple[str, str]]:
             "Must be an RFC 3339 timestamp such as 2021-09-14T12:16:50.078Z.",
         ),
         (
-            {"status_history": [{"detailed_type": "LOST", "status_date_time": "2021-10-23T12:00:00Z"}]},
+            {"status_history": [LOST]},
             "shipments.0.status_history.0.detailed_type",
             "Must be one of UNKNOWN, ATTEMPTED_DELIVERY, READY_FOR_PICKUP, PICKED_UP, CONFIRMED, "
             "IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED, FAILURE.",
@@ -315,9 +315,7 @@ def test_a_long_digit_tracking_number_in_its_own_url_is_not_taken_for_a_card(imp
 
 
 def test_a_parcel_may_list_no_items_and_no_history(import_one):
-    result, errors = import_one(
-        with_parcels({"id": "bare", "items": [], "status_history": []})
-    )
+    result, errors = import_one(with_parcels({"id": "bare", "items": [], "status_history": []}))
 
     assert (result, errors) == (summary(created=1), [])
     assert exported()["shipments"] == [{"id": "bare", "items": [], "status_history": []}]

@@ -97,7 +97,9 @@ def _refresh_shipments(order: Order, ordered: dict[int, int]) -> None:
                 changed.append(parcel)
         if changed:
             Shipment.objects.bulk_update(changed, _SHIPMENT_DERIVED_FIELDS)
-        lines = ShipmentItem.objects.filter(shipment__order=order).values_list("item_id", "quantity")
+        lines = ShipmentItem.objects.filter(shipment__order=order).values_list(
+            "item_id", "quantity"
+        )
         for item_id, quantity in lines:
             shipped[item_id] = shipped.get(item_id, 0) + quantity
     order.fulfillment_status = shipment_rules.fulfillment_status(

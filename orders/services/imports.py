@@ -251,8 +251,10 @@ def _shipments_write(order: Order, parcels: list[dict[str, Any]], *, created: bo
             "delivery_date_end": _datetime(parcel.get("delivery_date_end")),
         }
         history_changed = events.get(shipment.pk) != parcel["status_history"]
-        changed = shipment.pk is None or history_changed or any(
-            getattr(shipment, name) != value for name, value in values.items()
+        changed = (
+            shipment.pk is None
+            or history_changed
+            or any(getattr(shipment, name) != value for name, value in values.items())
         )
         if changed:
             for name, value in values.items():
