@@ -11,7 +11,7 @@ import phonenumbers
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.models import F, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Upper
 
 from orders.models import (
     Address,
@@ -25,6 +25,7 @@ from orders.models import (
     StatusEvent,
 )
 from orders.rules.ids import ID_RE
+from orders.rules.shipments import tracking_key
 from orders.rules.text import fold
 
 
@@ -84,14 +85,68 @@ def order_items_query(*, order: Order) -> QuerySet[OrderItem]:
 
 
 def most_recent_order(*, customer_id: str, brand: str = "") -> Order | None:
-    """The customer's latest order by purchase time, with its whole timeline, oldest first."""
+    """The customer's latest order by purchase time, with its whole timeline, oldest first,
+    and its parcels (tracking_info is the latest one's)."""
     timeline = StatusEvent.objects.order_by("status_date_time", "id")
     return (
         customer_orders_query(customer_id=customer_id, brand=brand)
         .defer("document")  # this body adds the whole timeline: it is rendered, not stored
         .order_by(F("purchase_datetime").desc(nulls_last=True), F("pk").desc())
-        .prefetch_related(Prefetch("status_events", queryset=timeline))
+        .prefetch_related(
+            Prefetch("status_events", queryset=timeline),
+            Prefetch("shipments", queryset=Shipment.objects.order_by("position", "id")),
+        )
         .first()
+    )
+
+
+def shipments_by_tracking_number(shipments: QuerySet[Shipment], number: str) -> QuerySet:
+    """Those with this tracking number, whatever its case or spaces (the UPPER index)."""
+    return shipments.alias(tracking_upper=Upper("tracking_number")).filter(
+        tracking_upper=tracking_key(number)
+    )
+
+
+def customer_shipments_query(
+    *,
+    customer_id: str,
+    brand: str = "",
+    order_ids: list[str] | None = None,
+    tracking_number: str = "",
+    shipping_provider: str = "",
+    delivery_statuses: list[str] | None = None,
+) -> QuerySet[Shipment]:
+    """The customer's parcels, filtered (order_ids None: any order), unsorted (sorted by
+    pagination.shipment_keyset), with what their body needs: order, customer, shipping
+    address and lines with items."""
+    shipments = Shipment.objects.select_related(
+        "order", "order__customer", "order__shipping_address"
+    ).filter(order__customer__external_id=customer_id)
+    if brand:
+        shipments = shipments.filter(order__brand=brand)
+    if order_ids is not None:  # [] asks for nothing
+        shipments = shipments.filter(order__external_id__in=order_ids)
+    if tracking_number:
+        shipments = shipments_by_tracking_number(shipments, tracking_number)
+    if shipping_provider:
+        shipments = shipments.filter(carrier__iexact=shipping_provider.strip())
+    if delivery_statuses:
+        # A parcel without events is UNKNOWN on the wire.
+        statuses = [*delivery_statuses, ""] if "UNKNOWN" in delivery_statuses else delivery_statuses
+        shipments = shipments.filter(latest_detailed_type__in=statuses)
+    return shipments.prefetch_related(
+        Prefetch("lines", queryset=ShipmentItem.objects.select_related("item").order_by("id"))
+    )
+
+
+def item_shipment_lines(*, items: list[OrderItem]) -> list[ShipmentItem]:
+    """The parcels these items travel in (one query), in the order's parcel order."""
+    if not items:
+        return []
+    return list(
+        ShipmentItem.objects.filter(item__in=items)
+        .select_related("shipment")
+        .order_by("shipment__position", "shipment_id", "id")
     )
 
 

@@ -163,6 +163,10 @@ def test_list_parameters_are_documented(document):
     assert names("/erc/ecommerce/customers/{customer_id}/orders/{order_id}/items") == {
         "customer_id", "order_id", "brand", "limit", "cursor",
     }  # fmt: skip
+    assert names("/erc/ecommerce/customers/{customer_id}/shipments") == {
+        "customer_id", "order_id", "order_ids", "tracking_number", "shipping_provider",
+        "delivery_statuses", "brand", "limit", "cursor", "order_by",
+    }  # fmt: skip
 
 
 def test_docs_page_is_public_html_listing_every_operation(client, document):
@@ -216,9 +220,9 @@ def test_a_multipart_body_without_boundary_is_not_a_crash(client, bearer, make_o
 
 
 @pytest.fixture
-def fuzz_auth(bearer, make_order, make_customer):
+def fuzz_auth(bearer, make_order, make_customer, make_shipment):
     """Seeded data the examples point at, and a token; all in the test's transaction."""
-    make_order(
+    order = make_order(
         brand="acme",
         items=[{"name": "Hat", "quantity": 2, "price": Decimal("9.99"), "sku": "H1"}],
         events=[
@@ -229,6 +233,18 @@ def fuzz_auth(bearer, make_order, make_customer):
             }
         ],
     )
+    make_shipment(
+        order,
+        lines=[(order.items.get(), 1)],
+        events=[
+            {
+                "detailed_type": "IN_TRANSIT",
+                "status_date_time": datetime(2021, 9, 15, 8, tzinfo=UTC),
+                "location": "Lisbon",
+            }
+        ],
+    )
+    make_shipment(order, carrier="", tracking_number="", shipping_date=None)
     make_order("order-2", purchase_datetime=None)
     make_customer("other", first_name="Zoë", brand="acme")
     # Both scopes, so that the cancel operation is exercised too (inside the test transaction).
@@ -261,6 +277,9 @@ def with_genuine_cursor(case) -> None:
         return
     if case.operation.path.endswith("/items"):
         position = {"k": "items", "p": 0, "i": 0}
+    elif case.operation.path.endswith("/shipments"):
+        order_by = query.get("order_by") or pagination.SHIPMENTS_ORDER_BY_DESC
+        position = {"k": "shipments", "o": order_by, "p": "2021-09-14T12:16:50+00:00", "i": 1}
     else:
         order_by = query.get("order_by") or pagination.ORDER_BY_DESC
         position = {"k": "orders", "o": order_by, "p": "2021-09-14T12:16:50+00:00", "i": 1}

@@ -45,6 +45,8 @@ from orders.api.schema.parameters import (
     PER_PAGE,
     PHONE,
     SEARCH,
+    SHIPMENT_FILTERS,
+    SHIPMENTS_ORDER_BY,
     path_id,
 )
 from orders.api.schema.views import (
@@ -82,6 +84,8 @@ __all__ = [
     "PHONE",
     "SEARCH",
     "SECURITY_SCHEME",
+    "SHIPMENTS_ORDER_BY",
+    "SHIPMENT_FILTERS",
     "BearerTokenScheme",
     "docs_context",
     "docs_page",
