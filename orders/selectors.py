@@ -24,8 +24,9 @@ from orders.models import (
     ShipmentItem,
     StatusEvent,
 )
+from orders.rules import carriers
 from orders.rules.ids import ID_RE
-from orders.rules.shipments import tracking_key
+from orders.rules.shipments import normalize_tracking_number, tracking_key
 from orders.rules.text import fold
 
 
@@ -245,8 +246,11 @@ class QueryKind(StrEnum):
     EMAIL = "email"
     PHONE = "phone"
     ORDER_NUMBER = "order_number"
-    # A single id-like token: a customer id, an order id or an order number typed without '#'.
+    # A single id-like token: a customer id, an order id, an order number typed without '#'
+    # or a tracking number the carrier data set does not know.
     REFERENCE = "reference"
+    # A number that passes a carrier's format and check digit, typed with or without spaces.
+    TRACKING_NUMBER = "tracking_number"
     NAME = "name"
 
 
@@ -294,9 +298,27 @@ def search_classify(raw: str) -> SearchQuery:
         e164 = phone_to_e164(text)
         if e164:
             return SearchQuery(QueryKind.PHONE, e164, raw)
+    compact = normalize_tracking_number(text)
+    if len(compact) >= 8 and carriers.number_recognised(compact):
+        return SearchQuery(QueryKind.TRACKING_NUMBER, compact, raw)
     if " " not in text and ID_RE.match(text):
         return SearchQuery(QueryKind.REFERENCE, text, raw)
     return SearchQuery(QueryKind.NAME, text, raw)
+
+
+def _shipped_as(number: str) -> Q:
+    """Orders with a parcel of this tracking number (one subquery on the UPPER index)."""
+    parcels = shipments_by_tracking_number(Shipment.objects.all(), number)
+    return Q(pk__in=parcels.values("order_id"))
+
+
+def _reference_orders(value: str) -> Q:
+    return (
+        Q(external_id=value)
+        | Q(order_number__iexact=value)
+        | Q(order_number__iexact="#" + value)
+        | _shipped_as(value)
+    )
 
 
 def _name_filter(text: str) -> Q:
@@ -307,15 +329,17 @@ def _name_filter(text: str) -> Q:
 
 
 def console_search(query: SearchQuery, *, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
-    """Customers and orders matching the query; at most two queries, whatever it finds."""
+    """Customers and orders matching the query; at most two queries, whatever it finds
+    (tracking numbers are a subquery of the orders' one)."""
     customers = Customer.objects.none()
     orders = Order.objects.none()
     if query.kind == QueryKind.EMAIL:
         customers = Customer.objects.filter(email__iexact=query.value)
     elif query.kind == QueryKind.PHONE:
         customers = Customer.objects.filter(phone_number=query.value)
-        # All-digit order numbers can look like phone numbers.
-        orders = Order.objects.filter(order_number=query.raw.strip())
+        # All-digit order and tracking numbers can look like phone numbers.
+        raw = query.raw.strip()
+        orders = Order.objects.filter(Q(order_number=raw) | _shipped_as(raw))
     elif query.kind == QueryKind.ORDER_NUMBER:
         bare = query.value[1:]
         orders = Order.objects.filter(
@@ -324,11 +348,11 @@ def console_search(query: SearchQuery, *, limit: int = SEARCH_LIMIT) -> list[Sea
     elif query.kind == QueryKind.REFERENCE:
         value = query.value
         customers = Customer.objects.filter(Q(external_id=value) | _name_filter(value))
-        orders = Order.objects.filter(
-            Q(external_id=value)
-            | Q(order_number__iexact=value)
-            | Q(order_number__iexact="#" + value)
-        )
+        orders = Order.objects.filter(_reference_orders(value))
+    elif query.kind == QueryKind.TRACKING_NUMBER:
+        # Still an id-like token: a customer or order id may look like a tracking number.
+        customers = Customer.objects.filter(external_id=query.value)
+        orders = Order.objects.filter(_reference_orders(query.value))
     elif query.kind == QueryKind.NAME:
         customers = Customer.objects.filter(_name_filter(query.value))
 
@@ -343,8 +367,19 @@ def console_search(query: SearchQuery, *, limit: int = SEARCH_LIMIT) -> list[Sea
     return hits[:limit]
 
 
-def console_lookup(*, phone: str = "", email: str = "", order_number: str = "") -> list[SearchHit]:
-    """Screen-pop: the customers (phone, email) or orders (order number) a desktop asks for."""
+def console_lookup(
+    *, phone: str = "", email: str = "", order_number: str = "", tracking_number: str = ""
+) -> list[SearchHit]:
+    """Screen-pop: the customers (phone, email) or orders (order or tracking number) a
+    desktop asks for."""
+    if tracking_number:
+        orders = Order.objects.filter(_shipped_as(tracking_number))
+        return [
+            SearchHit(order.customer, order)
+            for order in orders.select_related("customer")
+            .defer("document")
+            .order_by("-purchase_datetime", "-id")[:SEARCH_LIMIT]
+        ]
     if order_number:
         number = order_number.strip()
         kind = QueryKind.ORDER_NUMBER if number.startswith("#") else QueryKind.REFERENCE
@@ -393,6 +428,12 @@ def console_order_get(*, customer_id: str, order_id: str) -> Order | None:
 
 def order_items(*, order: Order) -> list[OrderItem]:
     return list(order.items.order_by("position", "id"))
+
+
+def order_shipments(*, order: Order) -> list[Shipment]:
+    """The order's parcels in document order, with lines (and items) and events, oldest
+    first: one query without parcels, three with."""
+    return list(shipments_with_history().filter(order=order))
 
 
 def order_timeline(*, order: Order) -> list[StatusEvent]:

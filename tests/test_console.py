@@ -620,12 +620,12 @@ def test_the_order_page_costs_the_same_queries_whatever_the_order_size(
     many = [{"name": f"item {n}", "price": Decimal("1.00")} for n in range(30)]
     make_order(items=many, events=[event("CONFIRMED", "CONFIRMED", d) for d in range(1, 25)])
 
-    # session, user, 2 permission queries, order (+customer, addresses), events, items, and
-    # the audit insert (with its savepoint and release: audit_record is atomic)
-    with django_assert_num_queries(10):
+    # session, user, 2 permission queries, order (+customer, addresses), events, items,
+    # shipments, and the audit insert (with its savepoint and release: audit_record is atomic)
+    with django_assert_num_queries(11):
         agent_client.get(ORDER_URL)
-    # the timeline refresh: no audit, no items
-    with django_assert_num_queries(6):
+    # the timeline refresh and the shipments panel with it: no audit, no items
+    with django_assert_num_queries(7):
         agent_client.get(ORDER_URL, **HX)
 
 

@@ -22,6 +22,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -131,8 +132,8 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
 @agent_page
 def lookup(request: HtmxHttpRequest) -> HttpResponse:
     """Screen-pop deep link: one hit opens it, several list them, none says so."""
-    params = {name: request.GET.get(name, "")[:MAX_QUERY] for name in ("phone", "email")}
-    params["order_number"] = request.GET.get("order_number", "")[:MAX_QUERY]
+    names = ("phone", "email", "order_number", "tracking_number")
+    params = {name: request.GET.get(name, "")[:MAX_QUERY] for name in names}
     given = {name: value for name, value in params.items() if value.strip()}
     hits = selectors.console_lookup(**given) if given else []
     if len(hits) == 1:
@@ -207,6 +208,19 @@ def timeline_context(order: Order) -> dict[str, Any]:
     }
 
 
+def shipments_context(order: Order, items: list | None = None) -> dict[str, Any]:
+    shipments = selectors.order_shipments(order=order)
+    not_shipped = []
+    if shipments:  # without parcels the panel says "nothing has shipped" and needs no items
+        items = selectors.order_items(order=order) if items is None else items
+        not_shipped = console.not_shipped(items, shipments)
+    return {
+        "order": order,
+        "parcels": [console.parcel(shipment) for shipment in shipments],
+        "not_shipped": not_shipped,
+    }
+
+
 def header_context(order: Order) -> dict[str, Any]:
     return {
         "order": order,
@@ -225,7 +239,16 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         if request.GET.get("v") == version or request.headers.get("If-None-Match") == etag:
             response = HttpResponse(status=HTTPStatus.NO_CONTENT)
         else:
-            response = render(request, "orders/order_detail.html#timeline", timeline_context(order))
+            # The Shipments panel rides along out of band: parcels move with the timeline.
+            timeline = render_to_string(
+                "orders/order_detail.html#timeline", timeline_context(order), request
+            )
+            parcels = render_to_string(
+                "orders/order_detail.html#shipments",
+                {**shipments_context(order), "shipments_oob": True},
+                request,
+            )
+            response = HttpResponse(timeline + parcels)
         response["ETag"] = etag
         return response
     audit(
@@ -234,10 +257,12 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         customer_id=order.customer.external_id,
         order_id=order.external_id,
     )
+    items = selectors.order_items(order=order)
     context = {
         **timeline_context(order),
         **header_context(order),
-        "items": selectors.order_items(order=order),
+        **shipments_context(order, items),
+        "items": items,
         "price_lines": console.price_lines(order),
     }
     return render(request, "orders/order_detail.html", context)

@@ -48,13 +48,22 @@ def tracking_link(carrier: str, tracking_number: str) -> str:
     if not number or not name:
         return ""
     for definition in _definitions(name):
-        match = definition.test(number)
-        if match is not None and match.valid and match.tracking_url:
+        match = _test(definition, number)
+        if match is not None and match.tracking_url:
             # The data set still lists a few http pages (DHL, OnTrac); those sites serve the
             # same page over https, and links in ercdash are https only.
             url = match.tracking_url
             return "https://" + url.removeprefix("http://") if url.startswith("http://") else url
     return ""
+
+
+def _test(definition: TrackingNumberDefinition, number: str):
+    """The data set's valid match for the number as typed or upper-cased ("1z…" is "1Z…")."""
+    for candidate in dict.fromkeys((number, number.upper())):
+        match = definition.test(candidate)
+        if match is not None and match.valid:
+            return match
+    return None
 
 
 def tracking_url(*, stored: str, carrier: str, tracking_number: str) -> str:
@@ -65,4 +74,6 @@ def tracking_url(*, stored: str, carrier: str, tracking_number: str) -> str:
 def number_recognised(tracking_number: str) -> bool:
     """Whether the number passes some carrier's format and check digit (console search)."""
     number = normalize_tracking_number(tracking_number)
-    return bool(number) and tracking_numbers.get_tracking_number(number) is not None
+    return bool(number) and any(
+        _test(definition, number) is not None for definition in tracking_numbers.DEFINITIONS
+    )
