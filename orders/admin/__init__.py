@@ -19,6 +19,7 @@ from orders.admin.orders import (
     OrderItemInline,
     StatusEventInline,
 )
+from orders.admin.shipments import ShipmentAdmin, ShipmentInline
 
 admin.site.site_header = "ercdash administration"
 admin.site.site_title = "ercdash admin"
@@ -37,6 +38,8 @@ __all__ = [
     "OrderAdmin",
     "OrderItemInline",
     "PhoneSearchMixin",
+    "ShipmentAdmin",
+    "ShipmentInline",
     "StatusEventInline",
     "UserAdmin",
 ]
