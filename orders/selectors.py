@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
 import phonenumbers
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
-from django.db.models import F, Prefetch, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat, Upper
 
 from orders.models import (
@@ -28,6 +29,8 @@ from orders.rules import carriers
 from orders.rules.ids import ID_RE
 from orders.rules.shipments import normalize_tracking_number, tracking_key
 from orders.rules.text import fold
+
+_DAY = timedelta(days=1)
 
 
 def orders_with_relations() -> QuerySet[Order]:
@@ -80,9 +83,38 @@ def order_list_entries(orders: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
-def order_items_query(*, order: Order) -> QuerySet[OrderItem]:
-    """The order's items, unsorted: pagination.item_keyset sorts and slices them."""
-    return OrderItem.objects.filter(order=order)
+def order_items_query(
+    *,
+    order: Order,
+    carrier: str = "",
+    delivery_type: str = "",
+    delivery_date_start: datetime | None = None,
+    delivery_date_end: datetime | None = None,
+    shipping_date: datetime | None = None,
+) -> QuerySet[OrderItem]:
+    """The order's items, unsorted: pagination.item_keyset sorts and slices them.
+
+    The delivery filters keep the items with one parcel matching all of them: its carrier
+    (any case), its window starting at or after delivery_date_start and ending at or before
+    delivery_date_end, its shipping on shipping_date's UTC day. delivery_type is the order's.
+    """
+    items = OrderItem.objects.filter(order=order)
+    if delivery_type and order.delivery_type != delivery_type:
+        return items.none()
+    parcel = Q()
+    if carrier:
+        parcel &= Q(shipment__carrier__iexact=carrier)
+    if delivery_date_start is not None:
+        parcel &= Q(shipment__delivery_date_start__gte=delivery_date_start)
+    if delivery_date_end is not None:
+        parcel &= Q(shipment__delivery_date_end__lte=delivery_date_end)
+    if shipping_date is not None:
+        day = shipping_date.replace(hour=0, minute=0, second=0, microsecond=0)
+        parcel &= Q(shipment__shipping_date__gte=day, shipment__shipping_date__lt=day + _DAY)
+    if parcel:
+        lines = ShipmentItem.objects.filter(parcel, item=OuterRef("pk"))
+        items = items.filter(Exists(lines))
+    return items
 
 
 def most_recent_order(*, customer_id: str, brand: str = "") -> Order | None:

@@ -161,7 +161,8 @@ def test_list_parameters_are_documented(document):
         "brand", "email", "phone", "name", "matchMode", "page", "per_page",
     }  # fmt: skip
     assert names("/erc/ecommerce/customers/{customer_id}/orders/{order_id}/items") == {
-        "customer_id", "order_id", "brand", "limit", "cursor",
+        "customer_id", "order_id", "brand", "limit", "cursor", "carrier", "delivery_type",
+        "delivery_date_start", "delivery_date_end", "shipping_date",
     }  # fmt: skip
     assert names("/erc/ecommerce/customers/{customer_id}/shipments") == {
         "customer_id", "order_id", "order_ids", "tracking_number", "shipping_provider",

@@ -374,3 +374,74 @@ def test_a_new_parcel_event_reaches_the_stored_order_document(client, read_auth,
     services.order_refresh(order=parcel.order)
 
     assert client.get(ORDER, **read_auth).json()["delivery_status"] == "DELIVERED"
+
+
+# --- the items list's delivery filters -----------------------------------------------------
+
+
+@pytest.fixture
+def two_parcels(order, make_shipment):
+    shirt, hat = order.items.order_by("position")
+    make_shipment(
+        order,
+        lines=[(shirt, 1)],
+        shipping_date=T0,
+        delivery_date_start=T0 + timedelta(days=2),
+        delivery_date_end=T0 + timedelta(days=3),
+    )
+    make_shipment(
+        order,
+        carrier="CTT",
+        tracking_number="RR123456785PT",
+        lines=[(hat, 1)],
+        shipping_date=T0 + timedelta(days=1),
+        delivery_date_start=T0 + timedelta(days=4),
+        delivery_date_end=T0 + timedelta(days=5),
+    )
+
+
+def item_ids(client, auth, query: str) -> list[str]:
+    response = client.get(ORDER + "/items" + query, **auth)
+    assert response.status_code == HTTPStatus.OK, response.content
+    return [item["id"] for item in response.json()["_embedded"]["items"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["item0", "item1"]),
+        ("?carrier=ctt", ["item1"]),
+        ("?carrier=DHL", []),
+        ("?shipping_date=2021-10-23", ["item0"]),
+        ("?shipping_date=2021-10-24T23:00:00Z", ["item1"]),
+        ("?delivery_date_start=2021-10-27", ["item1"]),
+        ("?delivery_date_end=2021-10-26T12:00:00.000Z", ["item0"]),
+        ("?carrier=UPS&shipping_date=2021-10-24", []),
+        ("?delivery_type=SHIPPING", ["item0", "item1"]),
+        ("?delivery_type=LOCAL_PICKUP", []),
+        ("?carrier=", ["item0", "item1"]),
+    ],
+)
+def test_item_delivery_filters(client, read_auth, two_parcels, query, expected):
+    assert item_ids(client, read_auth, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?shipping_date=yesterday", "shipping_date"),
+        ("?delivery_date_start=2021-13-01", "delivery_date_start"),
+        ("?delivery_type=DRONE", "delivery_type"),
+    ],
+)
+def test_bad_item_delivery_filters_are_a_400(client, read_auth, two_parcels, query, field):
+    response = client.get(ORDER + "/items" + query, **read_auth)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert [f["name"] for f in response.json()["fields"]] == [field]
+
+
+def test_item_pages_keep_the_delivery_filters(client, read_auth, two_parcels):
+    body = client.get(ORDER + "/items?limit=1&carrier=UPS", **read_auth).json()
+
+    assert query_of(body["_links"]["self"]["href"])["carrier"] == ["UPS"]

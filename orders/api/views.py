@@ -22,7 +22,8 @@ from orders.api import schema as doc
 from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
-from orders.models import AccessAudit, CancelReason, DetailedType
+from orders.models import AccessAudit, CancelReason, DeliveryType, DetailedType
+from orders.rules import times
 from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
@@ -420,28 +421,80 @@ class OrderItemsApi(ErcApiView):
         **doc.operation(
             operation_id="listOrderItems",
             summary="List an order's items",
-            description="Cursor list of the order's items, in the order's own sequence.",
+            description=(
+                "Cursor list of the order's items, in the order's own sequence, each with the "
+                "parcels it travels in. The delivery filters keep the items with a parcel "
+                "that matches all of them."
+            ),
             ok="ItemList",
             ok_description="One page of items; _links.next only when more remain.",
-            parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND, doc.LIMIT, doc.CURSOR],
+            parameters=[
+                doc.CUSTOMER_ID,
+                doc.ORDER_ID,
+                doc.BRAND,
+                doc.LIMIT,
+                doc.CURSOR,
+                *doc.ITEM_DELIVERY_FILTERS,
+            ],
             not_found="No such order for this customer (and brand).",
         )
     )
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
-        params = pagination.cursor_params(request, kind="items", ordered=False)
+        problems: list[tuple[str, str]] = []
+        try:
+            params = pagination.cursor_params(request, kind="items", ordered=False)
+        except errors.InvalidParameters as exc:
+            problems = exc.fields
+        filters = delivery_filters(request, problems)
+        if problems:
+            raise errors.InvalidParameters(problems)
         brand = brand_param(request)
         order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
         if order is None:
             raise errors.order_not_found(order_id)
-        queryset = pagination.item_keyset(selectors.order_items_query(order=order), params)
+        items_query = selectors.order_items_query(order=order, **filters)
+        queryset = pagination.item_keyset(items_query, params)
         items, more = pagination.take_page(queryset, params.limit)
         path = order_path(customer_id, order_id) + "/items"
         cursor = pagination.item_cursor(items[-1]) if more else None
         lines = selectors.item_shipment_lines(items=items)
         entries = [shapes.item_with_deliveries(item, lines) for item in items]
         return cursor_list_response(
-            request, path, "items", entries, ("brand", "limit", "cursor"), cursor
+            request, path, "items", entries, ("brand", "limit", "cursor", *DELIVERY_FILTERS), cursor
         )
+
+
+DELIVERY_FILTERS = (
+    "carrier",
+    "delivery_type",
+    "delivery_date_start",
+    "delivery_date_end",
+    "shipping_date",
+)
+DATE_DESCRIPTION = "Must be a date (2021-10-25) or an RFC 3339 timestamp."
+
+
+def delivery_filters(request: Request, problems: list[tuple[str, str]]) -> dict[str, Any]:
+    """The items list's delivery filters; a problem is added for each bad one."""
+    query = request.query_params
+    filters: dict[str, Any] = {}
+    if query.get("carrier", "").strip():
+        filters["carrier"] = query["carrier"].strip()
+    delivery_type = query.get("delivery_type", "")
+    if delivery_type and delivery_type not in DeliveryType.values:
+        problems.append(("delivery_type", "Must be one of " + ", ".join(DeliveryType.values) + "."))
+    elif delivery_type:
+        filters["delivery_type"] = delivery_type
+    for name in ("delivery_date_start", "delivery_date_end", "shipping_date"):
+        raw = query.get(name, "")
+        if not raw:
+            continue
+        moment = times.parse_date_or_timestamp(raw)
+        if moment is None:
+            problems.append((name, DATE_DESCRIPTION))
+        else:
+            filters[name] = moment
+    return filters
 
 
 MAX_LISTED_VALUES = 100

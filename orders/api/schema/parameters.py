@@ -151,3 +151,38 @@ SHIPMENT_FILTERS = [
         explode=True,
     ),
 ]
+
+# A date (its midnight UTC) or an RFC 3339 timestamp; empty counts as absent.
+_DATE_OR_TIME = {
+    "anyOf": [
+        {"type": "string", "format": "date"},
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "maxLength": 0},
+    ]
+}
+ITEM_DELIVERY_FILTERS = [
+    OpenApiParameter(
+        "carrier", _QUERY_TEXT, description="Items in a parcel of this carrier (any case)."
+    ),
+    OpenApiParameter(
+        "delivery_type",
+        {"type": "string", "enum": ["UNKNOWN", "LOCAL_DELIVERY", "LOCAL_PICKUP", "SHIPPING"]},
+        description="The order's delivery type: every item when it matches, none otherwise.",
+    ),
+    OpenApiParameter(
+        "delivery_date_start",
+        _DATE_OR_TIME,
+        description="Items in a parcel whose promised window starts at or after this "
+        "(a date is its midnight UTC).",
+    ),
+    OpenApiParameter(
+        "delivery_date_end",
+        _DATE_OR_TIME,
+        description="Items in a parcel whose promised window ends at or before this.",
+    ),
+    OpenApiParameter(
+        "shipping_date",
+        _DATE_OR_TIME,
+        description="Items in a parcel shipped on this day (UTC).",
+    ),
+]
