@@ -246,3 +246,12 @@ def test_a_tracking_search_costs_two_queries(split, django_assert_num_queries):
         hits = selectors.console_search(query)
 
     assert [hit.order.external_id for hit in hits] == ["order123"]
+
+
+def test_the_panel_speaks_portuguese(agent_client, split):
+    html = panel(agent_client.get(ORDER_URL, HTTP_ACCEPT_LANGUAGE="pt").content.decode())
+
+    assert "Envios" in html
+    assert "Seguir" in html
+    assert "Ainda não enviado" in html
+    assert "Histórico de seguimento (2 atualizações)" in html
