@@ -461,8 +461,9 @@ class DemoBuilder:
             document["shipments"] = parcels
         return document
 
-    def tracking_number(self, shape: str) -> str:
-        """A number of the carrier's shape; for known shapes one its check digit accepts."""
+    def number_template(self, shape: str) -> str:
+        """A number of the carrier's shape; "{}" marks where a known shape's check digit goes
+        and "{country}" the S10 country code."""
         rng = self.rng
 
         def digits(count: int) -> str:
@@ -520,7 +521,7 @@ class DemoBuilder:
         events: list[dict],
     ) -> dict[str, Any]:
         rng = self.rng
-        template = self.tracking_number(shape)
+        template = self.number_template(shape)
         number = _with_check_digit(shape, template.replace("{country}", country))
         sent = _parse(events[0]["status_date_time"])
         first_hub, last_hub = HUBS[country]

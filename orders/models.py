@@ -300,8 +300,11 @@ class Order(models.Model):
 
     @property
     def is_cancellable(self) -> bool:
-        return not self.cancellation_status and (
-            self.latest_generic_type in CANCELLABLE_GENERIC_TYPES
+        # Nothing may have shipped either: a parcel on its way is not recalled by a cancel.
+        return (
+            not self.cancellation_status
+            and self.latest_generic_type in CANCELLABLE_GENERIC_TYPES
+            and self.fulfillment_status == FulfillmentStatus.UNFULFILLED
         )
 
     def amounts(self) -> dict[str, Decimal | None]:

@@ -445,3 +445,18 @@ def test_item_pages_keep_the_delivery_filters(client, read_auth, two_parcels):
     body = client.get(ORDER + "/items?limit=1&carrier=UPS", **read_auth).json()
 
     assert query_of(body["_links"]["self"]["href"])["carrier"] == ["UPS"]
+
+
+def test_an_order_with_a_parcel_on_its_way_cannot_be_canceled(client, bearer, parcel):
+    from django.conf import settings
+
+    auth = bearer(settings.SCOPE_READ, settings.SCOPE_WRITE)
+
+    preview = client.get(ORDER + "/cancel-preview", **auth).json()
+    response = client.post(
+        ORDER + "/cancel", data={"cancel_reason": "OTHER"}, content_type="application/json", **auth
+    )
+
+    assert preview["is_cancellable"] is False
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["code"] == "order_not_cancellable"

@@ -255,3 +255,10 @@ def test_the_panel_speaks_portuguese(agent_client, split):
     assert "Seguir" in html
     assert "Ainda não enviado" in html
     assert "Histórico de seguimento (2 atualizações)" in html
+
+
+def test_a_nul_byte_in_a_lookup_is_no_match_not_a_crash(agent_client, split):
+    response = agent_client.get("/agent/lookup", {"tracking_number": UPS + "\x00"})
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["results"] == []

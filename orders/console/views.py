@@ -134,6 +134,8 @@ def lookup(request: HtmxHttpRequest) -> HttpResponse:
     """Screen-pop deep link: one hit opens it, several list them, none says so."""
     names = ("phone", "email", "order_number", "tracking_number")
     params = {name: request.GET.get(name, "")[:MAX_QUERY] for name in names}
+    # A NUL byte is no part of any of them, and PostgreSQL refuses it in a query.
+    params = {name: ("" if "\x00" in value else value) for name, value in params.items()}
     given = {name: value for name, value in params.items() if value.strip()}
     hits = selectors.console_lookup(**given) if given else []
     if len(hits) == 1:

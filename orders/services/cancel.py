@@ -10,6 +10,7 @@ from orders.models import (
     AccessAudit,
     CancellationStatus,
     CancelReason,
+    FulfillmentStatus,
     GenericType,
     Order,
     StatusEvent,
@@ -54,6 +55,7 @@ def order_cancel(
         pk=order.pk,
         cancellation_status="",
         latest_generic_type__in=CANCELLABLE_GENERIC_TYPES,
+        fulfillment_status=FulfillmentStatus.UNFULFILLED,
     ).update(
         cancellation_status=CancellationStatus.CANCELED,
         canceled_at=now,
