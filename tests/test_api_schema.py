@@ -234,9 +234,14 @@ def fuzz_auth(bearer, make_order, make_customer, make_shipment):
             }
         ],
     )
+    # order123 stays cancellable: its parcel holds none of its items. Another order shipped.
+    make_shipment(order, carrier="", tracking_number="", shipping_date=None)
+    shipped = make_order(
+        "order-shipped", items=[{"name": "Cap", "quantity": 1, "price": Decimal("5")}]
+    )
     make_shipment(
-        order,
-        lines=[(order.items.get(), 1)],
+        shipped,
+        lines=[(shipped.items.get(), 1)],
         events=[
             {
                 "detailed_type": "IN_TRANSIT",
@@ -245,7 +250,6 @@ def fuzz_auth(bearer, make_order, make_customer, make_shipment):
             }
         ],
     )
-    make_shipment(order, carrier="", tracking_number="", shipping_date=None)
     make_order("order-2", purchase_datetime=None)
     make_customer("other", first_name="Zoë", brand="acme")
     # Both scopes, so that the cancel operation is exercised too (inside the test transaction).
