@@ -1,4 +1,4 @@
-"""gunicorn settings for production: `gunicorn -c ercdash/gunicorn.conf.py` (README, Production).
+"""gunicorn settings for production: `gunicorn -c ercdash/gunicorn.conf.py` (docs/operations.md).
 
 Every value can be overridden from the environment (GUNICORN_CMD_ARGS, or the variables below).
 """
@@ -18,6 +18,9 @@ worker_class = "sync"
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
+# The longest request line gunicorn takes (its default is 4094): a customer search by many
+# ids fits. Longer ones get gunicorn's plain 414, documented in the OpenAPI document.
+limit_request_line = 8190
 # Behind a load balancer that keeps connections open to the app servers.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycle workers now and then so a slow leak never becomes an incident.
@@ -33,10 +36,12 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "ercdash.logs.JsonFormatter"}},
+    "filters": {"redact": {"()": "ercdash.logs.RedactFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json",
+            "filters": ["redact"],
             "stream": "ext://sys.stderr",
         }
     },

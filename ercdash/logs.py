@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 import orjson
 from django.http import HttpRequest, HttpResponse
 
+from orders.rules import cards
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 # Fields an access line (or any record) may carry through `extra=`; everything else a
@@ -21,24 +23,51 @@ CONTEXT_FIELDS = ("client_id", "method", "path", "status", "duration_ms")
 
 # Defence in depth: callers never log bodies, query strings or headers, but a card number
 # typed into a path or an exception message must still not reach the log store.
-_CARD_DIGITS_RE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 _BEARER_RE = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
 _TOKEN_PARAM_RE = re.compile(r"(?i)\b(access_token|client_secret|password)=[^&\s]+")
-# Cheap first passes: every access line goes through redact(), and the exact patterns above
-# cost ~10x more than these scans. Each is a superset of what its exact pattern matches.
-_DIGIT_RUN_RE = re.compile(r"[0-9][0-9 -]{11,}[0-9]")
+# A cheap first pass: every access line goes through redact().
 _BEARER_WORD_RE = re.compile(r"(?i)bearer")
 
 
 def redact(text: str) -> str:
-    """The text with card-number-like digit runs and credentials replaced."""
-    if _DIGIT_RUN_RE.search(text):
-        text = _CARD_DIGITS_RE.sub("[redacted]", text)
+    """The text with 13-19 digit numbers (whatever separates their digits) and credentials
+    replaced."""
+    text = cards.redact(text, luhn=False)
     if _BEARER_WORD_RE.search(text):
         text = _BEARER_RE.sub(r"\1 [redacted]", text)
     if "=" in text:
         text = _TOKEN_PARAM_RE.sub(r"\1=[redacted]", text)
     return text
+
+
+class RedactFilter(logging.Filter):
+    """Redacts a record before any formatter sees it: the JSON lines, LOG_FORMAT=plain and
+    gunicorn's own logs alike.
+
+    The message is rendered and redacted once (its arguments dropped), the traceback is
+    rendered into exc_text and redacted, and so are the context fields.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "redacted", False):
+            return True  # a second handler of the same record
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if isinstance(value, str):
+                setattr(record, name, redact(value))
+        record.redacted = True
+        return True
+
+
+_formatter = logging.Formatter()
 
 
 def record_request_id(record: logging.LogRecord) -> str:
@@ -55,7 +84,10 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id and context."""
+    """One JSON object per line: time, level, logger, message, request id and context.
+
+    Redaction is RedactFilter's job, on the handler, so that every format gets it.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -64,17 +96,17 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or record_request_id(record),
         }
         for name in CONTEXT_FIELDS:
             value = getattr(record, name, None)
             if value is not None and value != "":
-                entry[name] = redact(value) if isinstance(value, str) else value
-        if record.exc_info:
-            entry["exc_info"] = redact(self.formatException(record.exc_info))
-        elif record.exc_text:
-            entry["exc_info"] = redact(record.exc_text)
+                entry[name] = value
+        if record.exc_text:
+            entry["exc_info"] = record.exc_text
+        elif record.exc_info:
+            entry["exc_info"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
 
 
@@ -96,7 +128,13 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # The id is logged, stored in audit rows and echoed: one holding a card number is
+        # replaced like any other unusable value.
+        request_id = (
+            incoming
+            if _SAFE_REQUEST_ID.match(incoming) and not cards.contains_full_card_number(incoming)
+            else uuid.uuid4().hex
+        )
         request.request_id = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""ercdash settings: one file, configured by environment variables (README, "Configuration")."""
+"""ercdash settings: one file, configured by environment variables (docs/configuration.md)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ercdash.logs.RequestIdMiddleware",
+    # Warns once if a proxy forwards requests that ERCDASH_PROXY_COUNT does not count.
+    "ercdash.proxies.ProxyCountWarningMiddleware",
     # Before Host validation and the TLS redirect: load balancers probe by IP over plain HTTP.
     "ercdash.health.HealthProbeMiddleware",
     "orders.api.middleware.ApiErrorMiddleware",
@@ -252,6 +254,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_TIME", 
 # Username and IP together: one attacker cannot lock every agent out from one address, and
 # a shared office IP does not lock out the colleagues of the user who mistyped.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# ...and, against password spraying (one password tried on many usernames), an address with
+# this many failed sign-ins within the cool-off, whatever the usernames, is blocked too
+# (orders.console.lockout.SignInAttempts). High enough for an office behind one address.
+ERCDASH_SIGNIN_ADDRESS_LIMIT = env_int("ERCDASH_SIGNIN_ADDRESS_LIMIT", 30)
+AXES_HANDLER = "orders.console.lockout.SignInAttempts"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 # Masked in axes' logs and stored attempts (passwords always are).
@@ -259,7 +266,8 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_CALLABLE = "orders.console.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "ercdash.proxies.client_ip"
 # Number of reverse proxies (load balancers) in front of the app that append to
-# X-Forwarded-For; 0 = use the socket address. Spoofed left-hand entries are ignored.
+# X-Forwarded-For; 0 = use the socket address (and warn once if requests carry the header).
+# Spoofed left-hand entries are ignored.
 ERCDASH_PROXY_COUNT = env_int("ERCDASH_PROXY_COUNT", 0)
 
 # --- Product settings ---------------------------------------------------------------------
@@ -284,6 +292,8 @@ OAUTH2_PROVIDER = {
     },
     # Per-client allowed scopes: asking for none grants the client's own set, never everything.
     "SCOPES_BACKEND_CLASS": "orders.api.oauth.ClientScopes",
+    # Tells the token endpoints' limiter which client proved its secret (api.throttling).
+    "OAUTH2_VALIDATOR_CLASS": "orders.api.oauth.ClientValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": ERCDASH_TOKEN_TTL,
     # Generated secrets are far beyond brute force: a cheap hash, not ~0.5 s per token request.
     "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client",
@@ -306,10 +316,14 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
-# Requests per client to /oauth/token, /oauth/revoke and /oauth/introspect (each counted on
-# its own; per address when no client is named), refused before the client secret is checked.
+# Successful requests per client to /oauth/token, /oauth/revoke and /oauth/introspect (each
+# endpoint counted on its own), refused before the client secret is checked.
 ERCDASH_TOKEN_RATE_LIMIT = os.environ.get("ERCDASH_TOKEN_RATE_LIMIT", "30/min")
 parse_rate(ERCDASH_TOKEN_RATE_LIMIT, "ERCDASH_TOKEN_RATE_LIMIT")  # a typo stops start-up
+# Failed client authentications on those endpoints, per client id and per address: over it,
+# failures are answered 429. A right secret is always checked and answered.
+ERCDASH_TOKEN_FAILURE_LIMIT = os.environ.get("ERCDASH_TOKEN_FAILURE_LIMIT", "10/min")
+parse_rate(ERCDASH_TOKEN_FAILURE_LIMIT, "ERCDASH_TOKEN_FAILURE_LIMIT")
 
 # --- Django REST framework ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -348,7 +362,11 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ercdash.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "ercdash.logs.RequestIdFilter"},
+        # Card numbers and credentials out of every line, whatever the format.
+        "redact": {"()": "ercdash.logs.RedactFilter"},
+    },
     "formatters": {
         # One JSON object per line for the log pipeline; LOG_FORMAT=plain for humans.
         "json": {"()": "ercdash.logs.JsonFormatter"},
@@ -358,7 +376,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain" if os.environ.get("LOG_FORMAT") == "plain" else "json",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

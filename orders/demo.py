@@ -254,6 +254,9 @@ def seed_example() -> dict[str, Any]:
             "card_number": "**** **** **** 4567",
             "is_refunded": False,
         },
+        "payment_status": "PAID",
+        "status": "Shipped",
+        "custom_fields": {"gift_wrap": True, "sales_channel": "Online store"},
         "customer": {
             "id": "customer123",
             "first_name": "John",
@@ -262,6 +265,7 @@ def seed_example() -> dict[str, Any]:
             "phone_number": "+351910000000",
             "brand": "Casa Lisboa",
             "customer_since": "2019-03-02T10:04:11.000Z",
+            "custom_fields": {"loyalty_tier": "Gold", "newsletter": True},
         },
         "items": [
             {
@@ -451,6 +455,8 @@ class DemoBuilder:
                 "card_number": f"**** **** **** {rng.randrange(10000):04d}",
                 "is_refunded": refunded,
             },
+            # The payment as a shop reports it (Shopify's financial_status, upper-cased).
+            "payment_status": "REFUNDED" if refunded else "VOIDED" if canceled else "PAID",
             "customer": customer,
             "items": items,
             "status_history": history,

@@ -8,7 +8,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from orders.rules import cards, ids, phones, places
+from orders.rules import actions, cards, ids, money, phones, places
+from orders.rules import shipments as shipment_rules
 from orders.rules.text import fold
 
 # Money: up to 15 significant digits, so every stored amount is exactly representable as
@@ -60,13 +61,10 @@ class CancelReason(models.TextChoices):
 
 
 class FulfillmentStatus(models.TextChoices):
-    UNFULFILLED = "UNFULFILLED"
-    PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"
-    FULFILLED = "FULFILLED"
-
-
-# Orders can be canceled only before they leave: no status yet, or UNKNOWN / CONFIRMED.
-CANCELLABLE_GENERIC_TYPES = ("", "UNKNOWN", "CONFIRMED")
+    # Computed by rules.shipments.fulfillment_status (shipped vs ordered quantities).
+    UNFULFILLED = shipment_rules.UNFULFILLED
+    PARTIALLY_FULFILLED = shipment_rules.PARTIALLY_FULFILLED
+    FULFILLED = shipment_rules.FULFILLED
 
 
 def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = True) -> Q:
@@ -86,6 +84,8 @@ class Customer(models.Model):
     )
     brand = models.CharField(max_length=128, blank=True)
     customer_since = models.DateTimeField(null=True, blank=True)
+    # Key/value pairs from the source system (rules.custom_fields): shown, never interpreted.
+    custom_fields = models.JSONField(default=dict, blank=True)
     # Accent- and case-folded copies of the names (text.fold), kept by save(): SQLite has no
     # unaccent, and external-customers?name= must match "Jose" with "José" on every database.
     first_name_folded = models.CharField(max_length=150, blank=True, editable=False)
@@ -188,18 +188,43 @@ class Order(models.Model):
     card_last4 = models.CharField(max_length=4, blank=True)
     is_refunded = models.BooleanField(null=True, blank=True)
 
+    # Sum of the refunds, when the source reports them (net payment = final total - this).
+    total_refunded_amount = models.DecimalField(**MONEY)
+
     highlighted_item_image_url = models.URLField(max_length=1024, blank=True)
+    # The source platform's own words: its payment status (upper-case, e.g. PARTIALLY_REFUNDED)
+    # and its order status text. Served as given, never interpreted.
+    payment_status = models.CharField(max_length=32, blank=True)
+    status = models.CharField("source status", max_length=128, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+
     cancellation_status = models.CharField(
         max_length=16, blank=True, choices=CancellationStatus.choices
     )
     canceled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=64, blank=True, choices=CancelReason.choices)
     canceled_by = models.CharField(max_length=200, blank=True)
+    # What the canceller asked for besides the reason. Recorded and shown, not acted on:
+    # ercdash sends no email, moves no stock and no money.
+    cancel_staff_note = models.CharField(max_length=500, blank=True)
+    cancel_restock = models.BooleanField(null=True, blank=True)
+    cancel_notify_customer = models.BooleanField(null=True, blank=True)
+    cancel_refund_method = models.CharField(max_length=64, blank=True)
 
     # Derived from items and status events, kept fresh by services.order_refresh so that
     # an order read is a single query.
     derived_items_quantity = models.PositiveIntegerField(null=True, blank=True, editable=False)
     derived_top_item_image_url = models.URLField(max_length=1024, blank=True, editable=False)
+    # The item whose image is the highlighted one (most-recent-order's highlighted_item),
+    # joined to that read instead of loading every item.
+    derived_highlighted_item = models.ForeignKey(
+        "OrderItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     latest_generic_type = models.CharField(
         max_length=32, blank=True, choices=GenericType.choices, editable=False
     )
@@ -260,6 +285,7 @@ class Order(models.Model):
                     "shipping_amount",
                     "taxes_amount",
                     "final_total_amount",
+                    "total_refunded_amount",
                 )
             ),
         ]
@@ -300,21 +326,23 @@ class Order(models.Model):
 
     @property
     def is_cancellable(self) -> bool:
-        # Nothing may have shipped either: a parcel on its way is not recalled by a cancel.
-        return (
-            not self.cancellation_status
-            and self.latest_generic_type in CANCELLABLE_GENERIC_TYPES
-            and self.fulfillment_status == FulfillmentStatus.UNFULFILLED
-        )
+        # Not canceled, not shipped, nothing in a parcel: the state the cancel service
+        # updates from (rules.actions.CANCELLABLE).
+        return actions.can_cancel(self)
+
+    @property
+    def is_change_shipping_address_allowed(self) -> bool:
+        return actions.can_change_shipping_address(self)
+
+    @property
+    def net_payment_amount(self) -> Decimal | None:
+        """The final total minus the refunds, when both are known."""
+        if self.final_total_amount is None or self.total_refunded_amount is None:
+            return None
+        return self.final_total_amount - self.total_refunded_amount
 
     def amounts(self) -> dict[str, Decimal | None]:
-        return {
-            "original_total_amount": self.original_total_amount,
-            "discounts_amount": self.discounts_amount,
-            "shipping_amount": self.shipping_amount,
-            "taxes_amount": self.taxes_amount,
-            "final_total_amount": self.final_total_amount,
-        }
+        return {name: getattr(self, name) for name in money.AMOUNT_FIELDS}
 
 
 class OrderItem(models.Model):
@@ -354,6 +382,9 @@ class StatusEvent(models.Model):
     detailed_type = models.CharField(max_length=32, blank=True, choices=DetailedType.choices)
     status_date_time = models.DateTimeField()
     description = models.CharField(max_length=500, blank=True)
+    # Recorded by ercdash itself (a cancellation through the API, console or admin), not
+    # by the source system: an import keeps it whatever the imported timeline says.
+    is_local = models.BooleanField(default=False, editable=False)
 
     class Meta:
         # Ties on the timestamp go to the event recorded last (higher id).
@@ -494,6 +525,9 @@ class ApiClientProfile(models.Model):
         related_name="profile",
     )
     allowed_scopes = models.CharField(max_length=255, default=settings.SCOPE_READ)
+    # One brand per line; empty: every brand. A limited client sees only resources of these
+    # brands through the API (others are not found, or left out of lists).
+    allowed_brands = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -507,6 +541,14 @@ class ApiClientProfile(models.Model):
     def scopes(self) -> list[str]:
         return self.allowed_scopes.split()
 
+    @property
+    def brands(self) -> list[str]:
+        return self.split_brands(self.allowed_brands)
+
+    @staticmethod
+    def split_brands(stored: str) -> list[str]:
+        return [brand for brand in stored.split("\n") if brand]
+
 
 class AccessAudit(models.Model):
     class Channel(models.TextChoices):
@@ -519,6 +561,8 @@ class AccessAudit(models.Model):
         VIEW_ORDER = "view_order", "Viewed order"
         CANCEL_ORDER = "cancel_order", "Canceled order"
         EXPORT_ORDERS = "export_orders", "Exported orders"
+        # By kind of query and number of results, never the text typed.
+        SEARCH = "search", "Searched"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -545,14 +589,17 @@ class AccessAudit(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """First answer to a POST with an Idempotency-Key, replayed on retries."""
+    """First answer to a POST with an Idempotency-Key, replayed on retries for 24 hours."""
 
     key = models.CharField(max_length=255)
     client_id = models.CharField(max_length=255)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=1024)
+    # SHA-256 of method, path, query and body: a key answers only the request it was made for.
+    request_hash = models.CharField(max_length=64, default="")
     status_code = models.PositiveSmallIntegerField()
     body = models.BinaryField()
+    # Expired keys are deleted by created_at (services.idempotency_keys_expire).
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
-import phonenumbers
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Concat, Upper
 
 from orders.models import (
     Address,
+    CancellationStatus,
     Customer,
-    IdempotencyRecord,
     Order,
     OrderItem,
     Shipment,
@@ -25,7 +25,7 @@ from orders.models import (
     ShipmentItem,
     StatusEvent,
 )
-from orders.rules import carriers
+from orders.rules import carriers, phones
 from orders.rules.ids import ID_RE
 from orders.rules.shipments import normalize_tracking_number, tracking_key
 from orders.rules.text import fold
@@ -37,40 +37,64 @@ def orders_with_relations() -> QuerySet[Order]:
     return Order.objects.select_related("customer", "shipping_address", "billing_address")
 
 
-def order_get(*, customer_id: str, order_id: str, brand: str = "") -> Order | None:
+# Reads of the API take two brand arguments: `brand`, the caller's optional filter, and
+# `brands`, the brands an API client is limited to (empty: every brand).
+
+
+def order_get(
+    *, customer_id: str, order_id: str, brand: str = "", brands: Collection[str] = ()
+) -> Order | None:
     """The order of this customer (and brand, when given); None for anyone else's."""
-    filters = {"external_id": order_id, "customer__external_id": customer_id}
+    orders = orders_with_relations().filter(external_id=order_id, customer__external_id=customer_id)
+    return _branded(orders, brand, brands).first()
+
+
+def _branded(queryset: QuerySet, brand: str, brands: Collection[str] = ()) -> QuerySet:
+    # A resource of another brand, or with none, is filtered out when a brand is asked for,
+    # and when the client is limited to brands.
     if brand:
-        filters["brand"] = brand
-    return orders_with_relations().filter(**filters).first()
+        queryset = queryset.filter(brand=brand)
+    if brands:
+        queryset = queryset.filter(brand__in=sorted(brands))
+    return queryset
 
 
-def _branded(queryset: QuerySet, brand: str) -> QuerySet:
-    # A resource of another brand, or with none, is filtered out when a brand is asked for.
-    return queryset.filter(brand=brand) if brand else queryset
+def customer_exists(*, customer_id: str, brands: Collection[str] = ()) -> bool:
+    """Whether the customer exists, for a client limited to `brands`: of one of them, or with
+    an order of one of them (a customer shared by several shops carries no brand)."""
+    customers = Customer.objects.filter(external_id=customer_id)
+    if brands:
+        allowed = sorted(brands)
+        customers = customers.filter(Q(brand__in=allowed) | Q(orders__brand__in=allowed))
+    return customers.exists()
 
 
-def customer_exists(*, customer_id: str) -> bool:
-    return Customer.objects.filter(external_id=customer_id).exists()
+def _order_number_search(orders: QuerySet[Order], search: str) -> QuerySet[Order]:
+    """Orders whose number is `search`, case-insensitive, with or without the leading '#'."""
+    if not search:
+        return orders
+    bare = search.strip().lstrip("#")
+    return orders.filter(
+        Q(order_number__iexact=search.strip())
+        | Q(order_number__iexact=bare)
+        | Q(order_number__iexact=f"#{bare}")
+    )
 
 
-def customer_orders_query(*, customer_id: str, brand: str = "") -> QuerySet[Order]:
-    """The customer's orders, unsorted: pagination.order_keyset sorts and slices them."""
+def customer_orders_query(
+    *, customer_id: str, brand: str = "", brands: Collection[str] = (), search: str = ""
+) -> QuerySet[Order]:
+    """The customer's orders (matching `search`, an order number), unsorted:
+    pagination.order_keyset sorts and slices them."""
     orders = orders_with_relations().filter(customer__external_id=customer_id)
-    return _branded(orders, brand)
+    return _order_number_search(_branded(orders, brand, brands), search)
 
 
-def orders_search(*, search: str = "", brand: str = "") -> QuerySet[Order]:
+def orders_search(
+    *, search: str = "", brand: str = "", brands: Collection[str] = ()
+) -> QuerySet[Order]:
     """Every order of the account; `search` matches an order number, with or without '#'."""
-    orders = _branded(orders_with_relations(), brand)
-    if search:
-        bare = search.strip().lstrip("#")
-        orders = orders.filter(
-            Q(order_number__iexact=search.strip())
-            | Q(order_number__iexact=bare)
-            | Q(order_number__iexact=f"#{bare}")
-        )
-    return orders
+    return _order_number_search(_branded(orders_with_relations(), brand, brands), search)
 
 
 def order_list_entries(orders: QuerySet[Order]) -> QuerySet[Order]:
@@ -117,17 +141,26 @@ def order_items_query(
     return items
 
 
-def most_recent_order(*, customer_id: str, brand: str = "") -> Order | None:
+def most_recent_order(
+    *, customer_id: str, brand: str = "", brands: Collection[str] = ()
+) -> Order | None:
     """The customer's latest order by purchase time, with its whole timeline, oldest first,
     and its parcels (tracking_info is the latest one's)."""
     timeline = StatusEvent.objects.order_by("status_date_time", "id")
     return (
-        customer_orders_query(customer_id=customer_id, brand=brand)
+        customer_orders_query(customer_id=customer_id, brand=brand, brands=brands)
         .defer("document")  # this body adds the whole timeline: it is rendered, not stored
+        .select_related("derived_highlighted_item")
         .order_by(F("purchase_datetime").desc(nulls_last=True), F("pk").desc())
         .prefetch_related(
             Prefetch("status_events", queryset=timeline),
             Prefetch("shipments", queryset=Shipment.objects.order_by("position", "id")),
+            Prefetch(
+                "derived_highlighted_item__shipment_lines",
+                queryset=ShipmentItem.objects.select_related("shipment").order_by(
+                    "shipment__position", "shipment_id", "id"
+                ),
+            ),
         )
         .first()
     )
@@ -144,6 +177,7 @@ def customer_shipments_query(
     *,
     customer_id: str,
     brand: str = "",
+    brands: Collection[str] = (),
     order_ids: list[str] | None = None,
     tracking_number: str = "",
     shipping_provider: str = "",
@@ -151,12 +185,15 @@ def customer_shipments_query(
 ) -> QuerySet[Shipment]:
     """The customer's parcels, filtered (order_ids None: any order), unsorted (sorted by
     pagination.shipment_keyset), with what their body needs: order, customer, shipping
-    address and lines with items."""
+    address and lines with items. A client limited to `brands` sees only the parcels of
+    orders of those brands."""
     shipments = Shipment.objects.select_related(
         "order", "order__customer", "order__shipping_address"
     ).filter(order__customer__external_id=customer_id)
     if brand:
         shipments = shipments.filter(order__brand=brand)
+    if brands:
+        shipments = shipments.filter(order__brand__in=sorted(brands))
     if order_ids is not None:  # [] asks for nothing
         shipments = shipments.filter(order__external_id__in=order_ids)
     if tracking_number:
@@ -196,14 +233,19 @@ def customers_search(
     name: str = "",
     match_mode: str = MatchMode.EXACT,
     brand: str = "",
+    brands: Collection[str] = (),
+    ids: list[str] | None = None,
 ) -> QuerySet[Customer]:
     """Customers matching every criterion given; none given lists them all.
 
+    ids: only these customer ids (an empty list is no restriction).
     email: exact, case-insensitive. phone: any common format, compared as E.164 (a text that
     is no phone number matches nobody). name, both modes case- and accent-insensitive:
     exact equals the full name, the first name or the last name; fuzzy is contained in it.
     """
-    customers = _branded(Customer.objects.all(), brand)
+    customers = _branded(Customer.objects.all(), brand, brands)
+    if ids:
+        customers = customers.filter(external_id__in=set(ids))
     if email:
         customers = customers.filter(email__iexact=email.strip())
     if phone:
@@ -225,12 +267,8 @@ def customers_search(
     return customers.order_by("external_id")
 
 
-def idempotency_get(*, client_id: str, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(client_id=client_id, key=key).first()
-
-
 @cache
-def _document_sql(with_brand: bool) -> str:
+def _document_sql(with_brand: bool, allowed_brands: int = 0) -> str:
     quote = connection.ops.quote_name
     order_table, customer_table = quote(Order._meta.db_table), quote(Customer._meta.db_table)
     sql = (
@@ -238,22 +276,32 @@ def _document_sql(with_brand: bool) -> str:
         f" INNER JOIN {customer_table} c ON c.{quote('id')} = o.{quote('customer_id')}"
         f" WHERE o.{quote('external_id')} = %s AND c.{quote('external_id')} = %s"
     )
-    return sql + f" AND o.{quote('brand')} = %s" if with_brand else sql
+    if with_brand:
+        sql += f" AND o.{quote('brand')} = %s"
+    if allowed_brands:
+        sql += f" AND o.{quote('brand')} IN ({', '.join(['%s'] * allowed_brands)})"
+    return sql
 
 
-def order_document_query(*, customer_id: str, order_id: str, brand: str = "") -> tuple[str, list]:
+def order_document_query(
+    *, customer_id: str, order_id: str, brand: str = "", brands: Collection[str] = ()
+) -> tuple[str, list]:
     """SQL and parameters selecting the stored API document of this customer's order."""
-    params = [order_id, customer_id, brand] if brand else [order_id, customer_id]
-    return _document_sql(bool(brand)), params
+    params = [order_id, customer_id, *([brand] if brand else []), *sorted(brands)]
+    return _document_sql(bool(brand), len(brands)), params
 
 
-def order_document_get(*, customer_id: str, order_id: str, brand: str = "") -> str | None:
+def order_document_get(
+    *, customer_id: str, order_id: str, brand: str = "", brands: Collection[str] = ()
+) -> str | None:
     """The stored API document of this customer's order (brand-checked), or None.
 
     One hand-written SELECT on two unique indexes: the ORM's query compilation costs more
     than the query itself on this path. An empty string means "not rendered yet".
     """
-    sql, params = order_document_query(customer_id=customer_id, order_id=order_id, brand=brand)
+    sql, params = order_document_query(
+        customer_id=customer_id, order_id=order_id, brand=brand, brands=brands
+    )
     # Raw SQL bypasses the database routers: ask them, so reads can go to a replica.
     with connections[router.db_for_read(Order)].cursor() as cursor:
         cursor.execute(sql, params)
@@ -305,16 +353,7 @@ class SearchHit:
 
 def phone_to_e164(raw: str, *, region: str | None = None) -> str:
     """E.164 for a phone number typed in any common format, or "" when it is not one."""
-    text = raw.strip()
-    if text.startswith("00"):  # international prefix as dialled in Europe
-        text = "+" + text[2:]
-    try:
-        number = phonenumbers.parse(text, region or settings.ERCDASH_DEFAULT_PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_valid_number(number):
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phones.to_e164(raw, region or settings.ERCDASH_DEFAULT_PHONE_REGION) or ""
 
 
 def search_classify(raw: str) -> SearchQuery:
@@ -425,15 +464,34 @@ def console_lookup(
     return []
 
 
-def customer_get(*, customer_id: str, brand: str = "") -> Customer | None:
-    """A customer (of this brand, when given) with their addresses (two queries)."""
-    return (
-        _branded(Customer.objects.filter(external_id=customer_id), brand)
-        .prefetch_related(
-            Prefetch("addresses", queryset=Address.objects.order_by("-is_default", "id"))
+def customer_get(
+    *, customer_id: str, brand: str = "", brands: Collection[str] = (), order_value: bool = False
+) -> Customer | None:
+    """A customer (of this brand, when given) with their addresses (two queries).
+
+    order_value adds, in the same first query, the sum, count and currencies of the final
+    totals of their orders that are not canceled (of the brand, when given):
+    order_total, order_count, order_currencies and order_currency.
+    """
+    customers = _branded(Customer.objects.filter(external_id=customer_id), brand, brands)
+    if order_value:
+        counted = Q(
+            orders__final_total_amount__isnull=False,
+            orders__cancellation_status__in=["", CancellationStatus.UNKNOWN],
         )
-        .first()
-    )
+        if brand:
+            counted &= Q(orders__brand=brand)
+        if brands:  # a brand-limited client averages only the orders it may see
+            counted &= Q(orders__brand__in=sorted(brands))
+        customers = customers.annotate(
+            order_total=Sum("orders__final_total_amount", filter=counted),
+            order_count=Count("orders", filter=counted),
+            order_currencies=Count("orders__currency", filter=counted, distinct=True),
+            order_currency=Max("orders__currency", filter=counted),
+        )
+    return customers.prefetch_related(
+        Prefetch("addresses", queryset=Address.objects.order_by("-is_default", "id"))
+    ).first()
 
 
 def customer_orders(*, customer: Customer, offset: int, limit: int) -> tuple[list[Order], bool]:

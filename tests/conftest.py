@@ -11,12 +11,12 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
-from ercdash.logs import JsonFormatter, RequestIdFilter
+from ercdash.logs import JsonFormatter, RedactFilter, RequestIdFilter
 from orders import services
 from orders.models import (
     Address,
@@ -33,6 +33,43 @@ from orders.models import (
 READ = settings.SCOPE_READ
 WRITE = settings.SCOPE_WRITE
 SECRET = "a-client-secret-for-tests"
+FROZEN_NOW = 1_800_000_030.0  # 30 s into a rate-limit window
+
+
+def event(generic: str, detailed: str = "", day: int = 14, **fields) -> dict:
+    """A status event of make_order(events=[...]) on 2021-09-<day> 12:00 UTC."""
+    return {
+        "generic_type": generic,
+        "detailed_type": detailed,
+        "status_date_time": datetime(2021, 9, day, 12, 0, tzinfo=UTC),
+        **fields,
+    }
+
+
+def content(response) -> str:
+    return response.content.decode()
+
+
+def token_request(client, application, secret: str = SECRET, *, data=None, **extra):
+    """POST /oauth/token for client credentials, the client authenticated by HTTP Basic;
+    `extra` goes to the test client (REMOTE_ADDR=…)."""
+    return client.post(
+        "/oauth/token",
+        {"grant_type": "client_credentials", **(data or {})},
+        **basic(application, secret),
+        **extra,
+    )
+
+
+@pytest.fixture
+def frozen_clock():
+    """Rate-limit windows see FROZEN_NOW, so counts never straddle two windows."""
+    from unittest import mock
+
+    from orders.api import throttling
+
+    with mock.patch.object(throttling, "clock", return_value=FROZEN_NOW):
+        yield
 
 
 @pytest.fixture
@@ -68,6 +105,24 @@ def basic(application: Application, secret: str = SECRET) -> dict[str, str]:
     """HTTP Basic client credentials for the test client."""
     pair = f"{application.client_id}:{secret}".encode()
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(pair).decode()}
+
+
+def fresh_address() -> str:
+    # Counters outlive a test in Redis (and in the process's memory cache): a fresh address
+    # keeps each test's window its own.
+    return "10.{}.{}.{}".format(*(secrets.randbelow(256) for _ in range(3)))
+
+
+@pytest.fixture
+def own_address(client) -> str:
+    """The test client's requests come from an address no other test uses.
+
+    The OAuth endpoints count failed authentications per address: tests sending wrong secrets
+    from the default 127.0.0.1 would otherwise fill one counter together.
+    """
+    address = fresh_address()
+    client.defaults["REMOTE_ADDR"] = address
+    return address
 
 
 @pytest.fixture
@@ -202,7 +257,7 @@ def make_shipment(db):
 @pytest.fixture
 def agent_user(db) -> User:
     user = User.objects.create_user("agent", password="agent-password-1")
-    user.groups.add(Group.objects.get(name="Agents"))
+    user.groups.add(services.role_group(name="Agents"))
     return user
 
 
@@ -231,6 +286,7 @@ def json_log():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactFilter())
     root = logging.getLogger()
     root.addHandler(handler)
     request_logger = logging.getLogger("django.request")
@@ -311,7 +367,7 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def supervisor_user(db) -> User:
     user = User.objects.create_user("supervisor", password="supervisor-password-1")
-    user.groups.add(Group.objects.get(name="Supervisors"))
+    user.groups.add(services.role_group(name="Supervisors"))
     return user
 
 

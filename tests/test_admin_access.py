@@ -103,6 +103,80 @@ def test_rotating_a_secret_shows_the_new_one_once(admin_client, api_application)
     assert check_password(response.context["client_secret"], api_application.client_secret)
 
 
+def rotate(client, application: Application):
+    return client.post(
+        reverse("admin:oauth2_provider_application_changelist"),
+        {"action": "rotate_secret", "_selected_action": [application.pk]},
+    )
+
+
+def test_view_only_staff_cannot_rotate_a_secret_to_take_over_a_client(
+    staff_client, api_application, bearer
+):
+    bearer(READ)
+    old_hash = api_application.client_secret
+    viewer = staff_client("oauth2_provider.view_application")
+
+    response = rotate(viewer, api_application)
+
+    api_application.refresh_from_db()
+    assert api_application.client_secret == old_hash
+    assert "client_secret" not in (response.context or {})
+    assert AccessToken.objects.count() == 1
+
+
+def test_rotating_a_secret_revokes_the_tokens_got_with_the_old_one(
+    admin_client, client, api_application, bearer, make_order
+):
+    make_order()
+    auth = bearer(READ, WRITE)
+
+    rotate(admin_client, api_application)
+
+    response = client.get("/erc/ecommerce/customers/customer123/orders/order123", **auth)
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert not AccessToken.objects.filter(application=api_application).exists()
+
+
+def test_narrowing_scopes_revokes_tokens_that_still_carry_the_removed_scope(
+    admin_client, client, api_application, bearer
+):
+    auth = bearer(READ, WRITE)
+    url = reverse("admin:oauth2_provider_application_change", args=[api_application.pk])
+
+    admin_client.post(url, {"name": "test client", "scopes": [READ]})
+
+    response = client.post(
+        "/erc/ecommerce/customers/customer123/orders/order123/cancel",
+        {"cancel_reason": "OTHER"},
+        content_type="application/json",
+        **auth,
+    )
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert not AccessToken.objects.exists()
+
+
+def test_widening_scopes_keeps_live_tokens(admin_client, api_application, bearer):
+    ApiClientProfile.objects.filter(application=api_application).update(allowed_scopes=READ)
+    bearer(READ)
+    url = reverse("admin:oauth2_provider_application_change", args=[api_application.pk])
+
+    admin_client.post(url, {"name": "test client", "scopes": [READ, WRITE]})
+
+    assert AccessToken.objects.count() == 1
+
+
+def test_every_admin_action_names_the_permission_it_exercises():
+    unguarded = [
+        f"{type(model_admin).__name__}.{name}"
+        for model_admin in admin.site._registry.values()
+        for func, name, _ in model_admin._get_base_actions()
+        if not getattr(func, "allowed_permissions", ())
+    ]
+
+    assert unguarded == []
+
+
 # --- Tokens -------------------------------------------------------------------------------
 
 

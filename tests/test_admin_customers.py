@@ -3,7 +3,6 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
-from django.contrib import admin
 from django.urls import reverse
 
 from orders.models import Address, Customer
@@ -61,7 +60,7 @@ def test_adding_a_customer_normalises_phones_and_codes(admin_client):
     ("key", "value", "message"),
     [
         ("external_id", "customer 9", "Must be 1-128 characters"),
-        ("phone_number", "12", "Not a valid phone number."),
+        ("phone_number", "12", "Must be a phone number"),
         ("email", "not-an-email", "Enter a valid email address."),
     ],
 )
@@ -78,7 +77,7 @@ def test_customer_form_rejects_bad_values_as_field_errors(admin_client, key, val
     ("key", "value", "message"),
     [
         ("region_code", "P-11", "ISO 3166-2"),
-        ("region_code", "ES-MD", "Region ES-MD is not in country PT."),
+        ("region_code", "ES-MD", "Must be a region of country_code."),
         ("country_code", "Portugal", "Ensure this value has at most 2 characters"),
     ],
 )
@@ -111,9 +110,37 @@ def test_customer_form_rejects_card_numbers_in_free_text_without_echoing_them(ad
     assert not Address.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "phone", [CARD, "4111 1111 1111 1111", "4111.1111.1111.1111", "call me maybe"]
+)
+def test_a_card_number_typed_as_an_address_phone_is_refused_not_stored(admin_client, phone):
+    response = admin_client.post(ADD, customer_data(**{"addresses-0-phone_number": phone}))
+
+    assert response.status_code == HTTPStatus.OK
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert formset.forms[0].errors["phone_number"]
+    assert "4111" not in response.content.decode()
+    assert not Address.objects.exists()
+
+
+def test_an_address_phone_is_read_in_the_addresses_own_country(admin_client):
+    data = customer_data(
+        **{
+            "addresses-0-phone_number": "030 1234567",
+            "addresses-0-region_code": "DE-BE",
+            "addresses-0-country_code": "DE",
+        }
+    )
+
+    response = admin_client.post(ADD, data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert Address.objects.get().phone_number == "+49301234567"
+
+
 @pytest.mark.parametrize("key", ["external_id", "addresses-0-zip_code"])
 def test_ids_and_zip_codes_may_hold_long_digit_runs(admin_client, key):
-    # SPEC §1: card detection covers free text, not ids, order numbers, phones or zip codes.
+    # Card detection covers free text, not ids, order numbers, phones or zip codes.
     response = admin_client.post(ADD, customer_data(**{key: CARD}))
 
     assert response.status_code == HTTPStatus.FOUND
@@ -138,26 +165,6 @@ def test_existing_customer_id_is_read_only(admin_client, make_customer):
     customer.refresh_from_db()
     assert customer.external_id == "customer123"
     assert customer.first_name == "Ana"
-
-
-def registered_admin_urls() -> list[str]:
-    urls = []
-    for model in admin.site._registry:
-        info = (model._meta.app_label, model._meta.model_name)
-        urls.append(reverse("admin:{}_{}_changelist".format(*info)))
-        urls.append(reverse("admin:{}_{}_add".format(*info)))
-    return urls
-
-
-@pytest.mark.parametrize("url", registered_admin_urls())
-def test_every_admin_page_renders_for_a_superuser(admin_client, make_order, bearer, url):
-    make_order()
-    bearer("erc-ecommerce-customers:read")
-
-    response = admin_client.get(url)
-
-    # Add pages of log-only models answer 403 by design; nothing answers 500.
-    assert response.status_code in {HTTPStatus.OK, HTTPStatus.FORBIDDEN}
 
 
 def test_deleting_an_address_in_admin_drops_it_from_the_orders_api_document(

@@ -475,6 +475,35 @@ def test_order_form_rejects_a_full_card_number_without_echoing_or_storing_it(
     assert not OrderItem.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "key",
+    ["items-0-sku", "items-0-image_url", "card_brand_image_url", "highlighted_item_image_url"],
+)
+@pytest.mark.parametrize(
+    "card",
+    [
+        "4111111111111111",
+        "4111.1111.1111.1111",
+        "4111/1111/1111/1111",
+        "4111\u00a01111\u00a01111\u00a01111",
+        "\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11",
+    ],
+)
+def test_a_card_number_hidden_in_a_sku_or_url_is_refused_not_stored(
+    admin_client, customer_with_address, key, card
+):
+    customer, address = customer_with_address
+    value = f"https://img.example.com/{card}.png" if "url" in key else f"SKU-{card}"
+
+    response = admin_client.post(ADD, order_data(customer, address, **{key: value}))
+
+    assert response.status_code == HTTPStatus.OK
+    assert b"only the last four digits may be stored" in response.content
+    assert "1111" not in response.content.decode().replace("\uff11", "1")
+    assert not Order.objects.exists()
+    assert not OrderItem.objects.exists()
+
+
 def test_card_field_rejects_a_bare_full_card_number(admin_client, customer_with_address):
     customer, address = customer_with_address
 

@@ -8,19 +8,12 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from orders.models import AccessAudit, Order, StatusEvent
+from tests.conftest import content, event
 
 ORDER_URL = "/agent/customers/customer123/orders/order123"
 CANCEL_URL = ORDER_URL + "/cancel"
 HX = {"HTTP_HX_REQUEST": "true"}
 BUTTON = f'href="{CANCEL_URL}" hx-get="{CANCEL_URL}"'
-
-
-def event(generic: str, detailed: str, day: int) -> dict:
-    return {
-        "generic_type": generic,
-        "detailed_type": detailed,
-        "status_date_time": datetime(2021, 9, day, 12, 0, tzinfo=UTC),
-    }
 
 
 @pytest.fixture
@@ -36,10 +29,6 @@ def shipped_order(make_order) -> Order:
     )
 
 
-def body(response) -> str:
-    return response.content.decode()
-
-
 def reload(order: Order) -> Order:
     return Order.objects.get(pk=order.pk)
 
@@ -53,21 +42,21 @@ def test_supervisors_see_the_cancel_button_on_a_cancellable_order(
     response = supervisor_client.get(ORDER_URL)
 
     assert response.status_code == HTTPStatus.OK
-    assert BUTTON in body(response)
-    assert ">Cancel order<" in body(response)
+    assert BUTTON in content(response)
+    assert ">Cancel order<" in content(response)
 
 
 def test_plain_agents_see_no_cancel_button(agent_client, confirmed_order):
     response = agent_client.get(ORDER_URL)
 
     assert response.status_code == HTTPStatus.OK
-    assert CANCEL_URL not in body(response)
+    assert CANCEL_URL not in content(response)
 
 
 def test_a_shipped_order_has_no_cancel_button(supervisor_client, shipped_order):
     response = supervisor_client.get(ORDER_URL)
 
-    assert CANCEL_URL not in body(response)
+    assert CANCEL_URL not in content(response)
 
 
 def test_a_canceled_order_shows_the_badge_reason_and_time_instead_of_the_button(
@@ -79,7 +68,7 @@ def test_a_canceled_order_shows_the_badge_reason_and_time_instead_of_the_button(
         canceled_at=datetime(2021, 9, 15, 9, 30, tzinfo=UTC),
     )
 
-    page = body(supervisor_client.get(ORDER_URL))
+    page = content(supervisor_client.get(ORDER_URL))
 
     assert CANCEL_URL not in page
     assert "<span>Canceled</span>" in page
@@ -94,7 +83,7 @@ def test_the_confirmation_page_asks_for_a_reason(supervisor_client, confirmed_or
     response = supervisor_client.get(CANCEL_URL)
 
     assert response.status_code == HTTPStatus.OK
-    page = body(response)
+    page = content(response)
     assert "<html" in page
     assert '<h1 id="cancel-title">Cancel order <span class="mono">#Y34DHR</span></h1>' in page
     assert f'class="cancel-form stack" method="post" action="{CANCEL_URL}"' in page
@@ -108,7 +97,7 @@ def test_the_htmx_confirmation_is_just_the_form(supervisor_client, confirmed_ord
     response = supervisor_client.get(CANCEL_URL, **HX)
 
     assert response.status_code == HTTPStatus.OK
-    page = body(response)
+    page = content(response)
     assert "<html" not in page
     assert page.strip().startswith('<form id="cancel-form"')
     assert f'hx-post="{CANCEL_URL}"' in page
@@ -121,7 +110,7 @@ def test_the_confirmation_lists_every_reason_after_a_blank_choice(
 ):
     response = supervisor_client.get(CANCEL_URL, **HX)
 
-    values = [chunk.split('"', 1)[0] for chunk in body(response).split('<option value="')[1:]]
+    values = [chunk.split('"', 1)[0] for chunk in content(response).split('<option value="')[1:]]
     assert values == [
         "",
         "CUSTOMER_REQUEST",
@@ -140,7 +129,7 @@ def test_the_confirmation_is_in_portuguese_for_portuguese_agents(
 ):
     response = supervisor_client.get(CANCEL_URL, HTTP_ACCEPT_LANGUAGE="pt")
 
-    page = body(response)
+    page = content(response)
     assert "Cancelar encomenda" in page
     assert '<option value="DUPLICATE_ORDER">Encomenda duplicada</option>' in page
 
@@ -151,14 +140,14 @@ def test_opening_the_confirmation_of_a_shipped_order_goes_back_with_a_message(
     response = supervisor_client.get(CANCEL_URL, follow=True)
 
     assert response.redirect_chain == [(ORDER_URL, HTTPStatus.SEE_OTHER)]
-    assert "has left the warehouse and can no longer be canceled" in body(response)
+    assert "has left the warehouse and can no longer be canceled" in content(response)
 
 
 def test_opening_the_htmx_confirmation_of_a_shipped_order_is_422(supervisor_client, shipped_order):
     response = supervisor_client.get(CANCEL_URL, **HX)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert "has left the warehouse and can no longer be canceled" in body(response)
+    assert "has left the warehouse and can no longer be canceled" in content(response)
     assert response["HX-Retarget"] == "#order-header"
 
 
@@ -191,7 +180,7 @@ def test_confirming_cancels_the_order_and_goes_back_with_a_message(
         "DUPLICATE_ORDER",
         "agent:supervisor",
     )
-    page = body(supervisor_client.get(ORDER_URL))
+    page = content(supervisor_client.get(ORDER_URL))
     assert (
         '<div id="order-outcome" class="outcome" role="status"><p class="notice notice--success">'
         in page
@@ -208,7 +197,7 @@ def test_confirming_with_htmx_swaps_the_header_timeline_and_outcome_in_place(
     assert response.status_code == HTTPStatus.OK
     assert response["HX-Retarget"] == "#order-header"
     assert response["HX-Reswap"] == "outerHTML"
-    page = body(response)
+    page = content(response)
     assert page.strip().startswith('<section id="order-header"')
     assert "<span>Canceled</span>" in page
     assert "<dt>Cancel reason</dt><dd>Wrong items or size</dd>" in page
@@ -312,7 +301,7 @@ def test_a_missing_or_unknown_reason_re_renders_the_page_with_an_error(
     response = supervisor_client.post(CANCEL_URL, data)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    page = body(response)
+    page = content(response)
     assert "<html" in page
     assert 'aria-invalid="true" aria-describedby="cancel-reason-error"' in page
     assert '<p class="field-error" id="cancel-reason-error" role="alert">' in page
@@ -323,7 +312,7 @@ def test_a_missing_reason_with_htmx_is_a_400_form_partial(supervisor_client, con
     response = supervisor_client.post(CANCEL_URL, {}, **HX)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    page = body(response)
+    page = content(response)
     assert page.strip().startswith('<form id="cancel-form"')
     assert "Choose why the order is canceled." in page
     assert not reload(confirmed_order).cancellation_status
@@ -333,8 +322,8 @@ def test_an_unknown_reason_with_htmx_keeps_nothing_selected(supervisor_client, c
     response = supervisor_client.post(CANCEL_URL, {"reason": "BORED"}, **HX)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "Choose one of the listed reasons." in body(response)
-    assert " selected>" not in body(response)
+    assert "Choose one of the listed reasons." in content(response)
+    assert " selected>" not in content(response)
 
 
 def test_cancelling_a_shipped_order_changes_nothing_and_says_why(supervisor_client, shipped_order):
@@ -343,9 +332,9 @@ def test_cancelling_a_shipped_order_changes_nothing_and_says_why(supervisor_clie
     assert response.redirect_chain == [(ORDER_URL, HTTPStatus.SEE_OTHER)]
     assert (
         "Order #Y34DHR has left the warehouse and can no longer be canceled; nothing was changed."
-        in body(response)
+        in content(response)
     )
-    assert '<p class="notice notice--danger">' in body(response)
+    assert '<p class="notice notice--danger">' in content(response)
     assert not reload(shipped_order).cancellation_status
     assert StatusEvent.objects.filter(order=shipped_order).count() == 2
 
@@ -356,7 +345,7 @@ def test_cancelling_a_shipped_order_with_htmx_is_422_with_a_message(
     response = supervisor_client.post(CANCEL_URL, {"reason": "OTHER"}, **HX)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert "can no longer be canceled; nothing was changed." in body(response)
+    assert "can no longer be canceled; nothing was changed." in content(response)
     assert not reload(shipped_order).cancellation_status
     assert not AccessAudit.objects.filter(action=AccessAudit.Action.CANCEL_ORDER).exists()
 
@@ -367,7 +356,7 @@ def test_cancelling_twice_says_it_is_already_canceled(supervisor_client, confirm
     response = supervisor_client.post(CANCEL_URL, {"reason": "DUPLICATE_ORDER"}, **HX)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert "Order #Y34DHR is already canceled; nothing was changed." in body(response)
+    assert "Order #Y34DHR is already canceled; nothing was changed." in content(response)
     assert reload(confirmed_order).cancel_reason == "OTHER"
 
 
@@ -390,7 +379,19 @@ def test_other_methods_are_not_allowed(supervisor_client, confirmed_order):
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
 
-def test_the_seeded_supervisor_can_cancel(run_command):
+def test_the_seeded_supervisor_can_cancel(run_command, settings):
+    settings.DEBUG = True
     run_command("seed_demo", "--customers", "1", "--with-demo-users")
     assert User.objects.get(username="supervisor").has_perm("orders.cancel_order")
     assert not User.objects.get(username="agent").has_perm("orders.cancel_order")
+
+
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_the_cancel_confirmation_showing_the_order_is_audited(
+    supervisor_client, confirmed_order, headers
+):
+    supervisor_client.get(CANCEL_URL, **headers)
+
+    assert list(AccessAudit.objects.values_list("action", "order_external_id", "detail")) == [
+        ("view_order", "order123", "cancel page")
+    ]

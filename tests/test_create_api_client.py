@@ -12,6 +12,8 @@ from oauth2_provider.models import Application
 
 from orders.models import ApiClientProfile
 
+pytestmark = pytest.mark.usefixtures("own_address")
+
 READ = "erc-ecommerce-customers:read"
 WRITE = "erc-ecommerce-customers:write"
 

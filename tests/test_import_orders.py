@@ -179,6 +179,79 @@ def test_reimporting_the_same_file_changes_nothing(import_records):
     assert list(OrderItem.objects.values_list("id", flat=True)) == item_ids
 
 
+CONFIRMED_ONLY = document(status_history=BASE["status_history"][:1])
+
+
+def cancel_locally() -> Order:
+    order = Order.objects.select_related("customer").get()
+    return services.order_cancel(
+        order=order, reason="CUSTOMER_REQUEST", actor="agent:ana", channel="console"
+    )
+
+
+def timeline() -> list[tuple[str, str, bool]]:
+    return list(
+        StatusEvent.objects.order_by("status_date_time", "id").values_list(
+            "generic_type", "description", "is_local"
+        )
+    )
+
+
+def test_a_reimport_never_undoes_a_local_cancellation_or_drops_its_event(import_records):
+    import_records([CONFIRMED_ONLY])
+    cancel_locally()
+
+    status, result, _ = import_records([CONFIRMED_ONLY])
+
+    order = Order.objects.get()
+    assert (status, result) == (0, summary(unchanged=1))
+    assert order.cancellation_status == "CANCELED"
+    assert not order.is_cancellable
+    assert (order.canceled_by, order.cancel_reason) == ("agent:ana", "CUSTOMER_REQUEST")
+    assert timeline() == [
+        ("CONFIRMED", "", False),
+        ("CONFIRMED", "Canceled: Customer changed their mind", True),
+    ]
+    assert json.loads(order.document)["cancellation_status"] == "CANCELED"
+
+
+def test_a_changed_reimport_keeps_the_local_cancellation_and_adds_the_new_events(
+    import_records,
+):
+    import_records([CONFIRMED_ONLY])
+    cancel_locally()
+    later = {
+        "generic_type": "ON_ITS_WAY",
+        "detailed_type": "IN_TRANSIT",
+        "status_date_time": "2099-01-01T00:00:00.000Z",
+    }
+    changed = document(
+        status_history=[*CONFIRMED_ONLY["status_history"], later], brand="Casa Lisboa"
+    )
+
+    status, result, _ = import_records([changed])
+
+    order = Order.objects.get()
+    assert (status, result) == (0, summary(updated=1))
+    assert (order.cancellation_status, order.brand) == ("CANCELED", "Casa Lisboa")
+    assert [(generic, local) for generic, _, local in timeline()] == [
+        ("CONFIRMED", False),
+        ("CONFIRMED", True),
+        ("ON_ITS_WAY", False),
+    ]
+    assert import_records([changed])[1] == summary(unchanged=1)
+
+
+def test_reimporting_a_locally_canceled_orders_export_duplicates_nothing(import_records):
+    import_records([CONFIRMED_ONLY])
+    cancel_locally()
+    exported = stored()
+
+    import_records([document(brand="Other", **{"status_history": exported["status_history"]})])
+
+    assert [local for _, _, local in timeline()] == [False, True]
+
+
 def test_reimporting_unchanged_records_costs_four_queries_per_chunk(
     import_records, django_assert_num_queries
 ):

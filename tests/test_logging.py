@@ -2,12 +2,17 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import sys
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 
 from ercdash.logs import JsonFormatter, redact
+from orders.models import AccessAudit
+
+ROOT = Path(__file__).resolve().parent.parent
 
 API = "/erc/ecommerce/customers/customer123/orders/order123"
 CARD = "4111 1111 1111 1111"
@@ -106,3 +111,66 @@ def test_redaction_masks_every_card_number_shape_alone_or_in_text(card):
     assert redact(f"GET /x/{card}/y 200") == "GET /x/[redacted]/y 200"
     assert redact(f"bEaReR  tok-{card}").startswith("bEaReR [redacted]")
     assert card.split()[0][:4] not in redact(f"bEaReR  tok-{card}")
+
+
+# Card numbers written in ways the first redaction missed: dots, no-break and double spaces,
+# slashes, full-width digits.
+DISGUISED_CARDS = [
+    "4111.1111.1111.1111",
+    "4111\u00a01111\u00a01111\u00a01111",
+    "4111  1111  1111  1111",
+    "4111/1111/1111/1111",
+    "\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11",
+]
+
+LOG_A_CARD = """
+import django, logging
+django.setup()
+log = logging.getLogger("ercdash.test")
+for card in {cards!r}:
+    log.warning("card %s in a message", card)
+try:
+    raise ValueError("card " + {cards!r}[0])
+except ValueError:
+    log.exception("failed")
+"""
+
+
+@pytest.mark.parametrize("card", DISGUISED_CARDS)
+def test_redaction_finds_card_numbers_whatever_separates_the_digits(card):
+    assert redact(f"GET /x/{card}/y 200") == "GET /x/[redacted]/y 200"
+
+
+@pytest.mark.parametrize("log_format", ["json", "plain"])
+def test_every_log_format_redacts_disguised_card_numbers(production_env, log_format):
+    production_env["LOG_FORMAT"] = log_format
+
+    completed = subprocess.run(
+        [sys.executable, "-c", LOG_A_CARD.format(cards=DISGUISED_CARDS)],
+        cwd=ROOT,
+        env={"DJANGO_SETTINGS_MODULE": "ercdash.settings", **production_env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert completed.stderr.count("[redacted]") == len(DISGUISED_CARDS) + 1
+    assert "1111" not in completed.stderr
+    assert "\uff11" not in completed.stderr
+
+
+def test_a_card_number_sent_as_x_request_id_is_neither_logged_echoed_nor_stored(
+    agent_client, make_order, json_log
+):
+    make_order()
+
+    response = agent_client.get(
+        "/agent/customers/customer123/orders/order123", HTTP_X_REQUEST_ID="4111111111111111"
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "4111" not in response["X-Request-ID"]
+    assert "4111" not in json.dumps(json_log())
+    assert not AccessAudit.objects.filter(request_id__contains="4111").exists()
+    assert AccessAudit.objects.get().request_id == response["X-Request-ID"]

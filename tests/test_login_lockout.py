@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -7,7 +8,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.db.models import F
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from ercdash.proxies import client_ip
 
@@ -163,3 +164,115 @@ def test_client_ip_counts_trusted_proxies_from_the_right(settings, proxies, forw
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)
 
     assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/set-password/",
+        "/accounts/reset/done/",
+        "/accounts/password_change/",
+        "/accounts/password_change/done/",
+    ],
+)
+def test_password_reset_and_change_views_are_not_mounted_for_account_takeover(client, db, path):
+    assert client.get(path).status_code == HTTPStatus.NOT_FOUND
+    assert client.post(path, {"email": "boss@example.com"}).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_sign_out_still_works(client, staff_user):
+    client.force_login(staff_user)
+
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.fixture
+def many_staff(db) -> list[str]:
+    names = [f"user{n}" for n in range(5)]
+    for name in names:
+        User.objects.create_user(name, password=PASSWORD, is_staff=True)
+    return names
+
+
+def test_password_spraying_from_one_address_is_blocked(client, many_staff, settings):
+    settings.ERCDASH_SIGNIN_ADDRESS_LIMIT = 4
+    # One guess per username never reaches the per-user limit of 5...
+    statuses = [
+        attempt(client, ADMIN_LOGIN, "Summer2026!", username=name, ip="10.6.6.6").status_code
+        for name in many_staff[:4]
+    ]
+
+    # ...but the address is blocked, even for a right password.
+    sprayer = attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[4], ip="10.6.6.6")
+    elsewhere = attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[4], ip="10.0.0.7")
+
+    assert statuses == [200, 200, 200, 429]
+    assert sprayer.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert elsewhere.status_code == HTTPStatus.FOUND
+
+
+def test_an_address_block_says_so_without_naming_a_user(client, many_staff, settings):
+    settings.ERCDASH_SIGNIN_ADDRESS_LIMIT = 2
+    for name in many_staff[:2]:
+        attempt(client, ADMIN_LOGIN, "wrong", username=name)
+
+    response = attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[2])
+
+    content = response.content.decode()
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert "There were 2 failed sign-in attempts from this network" in " ".join(content.split())
+    assert many_staff[2] not in content
+
+
+def test_the_address_limit_counts_only_the_cool_off(client, many_staff, settings):
+    settings.ERCDASH_SIGNIN_ADDRESS_LIMIT = 2
+    for name in many_staff[:2]:
+        attempt(client, ADMIN_LOGIN, "wrong", username=name)
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=16))
+
+    response = attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[2])
+
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_the_address_limit_defaults_to_30_and_zero_turns_it_off(client, many_staff, settings):
+    assert settings.ERCDASH_SIGNIN_ADDRESS_LIMIT == 30
+    settings.ERCDASH_SIGNIN_ADDRESS_LIMIT = 0
+    for name in many_staff[:4]:
+        attempt(client, ADMIN_LOGIN, "wrong", username=name)
+
+    assert attempt(client, ADMIN_LOGIN, PASSWORD, username=many_staff[4]).status_code == 302
+
+
+def test_a_proxy_that_erc_proxy_count_ignores_is_warned_about_once(client, db, settings, caplog):
+    # With the count at 0 behind a load balancer, one attacker's failures lock out everybody.
+    settings.ERCDASH_PROXY_COUNT = 0
+    forwarded = {"HTTP_X_FORWARDED_FOR": "203.0.113.9", "REMOTE_ADDR": "10.0.0.2"}
+
+    with caplog.at_level(logging.WARNING, logger="ercdash.proxies"):
+        client.get("/healthz")
+        client.get(AGENT_LOGIN, **forwarded)
+        client.get(AGENT_LOGIN, **forwarded)
+
+    warnings = [r.getMessage() for r in caplog.records if r.name == "ercdash.proxies"]
+    assert len(warnings) == 1
+    assert "ERCDASH_PROXY_COUNT is 0" in warnings[0]
+    assert "(10.0.0.2)" in warnings[0]
+
+
+def test_no_warning_when_the_proxies_are_counted_or_absent(client, db, settings, caplog):
+    settings.ERCDASH_PROXY_COUNT = 1
+    counted = Client()
+    direct = Client()
+
+    with caplog.at_level(logging.WARNING, logger="ercdash.proxies"):
+        counted.get(AGENT_LOGIN, HTTP_X_FORWARDED_FOR="203.0.113.9")
+        settings.ERCDASH_PROXY_COUNT = 0
+        direct.get(AGENT_LOGIN)
+
+    assert not [r for r in caplog.records if r.name == "ercdash.proxies"]

@@ -4,25 +4,23 @@ import hashlib
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from http import HTTPStatus
 from unittest import mock
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, get_hasher
+from django.utils import timezone
 from django.utils.crypto import pbkdf2
 from oauth2_provider.models import AccessToken, Application
 
 from orders.api.hashers import ClientSecretHasher
 from orders.models import ApiClientProfile
-from tests.conftest import READ, SECRET, WRITE, basic
+from tests.conftest import READ, SECRET, WRITE, basic, token_request
+
+pytestmark = pytest.mark.usefixtures("own_address")
 
 ORDER_URL = "/erc/ecommerce/customers/customer123/orders/order123"
-
-
-def token_request(client, application, **data):
-    return client.post(
-        "/oauth/token", {"grant_type": "client_credentials", **data}, **basic(application)
-    )
 
 
 def test_client_credentials_with_basic_auth_issue_a_bearer_token(client, make_client):
@@ -63,7 +61,7 @@ def test_the_issued_token_reads_an_order(client, make_client, make_order):
 
 
 def test_asking_for_more_than_allowed_is_invalid_scope(client, make_client):
-    response = token_request(client, make_client(READ), scope=f"{READ} {WRITE}")
+    response = token_request(client, make_client(READ), data={"scope": f"{READ} {WRITE}"})
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["error"] == "invalid_scope"
@@ -71,7 +69,7 @@ def test_asking_for_more_than_allowed_is_invalid_scope(client, make_client):
 
 
 def test_asking_for_an_unknown_scope_is_invalid_scope(client, make_client):
-    response = token_request(client, make_client(), scope="admin")
+    response = token_request(client, make_client(), data={"scope": "admin"})
 
     assert response.json()["error"] == "invalid_scope"
 
@@ -85,22 +83,16 @@ def test_asking_for_no_scope_grants_the_allowed_set_not_everything(client, make_
 
 
 def test_asking_for_a_subset_grants_it(client, make_client):
-    body = token_request(client, make_client(f"{READ} {WRITE}"), scope=READ).json()
+    body = token_request(client, make_client(f"{READ} {WRITE}"), data={"scope": READ}).json()
 
     assert body["scope"] == READ
 
 
 def test_a_wrong_secret_is_refused(client, make_client):
-    response = token_request_with_secret(client, make_client(), "wrong")
+    response = token_request(client, make_client(), "wrong")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json()["error"] == "invalid_client"
-
-
-def token_request_with_secret(client, application, secret):
-    return client.post(
-        "/oauth/token", {"grant_type": "client_credentials"}, **basic(application, secret)
-    )
 
 
 @pytest.fixture
@@ -150,7 +142,7 @@ def test_a_secret_hashed_by_djangos_default_hasher_still_issues_tokens(
     application = client_hashed_by_django_default
 
     right = token_request(client, application)
-    wrong = token_request_with_secret(client, application, "wrong")
+    wrong = token_request(client, application, "wrong")
 
     assert application.client_secret.startswith("pbkdf2_sha256$1000$")
     assert right.status_code == HTTPStatus.OK
@@ -165,7 +157,7 @@ def test_a_rotated_secret_moves_to_the_client_secret_hasher(
     application.client_secret = "a-new-client-secret"
     application.save()
     application.refresh_from_db()
-    with_new = token_request_with_secret(client, application, "a-new-client-secret")
+    with_new = token_request(client, application, "a-new-client-secret")
     with_old = token_request(client, application)
 
     assert application.client_secret.startswith("pbkdf2_sha256_client$")
@@ -187,7 +179,7 @@ def test_a_token_request_costs_one_cheap_hash_of_the_secret(
         return pbkdf2(password, salt, rounds, *args, **kwargs)
 
     with mock.patch("django.contrib.auth.hashers.pbkdf2", counting_pbkdf2):
-        response = token_request_with_secret(client, application, secret)
+        response = token_request(client, application, secret)
 
     assert response.status_code == status
     assert iterations == [ClientSecretHasher.iterations]
@@ -247,6 +239,81 @@ def test_introspection_describes_an_active_token(client, make_client):
 
 def test_introspection_of_an_unknown_token_is_inactive(client, make_client):
     response = client.post("/oauth/introspect", {"token": "nope"}, **basic(make_client()))
+
+    assert response.json() == {"active": False}
+
+
+def test_introspecting_another_clients_token_reveals_nothing(client, make_client):
+    owner, prober = make_client(), make_client()
+    token = token_request(client, owner).json()["access_token"]
+
+    response = client.post("/oauth/introspect", {"token": token}, **basic(prober))
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"active": False}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_introspection_by_get_with_secrets_in_the_url_is_refused(client, make_client):
+    owner, prober = make_client(), make_client()
+    token = token_request(client, owner).json()["access_token"]
+    query = {"client_id": prober.client_id, "client_secret": SECRET, "token": token}
+
+    response = client.get("/oauth/introspect", query)
+
+    assert response.status_code in {HTTPStatus.BAD_REQUEST, HTTPStatus.METHOD_NOT_ALLOWED}
+    assert token.encode() not in response.content
+    assert b"scope" not in response.content
+
+
+def test_introspection_answers_only_post(client, make_client):
+    response = client.get("/oauth/introspect", **basic(make_client()))
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response["Allow"] == "POST"
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_credentials_in_the_query_string_are_refused_on_every_oauth_endpoint(
+    client, make_client, path
+):
+    application = make_client()
+    query = f"client_id={application.client_id}&client_secret={SECRET}"
+
+    response = client.post(f"{path}?{query}", {"grant_type": "client_credentials", "token": "x"})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"] == "invalid_request"
+    assert not AccessToken.objects.exists()
+
+
+def test_a_token_in_the_query_string_is_refused_even_with_good_credentials(client, make_client):
+    application = make_client()
+    token = token_request(client, application).json()["access_token"]
+
+    response = client.post(f"/oauth/introspect?token={token}", **basic(application))
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_introspection_needs_the_clients_own_credentials(client, make_client):
+    application = make_client()
+    token = token_request(client, application).json()["access_token"]
+
+    anonymous = client.post("/oauth/introspect", {"token": token})
+    wrong = client.post("/oauth/introspect", {"token": token}, **basic(application, "wrong"))
+
+    assert anonymous.status_code == wrong.status_code == HTTPStatus.UNAUTHORIZED
+    assert anonymous.json()["error"] == "invalid_client"
+
+
+def test_introspection_of_an_expired_token_is_inactive(client, make_client):
+    application = make_client()
+    token = token_request(client, application).json()["access_token"]
+    AccessToken.objects.update(expires=timezone.now() - timedelta(seconds=1))
+
+    response = client.post("/oauth/introspect", {"token": token}, **basic(application))
 
     assert response.json() == {"active": False}
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
 from ercdash.settings import redis_cache
-from orders.api import throttling
 from orders.api import throttling as ratelimit
 from orders.api.throttling import parse_rate
 from tests.conftest import READ
@@ -29,14 +28,7 @@ RATE_LIMITED_BODY = {
 }
 
 
-# Half a minute into a window: no test straddles a window boundary.
-FROZEN_NOW = 1_800_000_030.0
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with mock.patch.object(throttling.ClientRateThrottle, "clock", return_value=FROZEN_NOW):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 @pytest.fixture

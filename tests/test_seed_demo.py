@@ -184,7 +184,28 @@ def test_the_demo_holds_no_full_card_numbers(seeded, run_command):
     assert all(card.startswith("**** **** **** ") and len(card) == 19 for card in cards)
 
 
-def test_demo_users_are_created_with_their_roles(run_command):
+@pytest.fixture
+def development(settings):
+    settings.DEBUG = True
+
+
+def test_demo_users_are_refused_with_debug_off_so_admin_admin_never_reaches_production(
+    run_command, settings
+):
+    settings.DEBUG = False
+    admin = User.objects.create_superuser("admin", password="a-real-admin-password")
+
+    status, out, err = run_command("seed_demo", "--customers", "1", "--with-demo-users")
+
+    assert status == 1
+    assert "refused with DEBUG off" in err
+    assert sign_in(username="admin", password="admin") is None
+    admin.refresh_from_db()
+    assert admin.check_password("a-real-admin-password")
+    assert not Order.objects.exists()
+
+
+def test_demo_users_are_created_with_their_roles(run_command, development):
     status, out, _ = run_command("seed_demo", "--customers", "2", "--with-demo-users")
 
     assert status == 0
@@ -200,7 +221,21 @@ def test_demo_users_are_created_with_their_roles(run_command):
     assert admin.is_staff
 
 
-def test_demo_users_are_idempotent(run_command):
+def test_demo_users_get_their_roles_even_when_the_groups_were_deleted(run_command, development):
+    from django.contrib.auth.models import Group
+
+    Group.objects.all().delete()
+
+    status, _, _ = run_command("seed_demo", "--customers", "1", "--with-demo-users")
+
+    assert status == 0
+    agent = sign_in(username="agent", password="agent")
+    assert agent.has_perm("orders.view_order")
+    assert not agent.has_perm("orders.cancel_order")
+    assert sign_in(username="supervisor", password="supervisor").has_perm("orders.cancel_order")
+
+
+def test_demo_users_are_idempotent(run_command, development):
     run_command("seed_demo", "--customers", "1", "--with-demo-users")
     user_ids = sorted(User.objects.values_list("id", flat=True))
 

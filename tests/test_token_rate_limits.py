@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import base64
 import logging
-import secrets
 from http import HTTPStatus
 from unittest import mock
 
 import pytest
 
-from orders.api import throttling
 from orders.api import throttling as ratelimit
-from tests.conftest import SECRET, basic
+from tests.conftest import SECRET, basic, fresh_address, token_request
 
 TOKEN = "/oauth/token"
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
@@ -20,29 +18,13 @@ RATE_LIMITED_BODY = {
     "Retry-After.",
 }
 
-# Half a minute into a window: no test straddles a window boundary.
-FROZEN_NOW = 1_800_000_030.0
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with mock.patch.object(throttling, "clock", return_value=FROZEN_NOW):
-        yield
+pytestmark = pytest.mark.usefixtures("own_address", "frozen_clock")
 
 
 @pytest.fixture(autouse=True)
 def two_a_minute(settings):
     settings.ERCDASH_TOKEN_RATE_LIMIT = "2/min"
-
-
-def fresh_address() -> str:
-    # Counters outlive a test in Redis (and in the process's memory cache): a fresh address
-    # keeps each test's window its own.
-    return "10.{}.{}.{}".format(*(secrets.randbelow(256) for _ in range(3)))
-
-
-def token_request(client, application, secret: str = SECRET):
-    return client.post(TOKEN, CLIENT_CREDENTIALS, **basic(application, secret))
+    settings.ERCDASH_TOKEN_FAILURE_LIMIT = "2/min"
 
 
 def test_a_client_over_the_limit_gets_429_in_rfc_6749_shape(client, make_client):
@@ -58,30 +40,78 @@ def test_a_client_over_the_limit_gets_429_in_rfc_6749_shape(client, make_client)
     assert response["Cache-Control"] == "no-store"
 
 
-def test_the_secret_is_not_checked_once_the_client_is_over_the_limit(client, make_client):
-    application = make_client()
-    with mock.patch(
-        "oauth2_provider.oauth2_validators.check_password", return_value=False
-    ) as check_password:
-        for _ in range(2):
-            token_request(client, application, "guess")
-        checked_within_the_limit = check_password.call_count
-
-        response = token_request(client, application, "guess")
-
-    assert checked_within_the_limit == 2
-    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert check_password.call_count == 2
-
-
-def test_wrong_secrets_count_against_the_client_too(client, make_client):
+def test_the_secret_is_not_checked_once_the_client_is_over_its_own_limit(client, make_client):
     application = make_client()
     for _ in range(2):
-        token_request(client, application, "guess")
-
-    response = token_request(client, application)
+        token_request(client, application)
+    with mock.patch("oauth2_provider.oauth2_validators.check_password") as check_password:
+        response = token_request(client, application, "guess")
 
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert check_password.call_count == 0
+
+
+def test_wrong_secrets_by_whoever_knows_a_client_id_never_lock_out_the_right_secret(
+    client, make_client
+):
+    application = make_client()
+    attacker, integration = fresh_address(), fresh_address()
+    attempts = [
+        token_request(client, application, "guess", REMOTE_ADDR=attacker).status_code
+        for _ in range(32)
+    ]
+
+    from_elsewhere = token_request(client, application, REMOTE_ADDR=integration)
+    from_the_attackers_address = token_request(client, application, REMOTE_ADDR=attacker)
+
+    assert attempts[:2] == [HTTPStatus.UNAUTHORIZED] * 2
+    assert set(attempts[2:]) == {HTTPStatus.TOO_MANY_REQUESTS}
+    assert from_elsewhere.status_code == HTTPStatus.OK
+    assert from_the_attackers_address.status_code == HTTPStatus.OK
+
+
+def test_failures_over_the_limit_are_answered_429_per_client_id(client, make_client):
+    application = make_client()
+
+    statuses = [
+        token_request(client, application, "guess", REMOTE_ADDR=fresh_address()).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [HTTPStatus.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED, 429]
+
+
+def test_failures_over_the_limit_are_answered_429_per_address_whatever_client_they_name(
+    client, make_client
+):
+    address = fresh_address()
+
+    statuses = [
+        token_request(client, make_client(), "guess", REMOTE_ADDR=address).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [HTTPStatus.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED, 429]
+
+
+def test_successes_are_not_failures(client, make_client, settings):
+    settings.ERCDASH_TOKEN_RATE_LIMIT = "off"
+    application = make_client()
+    for _ in range(3):
+        token_request(client, application)
+
+    response = token_request(client, application, "guess")
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_another_clients_successes_naming_a_client_do_not_spend_its_allowance(client, make_client):
+    victim, other = make_client(), make_client()
+    # DOT authenticates the Basic client; the form names the victim as well.
+    for _ in range(3):
+        client.post(TOKEN, {**CLIENT_CREDENTIALS, "client_id": victim.client_id}, **basic(other))
+
+    assert token_request(client, victim).status_code == HTTPStatus.OK
 
 
 def test_each_client_has_its_own_window(client, make_client):
@@ -109,13 +139,13 @@ def test_form_field_credentials_share_the_clients_window(client, make_client):
 def test_naming_a_made_up_client_as_well_opens_no_fresh_window(client, make_client):
     application = make_client()
     for _ in range(2):
-        token_request(client, application, "guess")
+        token_request(client, application)
     made_up = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"made-up:x").decode()}
 
     # DOT tries the made-up Basic client, then checks the form's secret for the real one.
     response = client.post(
         TOKEN,
-        {**CLIENT_CREDENTIALS, "client_id": application.client_id, "client_secret": "guess"},
+        {**CLIENT_CREDENTIALS, "client_id": application.client_id, "client_secret": SECRET},
         **made_up,
     )
 
@@ -189,7 +219,13 @@ def test_off_disables_the_token_limit(client, make_client, settings):
 
 def test_tokens_are_issued_when_the_cache_is_down(client, make_client, caplog):
     application = make_client()
-    broken = mock.Mock(**{"incr.side_effect": ConnectionError, "add.side_effect": ConnectionError})
+    broken = mock.Mock(
+        **{
+            "get.side_effect": ConnectionError,
+            "incr.side_effect": ConnectionError,
+            "add.side_effect": ConnectionError,
+        }
+    )
 
     with (
         mock.patch.object(ratelimit, "cache", broken),

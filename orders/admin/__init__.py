@@ -1,4 +1,4 @@
-"""Django admin: order data, API clients, agents and the access-audit log (SPEC §4).
+"""Django admin: order data, API clients, agents and the access-audit log.
 
 One module per concern. Importing this package (admin autodiscovery) imports each of them, which
 registers their ModelAdmins; they are re-exported for callers that name them.
@@ -20,12 +20,14 @@ from orders.admin.orders import (
     StatusEventInline,
 )
 from orders.admin.shipments import ShipmentAdmin, ShipmentInline
+from orders.admin.signins import AccessAttemptAdmin
 
 admin.site.site_header = "ercdash administration"
 admin.site.site_title = "ercdash admin"
 admin.site.index_title = "Orders, API clients and agents"
 
 __all__ = [
+    "AccessAttemptAdmin",
     "AccessAuditAdmin",
     "AccessTokenAdmin",
     "AddressAdmin",

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -19,8 +17,8 @@ from oauth2_provider.models import (
     revoke_access_token,
 )
 
+from orders import services
 from orders.admin import forms
-from orders.models import ApiClientProfile
 
 Application = get_application_model()
 AccessToken = get_access_token_model()
@@ -40,15 +38,15 @@ for model in (
 
 class ApiClientAdmin(admin.ModelAdmin):
     form = forms.ApiClientForm
-    list_display = ["name", "client_id", "allowed_scopes", "created"]
+    list_display = ["name", "client_id", "allowed_scopes", "allowed_brands", "created"]
     list_select_related = ["profile"]
     search_fields = ["name", "=client_id"]
     actions = ["rotate_secret"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
-            return ["name", "scopes"]
-        return ["name", "client_id", "scopes", "created", "updated"]
+            return ["name", "scopes", "brands"]
+        return ["name", "client_id", "scopes", "brands", "created", "updated"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["client_id", "created", "updated"] if obj else []
@@ -65,19 +63,29 @@ class ApiClientAdmin(admin.ModelAdmin):
         profile = getattr(application, "profile", None)
         return profile.allowed_scopes if profile else "—"
 
+    @admin.display(description="brands")
+    def allowed_brands(self, application: Any) -> str:
+        profile = getattr(application, "profile", None)
+        return ", ".join(profile.brands) if profile and profile.brands else "every brand"
+
     def save_model(self, request: HttpRequest, obj: Any, form, change: bool) -> None:
+        scopes, brands = form.cleaned_data["scopes"], form.cleaned_data["brands"]
         if not change:
-            # DOT hashes client_secret on save: keep the plaintext to show it once.
-            secret = generate_client_secret()
-            obj.client_secret = secret
-            obj.hash_client_secret = True
-            request._ercdash_client_secret = secret
+            # The same service as create_api_client; the plaintext is shown once, then gone.
+            _, request._ercdash_client_secret = services.client_create(
+                name=obj.name, scopes=scopes, brands=brands, application=obj
+            )
+            return
         super().save_model(request, obj, form, change)
-        chosen = set(form.cleaned_data["scopes"])
-        ordered = [name for name in settings.OAUTH2_PROVIDER["SCOPES"] if name in chosen]
-        ApiClientProfile.objects.update_or_create(
-            application=obj, defaults={"allowed_scopes": " ".join(ordered)}
-        )
+        revoked = services.client_scopes_set(application=obj, scopes=scopes)
+        services.client_brands_set(application=obj, brands=brands)
+        if revoked:
+            self.message_user(
+                request,
+                f"Scopes narrowed: revoked {revoked} live token{'s' if revoked != 1 else ''} "
+                "of this client.",
+                messages.WARNING,
+            )
 
     def response_add(self, request: HttpRequest, obj: Any, post_url_continue=None):
         secret = getattr(request, "_ercdash_client_secret", None)
@@ -99,15 +107,18 @@ class ApiClientAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Generate a new secret (the old one stops working)")
+    # A new secret is shown on the page and yields tokens with every allowed scope: changing
+    # the client is what it amounts to, so viewing clients is not enough.
+    @admin.action(
+        description="Generate a new secret (the old one and its tokens stop working)",
+        permissions=["change"],
+    )
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one client to rotate.", messages.ERROR)
             return None
         application = queryset.get()
-        secret = generate_client_secret()
-        application.client_secret = secret
-        application.save(update_fields=["client_secret", "updated"])
+        secret = services.client_secret_rotate(application=application)
         return self._secret_page(request, application, secret, created=False)
 
 

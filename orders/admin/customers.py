@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,6 +10,7 @@ from django.http import HttpRequest
 from orders import services
 from orders.admin import forms
 from orders.models import Address, Customer, Order
+from orders.rules import phones
 
 
 def _orders_using(address_pks: list[int]) -> list[int]:
@@ -43,7 +45,8 @@ class PhoneSearchMixin:
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        phone = forms.normalize_phone(search_term.strip()) if search_term.strip() else None
+        term = search_term.strip()
+        phone = phones.to_e164(term, settings.ERCDASH_DEFAULT_PHONE_REGION) if term else None
         if phone:
             results = results | queryset.filter(**{self.phone_lookup: phone})
         return results, may_have_duplicates
@@ -53,6 +56,14 @@ class PhoneSearchMixin:
 class CustomerAdmin(PhoneSearchMixin, admin.ModelAdmin):
     form = forms.CustomerForm
     inlines = [AddressInline]
+    fields = [
+        "external_id",
+        ("first_name", "last_name"),
+        ("email", "phone_number"),
+        ("brand", "customer_since"),
+        "custom_fields",
+        ("created_at", "updated_at"),
+    ]
     list_display = ["external_id", "full_name", "email", "phone_number", "brand", "customer_since"]
     list_filter = ["brand"]
     search_fields = ["=external_id", "first_name", "last_name", "=email"]

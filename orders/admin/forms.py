@@ -19,7 +19,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from oauth2_provider.models import get_application_model
 
-from orders import selectors
+from orders import services
+from orders.documents.fields import ADDRESS_VALUE_FIELDS
 from orders.models import (
     Address,
     ApiClientProfile,
@@ -32,18 +33,12 @@ from orders.models import (
     ShipmentItem,
     StatusEvent,
 )
-from orders.rules import cards, money, places, shipments
+from orders.rules import cards, custom_fields, money, phones, places, shipments, statuses
 
 Application = get_application_model()
 AGENTS_GROUP = "Agents"
 
-AMOUNT_FIELDS = (
-    "original_total_amount",
-    "discounts_amount",
-    "shipping_amount",
-    "taxes_amount",
-    "final_total_amount",
-)
+AMOUNT_FIELDS = money.AMOUNT_FIELDS
 
 
 def https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -51,11 +46,6 @@ def https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return field.formfield(**kwargs)
-
-
-def normalize_phone(value: str) -> str | None:
-    """E.164 for a phone number typed in any common format, None when it is not one."""
-    return selectors.phone_to_e164(value) or None
 
 
 def _show_amounts_in_currency(form: forms.Form, names: Iterable[str], currency: str) -> None:
@@ -72,7 +62,7 @@ class CardSafeFormMixin:
     """Rejects full card numbers in free text and keeps them out of the re-rendered form."""
 
     # Free-text fields checked for card numbers. Ids, order numbers, phones and zip codes
-    # legitimately hold long digit runs and are left alone (SPEC §1).
+    # legitimately hold long digit runs and are left alone.
     free_text_fields: tuple[str, ...] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -100,6 +90,17 @@ class CardSafeFormMixin:
             self.data = scrubbed
 
 
+CUSTOM_FIELDS_HELP = (
+    'A JSON object of the source\'s own key/value pairs, e.g. {"tier": "gold"}: at most '
+    f"{custom_fields.MAX_FIELDS} keys, values text (at most {custom_fields.MAX_TEXT} "
+    "characters), numbers or true/false. No full card numbers."
+)
+
+
+def clean_custom_fields(value: Any) -> dict[str, Any]:
+    return custom_fields.validate(value or {})
+
+
 class CustomerForm(CardSafeFormMixin, forms.ModelForm):
     # An email address is typed text too; a card number in it is no more welcome.
     free_text_fields = ("first_name", "last_name", "email", "brand")
@@ -114,8 +115,15 @@ class CustomerForm(CardSafeFormMixin, forms.ModelForm):
             "phone_number",
             "brand",
             "customer_since",
+            "custom_fields",
         ]
-        help_texts = {"phone_number": "Any common format; stored as E.164 (+351910000000)."}
+        help_texts = {
+            "phone_number": "Any common format; stored as E.164 (+351910000000).",
+            "custom_fields": CUSTOM_FIELDS_HELP,
+        }
+
+    def clean_custom_fields(self) -> dict[str, Any]:
+        return clean_custom_fields(self.cleaned_data.get("custom_fields"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,40 +134,38 @@ class CustomerForm(CardSafeFormMixin, forms.ModelForm):
         value = self.cleaned_data["phone_number"].strip()
         if not value:
             return ""
-        normalized = normalize_phone(value)
-        if normalized is None:
-            raise ValidationError(
-                "Not a valid phone number. Use international format (+351 910 000 000) "
-                f"or a {settings.ERCDASH_DEFAULT_PHONE_REGION} national number.",
-                code="invalid",
-            )
-        return normalized
+        # National numbers are read in the configured region, as the console search reads them.
+        return phones.normalize_phone(value, settings.ERCDASH_DEFAULT_PHONE_REGION)
 
 
 class AddressForm(CardSafeFormMixin, forms.ModelForm):
     free_text_fields = ("first_name", "last_name", "address", "city")
+    # The phone is no free text, but the rules of phones decide what it may hold: a number
+    # it cannot read (a card number, say) is refused, not kept verbatim.
 
     class Meta:
         model = Address
-        fields = [
-            "external_id",
-            "first_name",
-            "last_name",
-            "phone_number",
-            "address",
-            "zip_code",
-            "city",
-            "region_code",
-            "country_code",
-            "is_default",
-        ]
+        # The address's own values are the order document's address fields.
+        fields = ["external_id", *ADDRESS_VALUE_FIELDS, "is_default"]
 
-    def clean_phone_number(self) -> str:
-        value = self.cleaned_data["phone_number"].strip()
-        # Address phones are free-form in the source data; normalise when we can.
-        if not value:
-            return ""
-        return normalize_phone(value) or value
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        region, country = cleaned.get("region_code"), cleaned.get("country_code")
+        if region and country and "region_code" not in self.errors:
+            try:
+                places.validate_region_code(region)
+                places.validate_region_in_country(region, country)
+            except ValidationError as error:
+                self.add_error("region_code", error)
+        # A national number is read in the address's own country, as import reads it.
+        phone = cleaned.get("phone_number", "").strip()
+        if phone and "country_code" not in self.errors:
+            region = country or settings.ERCDASH_DEFAULT_PHONE_REGION
+            try:
+                cleaned["phone_number"] = phones.normalize_phone(phone, region)
+            except ValidationError as error:
+                self.add_error("phone_number", error)
+        return cleaned
 
     def clean_region_code(self) -> str:
         return self.cleaned_data["region_code"].strip().upper()
@@ -167,17 +173,17 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
     def clean_country_code(self) -> str:
         return self.cleaned_data["country_code"].strip().upper()
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        region, country = cleaned.get("region_code"), cleaned.get("country_code")
-        well_formed = region and places.REGION_RE.match(region)
-        if well_formed and country and not region.startswith(f"{country}-"):
-            self.add_error("region_code", f"Region {region} is not in country {country}.")
-        return cleaned
-
 
 class OrderForm(CardSafeFormMixin, forms.ModelForm):
-    free_text_fields = ("brand", "card_brand")
+    # URLs are stored and served, so a card number in one is as unwelcome as in a name.
+    free_text_fields = (
+        "brand",
+        "card_brand",
+        "card_brand_image_url",
+        "highlighted_item_image_url",
+        "status",
+        "payment_status",
+    )
 
     card_number = forms.CharField(
         label="Card number",
@@ -205,8 +211,18 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
             "card_brand_image_url",
             "card_number",
             "is_refunded",
+            "total_refunded_amount",
+            "payment_status",
+            "status",
             "highlighted_item_image_url",
+            "custom_fields",
         ]
+        help_texts = {
+            "payment_status": "As the source gives it; stored upper-case (PAID, "
+            "PARTIALLY_REFUNDED, ...).",
+            "total_refunded_amount": "Sum of the refunds, when the source reports them.",
+            "custom_fields": CUSTOM_FIELDS_HELP,
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -230,10 +246,18 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
                     if self.instance.customer_id
                     else "Save the order first: then the customer's addresses are offered here."
                 )
-        _show_amounts_in_currency(self, AMOUNT_FIELDS, self.instance.currency)
+        _show_amounts_in_currency(
+            self, (*AMOUNT_FIELDS, "total_refunded_amount"), self.instance.currency
+        )
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].strip().upper()
+
+    def clean_payment_status(self) -> str:
+        return statuses.payment_status(self.cleaned_data["payment_status"])
+
+    def clean_custom_fields(self) -> dict[str, Any]:
+        return clean_custom_fields(self.cleaned_data.get("custom_fields"))
 
     def clean_card_number(self) -> str:
         value = self.cleaned_data["card_number"].strip()
@@ -255,6 +279,16 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
             for name in ("original_total_amount", "final_total_amount"):
                 if name in amounts and amounts[name] is None:
                     self.add_error(name, "Required when the order has a price summary.")
+        refunded = cleaned.get("total_refunded_amount")
+        if refunded is not None:
+            final = cleaned.get("final_total_amount")
+            try:
+                money.validate_amount(refunded, currency or "XXX")
+            except ValidationError as error:
+                self.add_error("total_refunded_amount", error)
+            else:
+                if final is None or refunded > final:
+                    self.add_error("total_refunded_amount", "Must not exceed the final total.")
         customer = cleaned.get("customer")
         customer_pk = customer.pk if customer is not None else self.instance.customer_id
         for name in ("shipping_address", "billing_address"):
@@ -269,7 +303,9 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
 
 
 class OrderItemForm(CardSafeFormMixin, forms.ModelForm):
-    free_text_fields = ("name", "description")
+    # A SKU is the shop's free text, not one of the ids, order numbers, phones or zip codes
+    # that may hold long digit runs.
+    free_text_fields = ("name", "sku", "image_url", "description")
 
     class Meta:
         model = OrderItem
@@ -480,6 +516,12 @@ class ApiClientForm(CardSafeFormMixin, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="The most a token of this client may carry; asking for none grants all these.",
     )
+    brands = forms.CharField(
+        required=False,
+        help_text="Limit the client to these brands, comma-separated (e.g. Casa Lisboa, Porto "
+        "Home): orders and customers of any other brand, or of none, are not found. Empty: "
+        "every brand.",
+    )
 
     class Meta:
         model = Application
@@ -489,13 +531,17 @@ class ApiClientForm(CardSafeFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["name"].required = True
         if self.instance.pk is None:
-            # The API only speaks client credentials (SPEC §2); set before model validation.
+            # The API only speaks client credentials; set before model validation.
             self.instance.client_type = Application.CLIENT_CONFIDENTIAL
             self.instance.authorization_grant_type = Application.GRANT_CLIENT_CREDENTIALS
             profile = None
         else:
             profile = ApiClientProfile.objects.filter(application_id=self.instance.pk).first()
         self.initial.setdefault("scopes", profile.scopes if profile else [settings.SCOPE_READ])
+        self.initial.setdefault("brands", ", ".join(profile.brands) if profile else "")
+
+    def clean_brands(self) -> list[str]:
+        return services.parse_brands(self.cleaned_data["brands"])
 
 
 class AgentFlagMixin(forms.Form):
@@ -530,17 +576,4 @@ class CancelActionForm(ActionForm):
         label="Cancel reason:",
         required=False,
         choices=[("", "— reason (for cancel) —"), *CancelReason.choices],
-    )
-
-
-def money_total(values: dict[str, Decimal | None]) -> Decimal | None:
-    """original − discounts + shipping + taxes, or None without an original total."""
-    original = values.get("original_total_amount")
-    if original is None:
-        return None
-    return (
-        original
-        - (values.get("discounts_amount") or Decimal(0))
-        + (values.get("shipping_amount") or Decimal(0))
-        + (values.get("taxes_amount") or Decimal(0))
     )

@@ -27,6 +27,7 @@ from orders.models import (
     Shipment,
     StatusEvent,
 )
+from orders.rules import actors, money
 
 
 def _request_id(request: HttpRequest) -> str:
@@ -34,7 +35,7 @@ def _request_id(request: HttpRequest) -> str:
 
 
 def _actor(request: HttpRequest) -> str:
-    return f"admin:{request.user.get_username()}"
+    return actors.admin(request.user.get_username())
 
 
 # Scheme-less image URLs are read as https (Django 6's default, without the warning).
@@ -152,6 +153,10 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "canceled_at",
         "canceled_by",
         "cancel_reason",
+        "cancel_staff_note",
+        "cancel_restock",
+        "cancel_notify_customer",
+        "cancel_refund_method",
         "created_at",
         "updated_at",
     ]
@@ -178,6 +183,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
                     ("shipping_amount", "taxes_amount"),
                     "final_total_amount",
                     "price_check",
+                    "total_refunded_amount",
                 ]
             },
         ),
@@ -189,6 +195,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
                     ("card_brand", "card_number"),
                     "card_brand_image_url",
                     "is_refunded",
+                    "payment_status",
                 ]
             },
         ),
@@ -197,13 +204,20 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "latest_status",
+                    "status",
                     ("fulfillment_status", "delivery_status"),
                     "cancellation_status",
                     ("canceled_at", "canceled_by"),
                     "cancel_reason",
-                ]
+                    "cancel_staff_note",
+                    ("cancel_restock", "cancel_notify_customer", "cancel_refund_method"),
+                ],
+                "description": "Restock, notification and refund method are recorded as the "
+                "canceller asked: ercdash itself restocks nothing, sends no email and moves "
+                "no money.",
             },
         ),
+        ("Custom fields", {"fields": ["custom_fields"]}),
         (
             "Images and bookkeeping",
             {
@@ -228,7 +242,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
         return results, may_have_duplicates
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        # Order ids are API keys and an order never moves to another customer (SPEC §1).
+        # Order ids are API keys and an order never moves to another customer.
         fields = list(super().get_readonly_fields(request, obj))
         return ["external_id", "customer", *fields] if obj else fields
 
@@ -265,7 +279,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     @admin.display(description="check")
     def price_check(self, order: Order) -> str:
         values = order.amounts()
-        expected = forms.money_total(values)
+        expected = money.money_total(values)
         final = values["final_total_amount"]
         if expected is None or final is None:
             return "—"

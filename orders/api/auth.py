@@ -20,6 +20,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
 from orders.api import errors
+from orders.models import ApiClientProfile
+from orders.rules import actors
 
 AccessToken = get_access_token_model()
 
@@ -31,13 +33,15 @@ class ApiClient:
     client_id: str
     application_id: int
     scopes: frozenset[str]
+    # The brands the client is limited to; empty: every brand.
+    brands: frozenset[str] = frozenset()
 
     is_authenticated = True
     is_anonymous = False
 
     @property
     def actor(self) -> str:
-        return f"client:{self.client_id}"
+        return actors.client(self.client_id)
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -58,13 +62,17 @@ class BearerTokenAuthentication(BaseAuthentication):
         row = token_lookup(hashlib.sha256(raw.encode("utf-8")).hexdigest(), prefetch)
         if row is None:
             raise errors.InvalidToken("The access token is unknown, expired or revoked.")
-        scope, application_id, client_id, *prefetched = row
-        if prefetch is not None:
+        scope, application_id, client_id, allowed_brands, *prefetched = row
+        brands = frozenset(ApiClientProfile.split_brands(allowed_brands or ""))
+        # The prefetched read knows nothing of the client's brands: a limited client's
+        # view reads the order itself, with them.
+        if prefetch is not None and not brands:
             request.prefetched = prefetched[0]
         client = ApiClient(
             client_id=client_id or "",
             application_id=application_id or 0,
             scopes=frozenset(scope.split()),
+            brands=brands,
         )
         request._request.api_client = client
         return client, client
@@ -94,16 +102,20 @@ def _token_sql() -> tuple[str, str]:
     application_table = quote(
         AccessToken._meta.get_field("application").related_model._meta.db_table
     )
+    profile_table = quote(ApiClientProfile._meta.db_table)
     return (
-        f"SELECT t.{quote('scope')}, t.{quote('application_id')}, a.{quote('client_id')}",
+        f"SELECT t.{quote('scope')}, t.{quote('application_id')}, a.{quote('client_id')},"
+        f" p.{quote('allowed_brands')}",
         f" FROM {token_table} t LEFT JOIN {application_table} a"
         f" ON a.{quote('id')} = t.{quote('application_id')}"
+        f" LEFT JOIN {profile_table} p ON p.{quote('application_id')} = t.{quote('application_id')}"
         f" WHERE t.{quote('token_checksum')} = %s AND t.{quote('expires')} > %s",
     )
 
 
 def token_lookup(checksum: str, prefetch: TokenPrefetch | None = None) -> tuple | None:
-    """(scope, application id, client id[, prefetched value]) of a live token; else None.
+    """(scope, application id, client id, allowed brands[, prefetched value]) of a live
+    token; else None.
 
     Hand-written: on the hot path of every API call the ORM's query compilation costs more
     than the indexed lookup itself. Always on the default database (never a replica), so a

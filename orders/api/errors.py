@@ -67,6 +67,19 @@ class NotCancellable(ApiError):
     message = "Order cannot be canceled"
 
 
+class IdempotencyKeyReused(ApiError):
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "idempotency_key_reused"
+    message = "Idempotency key reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was first used for another request (path or body); use a "
+            "new key for a new request.",
+            fields=[("Idempotency-Key", "Already used for a different request.")],
+        )
+
+
 class Unauthorized(ApiError):
     status_code = HTTPStatus.UNAUTHORIZED
     code = "unauthorized"

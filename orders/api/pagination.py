@@ -35,17 +35,20 @@ _DIGITS = re.compile(r"^[0-9]{1,10}$")
 
 
 def _param(request: Request, name: str) -> str:
-    # An empty value counts as absent, like brand=.
+    # An empty cursor counts as absent, like brand= (both are text).
     return request.query_params.get(name, "")
 
 
 def positive_int(
     request: Request, name: str, *, default: int, maximum: int
 ) -> tuple[int, tuple[str, str] | None]:
-    """The integer value of `name` (1..maximum), or the default; with the problem, if any."""
-    raw = _param(request, name)
-    if not raw:
+    """The integer value of `name` (1..maximum), or the default; with the problem, if any.
+
+    Given but empty (page=) is no integer, so it is a problem like page=x.
+    """
+    if name not in request.query_params:
         return default, None
+    raw = request.query_params[name]
     problem = (name, f"Must be an integer between 1 and {maximum}.")
     if not _DIGITS.match(raw) or not 1 <= int(raw) <= maximum:
         return default, problem
@@ -55,9 +58,10 @@ def positive_int(
 def choice(
     request: Request, name: str, choices: tuple[str, ...], default: str
 ) -> tuple[str, tuple[str, str] | None]:
-    raw = _param(request, name)
-    if not raw:
+    """The value of `name` (one of `choices`), or the default; given but empty is a problem."""
+    if name not in request.query_params:
         return default, None
+    raw = request.query_params[name]
     if raw not in choices:
         return default, (name, "Must be one of: " + ", ".join(choices) + ".")
     return raw, None

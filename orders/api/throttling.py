@@ -1,7 +1,5 @@
-"""Rate limits: "600/min" strings, fixed-window counters in the shared cache (Redis), and
-the per-client throttle of the API. The token endpoint's limiter (api.oauth) counts here too.
-
-"""
+"""Rate limits: fixed-window counters in the shared cache (Redis), the per-client throttle of
+the API, and the limiter of the OAuth endpoints (rate_limited)."""
 
 from __future__ import annotations
 
@@ -21,6 +19,7 @@ from rest_framework.throttling import BaseThrottle
 
 from ercdash.proxies import client_ip
 from orders.api.auth import ApiClient
+from orders.api.oauth import authenticated_client, oauth_error
 from orders.rules.rates import parse_rate
 
 logger = logging.getLogger("ercdash.ratelimit")
@@ -42,6 +41,20 @@ def over_limit(name: str, rate: tuple[int, int], now: float) -> int | None:
         logger.warning("Rate limiting skipped: the cache is unavailable", exc_info=True)
         return None
     if count is None or count <= limit:
+        return None
+    return max(1, math.ceil((window + 1) * period - now))
+
+
+def window_full(name: str, rate: tuple[int, int], now: float) -> int | None:
+    """Like over_limit, without counting this request: for counters others fill."""
+    limit, period = rate
+    window = int(now // period)
+    try:
+        count = cache.get(f"{name}:{period}:{window}")
+    except Exception:
+        logger.warning("Rate limiting skipped: the cache is unavailable", exc_info=True)
+        return None
+    if count is None or count < limit:
         return None
     return max(1, math.ceil((window + 1) * period - now))
 
@@ -69,8 +82,6 @@ class ClientRateThrottle(BaseThrottle):
     (orders.api.throttling.over_limit), so all app servers count into the same Redis key.
     """
 
-    clock = staticmethod(time.time)
-
     def __init__(self) -> None:
         self.rate = parse_rate(settings.ERCDASH_RATE_LIMIT)
         self.retry_after: int | None = None
@@ -79,7 +90,7 @@ class ClientRateThrottle(BaseThrottle):
         client = request.user
         if self.rate is None or not isinstance(client, ApiClient):
             return True  # unauthenticated requests fail on auth before they get here
-        self.retry_after = over_limit(f"throttle:{client.client_id}", self.rate, self.clock())
+        self.retry_after = over_limit(f"throttle:{client.client_id}", self.rate, clock())
         return self.retry_after is None
 
     def wait(self) -> float | None:
@@ -87,36 +98,78 @@ class ClientRateThrottle(BaseThrottle):
 
 
 def rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Answer 429 to a client over ERCDASH_TOKEN_RATE_LIMIT before DOT checks its secret.
+    """The limits of /oauth/token, /oauth/revoke and /oauth/introspect.
 
-    Each request naming a client costs a hash of the secret it sends, so without a limit
-    these endpoints invite guessing and burn CPU. Every client the request names is counted
-    (DOT tries the Basic credentials, then the form's), so naming a second, made-up client
-    opens no fresh window; a request naming none counts against its address. Each endpoint
-    has its own window: introspecting often must not lock a client out of new tokens.
+    Two counters, neither of which anybody but the client itself can fill:
+
+    - ERCDASH_TOKEN_RATE_LIMIT counts a client's *successful* requests, per endpoint
+      (introspecting often must not cost a client its new tokens). Only the holder of the
+      secret adds to it, so the check may come first and spare DOT the secret's hash.
+    - ERCDASH_TOKEN_FAILURE_LIMIT counts *failed* client authentications, shared by the three
+      endpoints, per client id named and per address. Once either is over, failures are
+      answered 429 instead of 401. A request is never refused before its secret is checked
+      on failures' account: whoever knows a client id could otherwise lock the real client
+      out, and its secret (hundreds of random bits, api/hashers.py) is beyond guessing anyway.
     """
 
     @functools.wraps(view)
     def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        now = clock()
+        endpoint = request.path_info.rstrip("/")
+        named = _named_clients(request)
         rate = parse_rate(settings.ERCDASH_TOKEN_RATE_LIMIT, "ERCDASH_TOKEN_RATE_LIMIT")
         if rate is not None:
-            now = clock()
-            endpoint = request.path_info.rstrip("/")
             retry_after = max(
-                over_limit(f"oauth:{endpoint}:{_digest(requester)}", rate, now) or 0
-                for requester in _requesters(request)
+                (
+                    window_full(f"oauth:ok:{endpoint}:{_digest(client_id)}", rate, now) or 0
+                    for client_id in named
+                ),
+                default=0,
             )
             if retry_after:
                 return _rate_limited_response(retry_after)
-        return view(request, *args, **kwargs)
+        marker = authenticated_client.set(None)
+        try:
+            response = view(request, *args, **kwargs)
+            client_id = authenticated_client.get()
+        finally:
+            authenticated_client.reset(marker)
+        if client_id is not None:
+            if rate is not None:
+                over_limit(f"oauth:ok:{endpoint}:{_digest(client_id)}", rate, now)
+        elif response.status_code == 401:
+            retry_after = _count_failure(named, client_ip(request), now)
+            if retry_after:
+                return _rate_limited_response(retry_after)
+        return response
 
     return limited
 
 
-def _requesters(request: HttpRequest) -> set[str]:
-    named = {_basic_client_id(request), request.POST.get("client_id"), request.GET.get("client_id")}
-    clients = {f"client:{client_id}" for client_id in named if client_id}
-    return clients or {f"address:{client_ip(request)}"}
+def _count_failure(named: set[str], address: str | None, now: float) -> int:
+    """Count a failed client authentication; seconds to wait if a counter is over, else 0."""
+    rate = parse_rate(settings.ERCDASH_TOKEN_FAILURE_LIMIT, "ERCDASH_TOKEN_FAILURE_LIMIT")
+    if rate is None:
+        return 0
+    requesters = [f"client:{client_id}" for client_id in named] + [f"address:{address}"]
+    retry_after = max(
+        over_limit(f"oauth:failed:{_digest(requester)}", rate, now) or 0 for requester in requesters
+    )
+    if retry_after:
+        logger.warning(
+            "Token endpoint: failed client authentications over the limit",
+            extra={"client_id": ",".join(sorted(named)) or None},
+        )
+    return retry_after
+
+
+def _named_clients(request: HttpRequest) -> set[str]:
+    """Every client id the request names: DOT tries the Basic credentials, then the form's."""
+    return {
+        client_id
+        for client_id in (_basic_client_id(request), request.POST.get("client_id"))
+        if client_id
+    }
 
 
 def _basic_client_id(request: HttpRequest) -> str | None:
@@ -138,15 +191,10 @@ def _digest(requester: str) -> str:
 
 
 def _rate_limited_response(retry_after: int) -> JsonResponse:
-    # RFC 6749's error shape, as every other answer of the token endpoint.
-    response = JsonResponse(
-        {
-            "error": "rate_limited",
-            "error_description": "Too many requests for this client; retry after the delay "
-            "given in Retry-After.",
-        },
-        status=429,
+    response = oauth_error(
+        429,
+        "rate_limited",
+        "Too many requests for this client; retry after the delay given in Retry-After.",
     )
     response["Retry-After"] = str(retry_after)
-    response["Cache-Control"] = "no-store"
     return response

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
@@ -23,7 +25,7 @@ from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
 from orders.models import AccessAudit, CancelReason, DeliveryType, DetailedType
-from orders.rules import times
+from orders.rules import cards, ids, text, times
 from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
@@ -87,9 +89,18 @@ def brand_param(request: Request) -> str:
     return request.query_params.get("brand", "")
 
 
-def absolute_url(request: HttpRequest, path: str, query: dict[str, str] | None = None) -> str:
-    """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy."""
-    query_string = urlencode({k: v for k, v in (query or {}).items() if v})
+def client_brands(request: Request) -> frozenset[str]:
+    """The brands the calling client is limited to; empty: every brand."""
+    return request.user.brands
+
+
+def absolute_url(
+    request: HttpRequest, path: str, query: dict[str, str | list[str]] | None = None
+) -> str:
+    """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy.
+
+    Empty values are left out; a list value repeats its parameter (ids=a&ids=b)."""
+    query_string = urlencode({k: v for k, v in (query or {}).items() if v}, doseq=True)
     suffix = f"{path}?{query_string}" if query_string else path
     # Paths are built from validated ids (URI-safe characters) and the query is urlencoded,
     # so build_absolute_uri's re-parsing and re-quoting would only cost time on every read.
@@ -156,7 +167,10 @@ class OrderDetailApi(ErcApiView):
         document = getattr(request, "prefetched", NOT_PREFETCHED)
         if document is NOT_PREFETCHED:
             document = selectors.order_document_get(
-                customer_id=customer_id, order_id=order_id, brand=brand
+                customer_id=customer_id,
+                order_id=order_id,
+                brand=brand,
+                brands=client_brands(request),
             )
         if document is None:
             raise errors.order_not_found(order_id)
@@ -176,7 +190,9 @@ def order_document_body(
     An order stored before documents existed (an empty document) is rendered the slow way.
     """
     if not document:
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         document = services.render_document(order)
     href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
     return document.encode()[:-1] + b',"_links":{"self":{"href":' + dumps(href) + b"}}}"
@@ -193,7 +209,7 @@ class OrderCancelPreviewApi(ErcApiView):
             summary="Can this order be canceled?",
             description=(
                 "Whether the order can still be canceled (no shipping status yet, not "
-                "canceled) and the reasons to choose from."
+                "canceled; the order bodies' is_cancellable) and the reasons to choose from."
             ),
             ok="CancelPreview",
             ok_description="The cancellation preview.",
@@ -203,7 +219,9 @@ class OrderCancelPreviewApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         brand = brand_param(request)
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         if order is None:
             raise errors.order_not_found(order_id)
         path = order_path(customer_id, order_id)
@@ -215,6 +233,10 @@ class OrderCancelPreviewApi(ErcApiView):
         body = {
             "is_cancellable": order.is_cancellable,
             "cancel_reasons": cancel_reasons() if order.is_cancellable else [],
+            # Talkdesk's preview: one flow, no refunds on cancel (ercdash moves no money).
+            "use_new_cancel_flow": False,
+            "supports_refund_on_cancel": False,
+            "refundable_items": [],
             "_links": links,
         }
         return json_response(request, body)
@@ -227,55 +249,103 @@ class OrderCancelApi(ErcApiView):
         **doc.operation(
             operation_id="cancelOrder",
             summary="Cancel an order",
-            description="Cancels the order with a reason; answers the canceled order.",
+            description=(
+                "Cancels the order (reason default OTHER, any case) and answers the canceled "
+                "order. staff_note, restock, notify_customer and refund_method are recorded "
+                "with the cancellation and shown to agents: ercdash sends no email, restocks "
+                "nothing and moves no money."
+            ),
             ok="Order",
             ok_description="The canceled order.",
             parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND, doc.IDEMPOTENCY_KEY],
             not_found="No such order for this customer (and brand).",
-            extra={422: "The order has shipped or is already canceled."},
+            extra={
+                422: "The order has shipped or is already canceled (order_not_cancellable), "
+                "or the Idempotency-Key was first used for another request "
+                "(idempotency_key_reused)."
+            },
             request="CancelRequest",
         )
     )
     def post(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
-        client = request.user
         key = idempotency_key(request)
-        path = order_path(customer_id, order_id) + "/cancel"
-        if key:
-            stored = selectors.idempotency_get(client_id=client.client_id, key=key)
-            if stored is not None:
-                return replay(stored, path)
-        reason = cancel_reason_param(request)
+        if not key:
+            return self.cancel(request, customer_id, order_id)
+        return keyed_write(
+            request,
+            key,
+            order_path(customer_id, order_id) + "/cancel",
+            request_body(request),
+            lambda: self.cancel(request, customer_id, order_id),
+        )
+
+    def cancel(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        reason, details = cancel_params(request)
         brand = brand_param(request)
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         if order is None:
             raise errors.order_not_found(order_id)
         try:
             order = services.order_cancel(
                 order=order,
                 reason=reason,
-                actor=client.actor,
+                actor=request.user.actor,
                 channel=AccessAudit.Channel.API,
                 request_id=getattr(request._request, "request_id", ""),
+                details=details,
             )
         except services.OrderNotCancellable as exc:
-            response = errors.api_exception_handler(
+            return errors.api_exception_handler(
                 errors.NotCancellable(str(exc)), {"request": request, "view": self}
             )
-        else:
-            href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
-            response = json_response(request, body.order_body(order, self_href=href))
-        if key:
-            # The first answer is kept; a concurrent retry that lost the race replays it.
-            stored = services.idempotent_response(
-                client_id=client.client_id,
+        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+        return json_response(request, body.order_body(order, self_href=href))
+
+
+def request_body(request: Request) -> Any:
+    """The parsed body for the idempotency fingerprint; None when it does not parse (the
+    write then fails on it and nothing is kept)."""
+    try:
+        data = request.data
+    except (ParseError, UnsupportedMediaType):
+        return None
+    return dict(data.lists()) if hasattr(data, "lists") else data
+
+
+def keyed_write(
+    request: Request, key: str, path: str, data: Any, write: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Run a write under an Idempotency-Key: reserved, done and answered in one transaction.
+
+    A retry of the same request replays the first answer; the key with another request is
+    422 before anything happens. A write that raises (400, 404) rolls the reservation back
+    with it, so the key stays free for a corrected request.
+    """
+    client_id = request.user.client_id
+    fingerprint = services.request_fingerprint(
+        method=request.method, path=path, query=list(request.query_params.lists()), data=data
+    )
+    services.idempotency_keys_expire()
+    with transaction.atomic():
+        try:
+            stored = services.idempotency_reserve(
+                client_id=client_id,
                 key=key,
-                method="POST",
+                method=request.method,
                 path=path,
-                status=response.status_code,
-                body=response.content,
+                fingerprint=fingerprint,
             )
-            return replay(stored, path)
-        return response
+        except services.IdempotencyKeyReused:
+            raise errors.IdempotencyKeyReused() from None
+        if stored is not None:
+            return replay(stored)
+        response = write()
+        services.idempotency_complete(
+            client_id=client_id, key=key, status=response.status_code, body=response.content
+        )
+    return response
 
 
 def idempotency_key(request: Request) -> str:
@@ -284,14 +354,13 @@ def idempotency_key(request: Request) -> str:
         raise errors.InvalidParameters(
             [("Idempotency-Key", "Must be 1-255 visible ASCII characters.")]
         )
+    if cards.contains_full_card_number(key):
+        # The key is stored with the answer: it must not hold a card number.
+        raise errors.InvalidParameters([("Idempotency-Key", cards.PAN_DESCRIPTION)])
     return key
 
 
-def replay(stored, path: str) -> HttpResponse:
-    if stored.path != path:
-        raise errors.InvalidParameters(
-            [("Idempotency-Key", "This key was already used for a different request.")]
-        )
+def replay(stored) -> HttpResponse:
     response = HttpResponse(
         bytes(stored.body), status=stored.status_code, content_type="application/json"
     )
@@ -299,27 +368,72 @@ def replay(stored, path: str) -> HttpResponse:
     return response
 
 
-def cancel_reason_param(request: Request) -> str:
+def field_name(name: object) -> str:
+    """A client's field name, fit to repeat in an error: short, and never a card number."""
+    name = str(name)
+    return "<redacted>" if cards.contains_full_card_number(name) else name[:64]
+
+
+CANCEL_FIELDS = ("cancel_reason", "staff_note", "restock", "notify_customer", "refund_method")
+MAX_STAFF_NOTE = 500
+MAX_REFUND_METHOD = 64
+
+
+def cancel_params(request: Request) -> tuple[str, services.CancelDetails]:
+    """The cancel body (Talkdesk's): every field optional, null the same as left out.
+
+    cancel_reason is matched case-insensitively (Talkdesk's own example sends "other") and
+    defaults to OTHER. The other fields are checked for type and recorded; a field this API
+    does not know is refused rather than ignored, so no client believes it had an effect.
+    """
     try:
         data = request.data
     except (ParseError, UnsupportedMediaType):
         data = None
-    reason = data.get("cancel_reason") if isinstance(data, dict) else None
-    if reason not in CancelReason.values:
+    if not isinstance(data, dict):
+        raise errors.InvalidParameters([("body", "Must be a JSON object.")])
+    problems = [
+        (field_name(name), "Unknown field; this operation does not act on it.")
+        for name in data
+        if name not in CANCEL_FIELDS
+    ]
+    reason = data.get("cancel_reason")
+    if reason is None:
+        reason = CancelReason.OTHER
+    elif isinstance(reason, str) and reason.upper() in CancelReason.values:
+        reason = reason.upper()
+    else:
         allowed = ", ".join(CancelReason.values)
-        raise errors.InvalidParameters(
-            [("cancel_reason", f"Required; one of {allowed}.")],
-        )
-    return reason
+        problems.append(("cancel_reason", f"One of {allowed} (any case); default OTHER."))
+    texts = {"staff_note": MAX_STAFF_NOTE, "refund_method": MAX_REFUND_METHOD}
+    for name, max_length in texts.items():
+        value = data.get(name)
+        problem = text.free_text_problem(value, max_length=max_length) if value is not None else ""
+        if problem:
+            problems.append((name, problem))
+    for name in ("restock", "notify_customer"):
+        if data.get(name) is not None and not isinstance(data[name], bool):
+            problems.append((name, "Must be true or false."))
+    if problems:
+        raise errors.InvalidParameters(problems)
+    details = services.CancelDetails(
+        staff_note=data.get("staff_note") or "",
+        restock=data.get("restock"),
+        notify_customer=data.get("notify_customer"),
+        refund_method=data.get("refund_method") or "",
+    )
+    return reason, details
 
 
 def customer_path(customer_id: str) -> str:
     return f"/erc/ecommerce/customers/{customer_id}"
 
 
-def kept_query(request: Request, names: tuple[str, ...], **replace: str) -> dict[str, str]:
+def kept_query(
+    request: Request, names: tuple[str, ...], **replace: str | list[str]
+) -> dict[str, str | list[str]]:
     """The request's own values of `names` (for self links), with some replaced (next, page)."""
-    query = {name: request.query_params.get(name, "") for name in names}
+    query: dict[str, str | list[str]] = {name: request.query_params.get(name, "") for name in names}
     query.update(replace)
     return query
 
@@ -380,19 +494,26 @@ class CustomerOrdersApi(ErcApiView):
         **doc.operation(
             operation_id="listCustomerOrders",
             summary="List a customer's orders",
-            description="Cursor list of full order bodies, newest purchase first by default.",
+            description=(
+                "Cursor list of full order bodies, newest purchase first by default; search "
+                "by order number."
+            ),
             ok="OrderList",
             ok_description="One page of orders; _links.next only when more remain.",
-            parameters=[doc.CUSTOMER_ID, *doc.CURSOR_LIST],
+            parameters=[doc.CUSTOMER_ID, *doc.CURSOR_LIST, doc.SEARCH],
             not_found="No such customer.",
         )
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         params = pagination.cursor_params(request, kind="orders")
-        if not selectors.customer_exists(customer_id=customer_id):
+        brands = client_brands(request)
+        if not selectors.customer_exists(customer_id=customer_id, brands=brands):
             raise errors.customer_not_found(customer_id)
         orders = selectors.customer_orders_query(
-            customer_id=customer_id, brand=brand_param(request)
+            customer_id=customer_id,
+            brand=brand_param(request),
+            brands=brands,
+            search=request.query_params.get("search", ""),
         )
         return order_list_response(request, customer_path(customer_id) + "/orders", orders, params)
 
@@ -411,7 +532,9 @@ class OrderListApi(ErcApiView):
     def get(self, request: Request) -> HttpResponse:
         params = pagination.cursor_params(request, kind="orders")
         orders = selectors.orders_search(
-            search=request.query_params.get("search", ""), brand=brand_param(request)
+            search=request.query_params.get("search", ""),
+            brand=brand_param(request),
+            brands=client_brands(request),
         )
         return order_list_response(request, "/erc/ecommerce/orders", orders, params)
 
@@ -449,7 +572,9 @@ class OrderItemsApi(ErcApiView):
         if problems:
             raise errors.InvalidParameters(problems)
         brand = brand_param(request)
-        order = selectors.order_get(customer_id=customer_id, order_id=order_id, brand=brand)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
         if order is None:
             raise errors.order_not_found(order_id)
         items_query = selectors.order_items_query(order=order, **filters)
@@ -562,7 +687,8 @@ class CustomerShipmentsApi(ErcApiView):
             problems = exc.fields + problems
         if problems:
             raise errors.InvalidParameters(problems)
-        if not selectors.customer_exists(customer_id=customer_id):
+        brands = client_brands(request)
+        if not selectors.customer_exists(customer_id=customer_id, brands=brands):
             raise errors.customer_not_found(customer_id)
         wanted = [order_id] if order_id else None
         if order_ids:
@@ -571,6 +697,7 @@ class CustomerShipmentsApi(ErcApiView):
         shipments = selectors.customer_shipments_query(
             customer_id=customer_id,
             brand=brand_param(request),
+            brands=brands,
             order_ids=wanted,
             tracking_number=request.query_params.get("tracking_number", ""),
             shipping_provider=request.query_params.get("shipping_provider", ""),
@@ -604,7 +731,11 @@ class CustomerDetailApi(ErcApiView):
         **doc.operation(
             operation_id="getCustomer",
             summary="Get a customer",
-            description="The customer with every address.",
+            description=(
+                "The customer with every address, and the average final total of their "
+                "orders that are not canceled (of the brand, when given) when those share "
+                "one currency."
+            ),
             ok="Customer",
             ok_description="The customer.",
             parameters=[doc.CUSTOMER_ID, doc.BRAND],
@@ -614,7 +745,9 @@ class CustomerDetailApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         brand = brand_param(request)
-        customer = selectors.customer_get(customer_id=customer_id, brand=brand)
+        customer = selectors.customer_get(
+            customer_id=customer_id, brand=brand, brands=client_brands(request), order_value=True
+        )
         if customer is None:
             raise errors.customer_not_found(customer_id)
         href = absolute_url(request, customer_path(customer_id), {"brand": brand})
@@ -629,7 +762,8 @@ class MostRecentOrderApi(ErcApiView):
             summary="Get a customer's most recent order",
             description=(
                 "The order with the latest purchase time, its whole status timeline oldest "
-                "first, and the index of the latest event in it."
+                "first, the index of the latest event in it, and the item whose image is "
+                "the highlighted one."
             ),
             ok="MostRecentOrder",
             ok_description="The most recent order with its timeline.",
@@ -640,9 +774,10 @@ class MostRecentOrderApi(ErcApiView):
     )
     def get(self, request: Request, customer_id: str) -> HttpResponse:
         brand = brand_param(request)
-        order = selectors.most_recent_order(customer_id=customer_id, brand=brand)
+        brands = client_brands(request)
+        order = selectors.most_recent_order(customer_id=customer_id, brand=brand, brands=brands)
         if order is None:
-            if not selectors.customer_exists(customer_id=customer_id):
+            if not selectors.customer_exists(customer_id=customer_id, brands=brands):
                 raise errors.customer_not_found(customer_id)
             raise errors.NotFound(
                 f"Customer {customer_id} has no orders.", message="Order not found"
@@ -650,6 +785,22 @@ class MostRecentOrderApi(ErcApiView):
         href = absolute_url(request, order_path(customer_id, order.external_id), {"brand": brand})
         body = shapes.most_recent_order_body(order, self_href=href)
         return json_response(request, body, etag=True)
+
+
+MAX_IDS = 100
+
+
+def ids_param(request: Request) -> tuple[list[str], tuple[str, str] | None]:
+    """The customer ids of `ids` and `ids[]` (each repeatable, up to 100 values), or the
+    problem with them. An empty value counts as absent."""
+    given = {name: request.query_params.getlist(name) for name in ("ids", "ids[]")}
+    for name, values in given.items():
+        if len(values) > MAX_IDS:
+            return [], (name, f"At most {MAX_IDS} customer ids.")
+        if any(value and not ID_RE.match(value) for value in values):
+            return [], (name, "Each must be a customer id: " + ids.ID_DESCRIPTION + ".")
+    found = [value for values in given.values() for value in values if value]
+    return list(dict.fromkeys(found)), None
 
 
 class ExternalCustomersApi(ErcApiView):
@@ -661,11 +812,13 @@ class ExternalCustomersApi(ErcApiView):
             summary="Search customers",
             description=(
                 "Customers matching every criterion given (none given: all), by customer id, "
-                "in a page envelope."
+                "in a page envelope, as Talkdesk's contacts."
             ),
             ok="ContactPage",
             ok_description="One page of contacts.",
             parameters=[
+                doc.IDS,
+                doc.IDS_BRACKETS,
                 doc.EMAIL,
                 doc.PHONE,
                 doc.NAME,
@@ -680,7 +833,8 @@ class ExternalCustomersApi(ErcApiView):
         match_mode, problem = pagination.choice(
             request, "matchMode", selectors.MatchMode.CHOICES, selectors.MatchMode.EXACT
         )
-        params = pagination.page_params(request, [problem])
+        customer_ids, ids_problem = ids_param(request)
+        params = pagination.page_params(request, [ids_problem, problem])
         query = request.query_params
         customers = selectors.customers_search(
             email=query.get("email", ""),
@@ -688,6 +842,8 @@ class ExternalCustomersApi(ErcApiView):
             name=query.get("name", ""),
             match_mode=match_mode,
             brand=brand_param(request),
+            brands=client_brands(request),
+            ids=customer_ids,
         )
         total = customers.count()
         # Pages past the end are empty without asking the database (and any page number fits).
@@ -701,11 +857,15 @@ class ExternalCustomersApi(ErcApiView):
 
         def link(page: int) -> str:
             return absolute_url(
-                request, path, kept_query(request, self.SEARCH_QUERY, page=str(page))
+                request,
+                path,
+                kept_query(request, self.SEARCH_QUERY, ids=customer_ids, page=str(page)),
             )
 
         links = {
-            "self": absolute_url(request, path, kept_query(request, (*self.SEARCH_QUERY, "page"))),
+            "self": absolute_url(
+                request, path, kept_query(request, (*self.SEARCH_QUERY, "page"), ids=customer_ids)
+            ),
             "first": link(1),
             "last": link(max(pages, 1)),
         }

@@ -7,9 +7,8 @@ import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
-import phonenumbers
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from django.conf import settings
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +25,7 @@ from orders.models import (
     Shipment,
     StatusEvent,
 )
-from orders.rules import carriers
+from orders.rules import carriers, phones
 
 # Django language code -> Babel locale. Portuguese here means Portugal's conventions.
 BABEL_LOCALES = {"en": "en", "pt": "pt_PT"}
@@ -65,13 +64,16 @@ class PriceLine:
 
 
 def price_lines(order: Order) -> list[PriceLine]:
-    """How the final total is made up: original − discounts + shipping + taxes = final."""
+    """How the final total is made up: original − discounts + shipping + taxes = final;
+    then, when refunds are known, final − refunded = net payment."""
     rows = [
         (_("Original total"), "", order.original_total_amount, False),
         (_("Discounts"), "−", order.discounts_amount, False),
         (_("Shipping"), "+", order.shipping_amount, False),
         (_("Taxes"), "+", order.taxes_amount, False),
         (_("Final total"), "=", order.final_total_amount, True),
+        (_("Refunded"), "−", order.total_refunded_amount, False),
+        (_("Net payment"), "=", order.net_payment_amount, True),
     ]
     return [
         PriceLine(str(label), sign, money(value, order.currency), total)
@@ -422,11 +424,7 @@ def country_name(code: str, language: str | None = None) -> str:
 
 def phone_display(e164: str) -> str:
     """+351910000000 -> +351 910 000 000, for reading aloud on a call."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phones.display(e164)
 
 
 def address_text(address: Address) -> str:
@@ -437,3 +435,45 @@ def address_text(address: Address) -> str:
         ", ".join(p for p in (address.region_code, country_name(address.country_code)) if p),
     ]
     return "\n".join(line for line in lines if line)
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+def custom_field_facts(fields: dict, language: str | None = None) -> list[Fact]:
+    """A source's custom fields as label/value pairs: keys in code-point order, numbers in the
+    agent's locale, true/false as words. The keys are the source's own, shown as given."""
+    facts = []
+    for key, value in sorted(fields.items()):
+        if isinstance(value, bool):
+            text = str(_("Yes") if value else _("No"))
+        elif isinstance(value, int | float):
+            text = format_decimal(value, locale=babel_locale(language))
+        else:
+            text = str(value)
+        facts.append(Fact(key, text))
+    return facts
+
+
+def payment_status_label(value: str) -> str:
+    """A source's payment status token in words: PARTIALLY_REFUNDED -> Partially refunded."""
+    return value.replace("_", " ").capitalize()
+
+
+def cancellation_facts(order: Order) -> list[Fact]:
+    """What the canceller asked for besides the reason, as recorded (never acted on)."""
+    facts = []
+    if order.cancel_staff_note:
+        facts.append(Fact(str(_("Staff note")), order.cancel_staff_note))
+    for label, value in (
+        (_("Restock requested"), order.cancel_restock),
+        (_("Customer notification requested"), order.cancel_notify_customer),
+    ):
+        if value is not None:
+            facts.append(Fact(str(label), str(_("Yes") if value else _("No"))))
+    if order.cancel_refund_method:
+        facts.append(Fact(str(_("Refund method requested")), order.cancel_refund_method))
+    return facts

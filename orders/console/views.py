@@ -8,7 +8,6 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,7 +25,6 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -35,7 +33,9 @@ from django_htmx.middleware import HtmxDetails
 
 from orders import selectors, services
 from orders.console import presenters as console
+from orders.console.forms import CancelForm
 from orders.models import AccessAudit, Customer, Order
+from orders.rules import actors
 from orders.rules.ids import ID_RE
 
 AGENT_PERMISSION = "orders.view_order"
@@ -81,15 +81,31 @@ def agent_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return agent_view(AGENT_PERMISSION)(view)
 
 
-def audit(request: HttpRequest, action: str, *, customer_id: str, order_id: str = "") -> None:
+def audit(
+    request: HttpRequest, action: str, *, customer_id: str, order_id: str = "", detail: str = ""
+) -> None:
+    """Record that this response shows a customer's data (pages and HTMX partials alike)."""
     services.audit_record(
-        actor=f"agent:{request.user.get_username()}",
+        actor=actors.agent(request.user.get_username()),
         user=request.user,
         channel=AccessAudit.Channel.CONSOLE,
         action=action,
         customer_id=customer_id,
         order_id=order_id,
         request_id=getattr(request, "request_id", ""),
+        detail=detail,
+    )
+
+
+def audit_search(request: HttpRequest, kind: str, results: int) -> None:
+    # What was looked for and how much was shown; the text typed (an email, a phone, a
+    # name) stays out of the log.
+    plural = "" if results == 1 else "s"
+    audit(
+        request,
+        AccessAudit.Action.SEARCH,
+        customer_id="",
+        detail=f"{kind}: {results} result{plural}",
     )
 
 
@@ -122,6 +138,8 @@ def search_context(raw: str) -> dict[str, Any]:
 def search(request: HtmxHttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     context = search_context(raw)
+    if context["query"].kind != selectors.QueryKind.EMPTY:
+        audit_search(request, context["query"].kind, len(context["results"]))
     if request.htmx:
         return render(request, "orders/search.html#results", context)
     if len(context["results"]) == 1:
@@ -138,6 +156,8 @@ def lookup(request: HtmxHttpRequest) -> HttpResponse:
     params = {name: ("" if "\x00" in value else value) for name, value in params.items()}
     given = {name: value for name, value in params.items() if value.strip()}
     hits = selectors.console_lookup(**given) if given else []
+    if given:
+        audit_search(request, "lookup " + "+".join(sorted(given)), len(hits))
     if len(hits) == 1:
         url = hit_url(hits[0])
         return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
@@ -173,13 +193,17 @@ def customer_detail(request: HtmxHttpRequest, customer_id: str) -> HttpResponse:
             customer=customer, offset=(page - 1) * ORDERS_PER_PAGE, limit=ORDERS_PER_PAGE
         )
         template = "orders/customer_detail.html#order-rows"
+        detail = f"orders page {page}"
     else:
         # Without JavaScript the same link shows every page up to this one.
         orders, has_more = selectors.customer_orders(
             customer=customer, offset=0, limit=page * ORDERS_PER_PAGE
         )
         template = "orders/customer_detail.html"
-        audit(request, AccessAudit.Action.VIEW_CUSTOMER, customer_id=customer.external_id)
+        detail = ""
+    audit(
+        request, AccessAudit.Action.VIEW_CUSTOMER, customer_id=customer.external_id, detail=detail
+    )
     context = {
         "customer": customer,
         "orders": orders,
@@ -239,8 +263,9 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         version = console.timeline_version(order)
         etag = f'"{version}"'
         if request.GET.get("v") == version or request.headers.get("If-None-Match") == etag:
-            response = HttpResponse(status=HTTPStatus.NO_CONTENT)
+            response = HttpResponse(status=HTTPStatus.NO_CONTENT)  # shows nothing: no audit
         else:
+            audit_order(request, order, "timeline")
             # The Shipments panel rides along out of band: parcels move with the timeline.
             timeline = render_to_string(
                 "orders/order_detail.html#timeline", timeline_context(order), request
@@ -253,12 +278,7 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
             response = HttpResponse(timeline + parcels)
         response["ETag"] = etag
         return response
-    audit(
-        request,
-        AccessAudit.Action.VIEW_ORDER,
-        customer_id=order.customer.external_id,
-        order_id=order.external_id,
-    )
+    audit_order(request, order)
     items = selectors.order_items(order=order)
     context = {
         **timeline_context(order),
@@ -270,14 +290,13 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
     return render(request, "orders/order_detail.html", context)
 
 
-class CancelForm(forms.Form):
-    reason = forms.ChoiceField(
-        # A callable: the labels follow the language of each request.
-        choices=console.cancel_reason_choices,
-        error_messages={
-            "required": gettext_lazy("Choose why the order is canceled."),
-            "invalid_choice": gettext_lazy("Choose one of the listed reasons."),
-        },
+def audit_order(request: HttpRequest, order: Order, detail: str = "") -> None:
+    audit(
+        request,
+        AccessAudit.Action.VIEW_ORDER,
+        customer_id=order.customer.external_id,
+        order_id=order.external_id,
+        detail=detail,
     )
 
 
@@ -313,6 +332,8 @@ def order_cancel(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         if not order.is_cancellable and not request.htmx:
             messages.warning(request, not_cancellable_message(order))
             return HttpResponseRedirect(order_url(order), status=HTTPStatus.SEE_OTHER)
+        # The form and the refusal both show the order (customer, status, total).
+        audit_order(request, order, "cancel page")
         if not order.is_cancellable:
             return _cancel_outcome_response(
                 request,
@@ -325,18 +346,21 @@ def order_cancel(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
 
     form = CancelForm(request.POST)
     if not form.is_valid():
+        audit_order(request, order, "cancel page")
         return _cancel_form_response(request, order, form, status=HTTPStatus.BAD_REQUEST)
     reason = form.cleaned_data["reason"]
     try:
         order = services.order_cancel(
             order=order,
             reason=reason,
-            actor=f"agent:{request.user.get_username()}",
+            actor=actors.agent(request.user.get_username()),
             channel=AccessAudit.Channel.CONSOLE,
             user=request.user,
             request_id=getattr(request, "request_id", ""),
         )
     except services.OrderNotCancellable:
+        if request.htmx:
+            audit_order(request, order, "cancel page")  # the refusal shows the fresh order
         message, level, status = (
             not_cancellable_message(order),
             "danger",

@@ -26,6 +26,7 @@ from orders.documents.fields import (
     MONEY_FIELDS,
     ORDER_FIELDS,
     PAYMENT_FIELDS,
+    PRICE_SUMMARY_FIELDS,
     STATUS_FIELDS,
 )
 from orders.documents.importing import NOT_FREE_TEXT, DocumentError, iter_strings, normalize
@@ -43,6 +44,7 @@ __all__ = [
     "NOT_FREE_TEXT",
     "ORDER_FIELDS",
     "PAYMENT_FIELDS",
+    "PRICE_SUMMARY_FIELDS",
     "STATUS_FIELDS",
     "DocumentError",
     "FileNotJson",

@@ -1,6 +1,7 @@
 """The ERC resource bodies every face shares: the stored API document, export and the API.
 
-Plain functions: no queries, no decisions beyond "omit when empty".
+Plain functions: no queries. Beyond "omit when empty", the only decisions are the action
+flags and statuses, and those come from rules.actions, the rules the actions themselves use.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from orders.models import (
     ShipmentEvent,
     StatusEvent,
 )
+from orders.rules import actions
 from orders.rules.cards import masked
 from orders.rules.times import rfc3339
 
@@ -53,10 +55,36 @@ def address_body(address: Address | None) -> dict[str, Any] | None:
     return body
 
 
-def price_summary_body(order: Order) -> dict[str, Any] | None:
+def price_summary_body(order: Order, *, derived: bool = True) -> dict[str, Any] | None:
     if order.original_total_amount is None or order.final_total_amount is None:
         return None
-    return compact({name: money(value, order.currency) for name, value in order.amounts().items()})
+    amounts = {
+        **order.amounts(),
+        "total_refunded_amount": order.total_refunded_amount,
+        "net_payment_amount": order.net_payment_amount if derived else None,
+    }
+    return compact({name: money(value, order.currency) for name, value in amounts.items()})
+
+
+def custom_fields_body(fields: dict[str, Any]) -> dict[str, Any]:
+    # Code-point order of keys whatever the database kept (PostgreSQL's jsonb reorders them),
+    # so a document renders to the same bytes on every database.
+    return dict(sorted(fields.items())) if fields else {}
+
+
+def order_flags(order: Order) -> dict[str, Any]:
+    """What a client may do with the order, and how far it got: always present."""
+    return {
+        "is_cancellable": actions.can_cancel(order),
+        "is_change_shipping_address_allowed": actions.can_change_shipping_address(order),
+        # Refunds and returns are not actions of ercdash (yet).
+        "is_refundable": False,
+        "is_returnable": False,
+        # From the parcels (shipped vs ordered quantities; the latest parcel's detailed type,
+        # omitted until the order has one), stored by services.order_refresh.
+        "fulfillment_status": fulfillment_status(order),
+        "delivery_status": delivery_status(order),
+    }
 
 
 def payment_details_body(order: Order) -> dict[str, Any] | None:
@@ -116,7 +144,8 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
     """The ERC order body (seed field order).
 
     With derived=False it is the base of an export document: stored values only, so
-    items_number and the highlighted image appear only when stored, and no latest status.
+    items_number and the highlighted image appear only when stored, and no latest status,
+    action flags, fulfillment status or net payment.
     """
     extra_info = {
         "highlighted_item_image_url": (
@@ -137,12 +166,14 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
             "shipping_address": address_body(order.shipping_address),
             "billing_address": address_body(order.billing_address),
             "items_number": order.items_count if derived else order.items_number,
-            "price_summary": price_summary_body(order),
+            "price_summary": price_summary_body(order, derived=derived),
             "payment_details": payment_details_body(order),
             "order_extra_info": compact(extra_info),
             "cancellation_status": order.cancellation_status,
-            "fulfillment_status": fulfillment_status(order) if derived else None,
-            "delivery_status": delivery_status(order) if derived else None,
+            **(order_flags(order) if derived else {}),
+            "payment_status": order.payment_status,
+            "status": order.status,
+            "custom_fields": custom_fields_body(order.custom_fields),
         }
     )
     if self_href is not None:
@@ -150,8 +181,9 @@ def order_body(order: Order, *, self_href: str | None = None, derived: bool = Tr
     return body
 
 
-def item_body(item: OrderItem) -> dict[str, Any]:
-    return compact(
+def item_body(item: OrderItem, *, derived: bool = True) -> dict[str, Any]:
+    """An order item; with derived=False the export's item (stored values only)."""
+    body = compact(
         {
             "id": item.external_id,
             "name": item.name,
@@ -162,6 +194,12 @@ def item_body(item: OrderItem) -> dict[str, Any]:
             "description": item.description,
         }
     )
+    if derived:
+        # Talkdesk's item requires a name: an item stored without one has the empty name.
+        body = {"id": body.pop("id"), "name": item.name, **body}
+        # deliveries[] and deliverable_quantity come from the parcels:
+        # api.shapes.item_with_deliveries.
+    return body
 
 
 def customer_body(customer: Customer) -> dict[str, Any]:
@@ -174,6 +212,7 @@ def customer_body(customer: Customer) -> dict[str, Any]:
             "phone_number": customer.phone_number,
             "brand": customer.brand,
             "customer_since": rfc3339(customer.customer_since) if customer.customer_since else None,
+            "custom_fields": custom_fields_body(customer.custom_fields),
         }
     )
 

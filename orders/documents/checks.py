@@ -20,7 +20,17 @@ from orders.documents.fields import (
     STATUS_FIELDS,
 )
 from orders.models import DetailedType, GenericType
-from orders.rules import cards, ids, money, phones, places, shipments, times
+from orders.rules import (
+    cards,
+    custom_fields,
+    ids,
+    money,
+    phones,
+    places,
+    shipments,
+    statuses,
+    times,
+)
 
 # Error descriptions never repeat the offending value: a value may be a payment card number.
 PAN_DESCRIPTION = cards.PAN_DESCRIPTION
@@ -150,6 +160,29 @@ class _Normalizer:
             self.error(path, phones.PHONE_DESCRIPTION)
         return e164
 
+    def custom_fields(self, path: str, value: Any) -> dict[str, Any] | None:
+        fields, problems = custom_fields.check(value)
+        for key, description in problems:
+            self.error(f"{path}.{key}" if key else path, description)
+        return fields or None
+
+    def payment_status(self, path: str, value: Any) -> str | None:
+        """As the source gives it, upper-cased: "partially refunded" -> PARTIALLY_REFUNDED.
+
+        Whitespace only is no status word: it is refused, not read as absent."""
+        value = self.text(path, value, max_length=32)
+        if value is None:
+            return None
+        try:
+            status = statuses.payment_status(value)
+        except ValidationError as exc:
+            self.error(path, exc.messages[0])
+            return None
+        if not status:
+            self.error(path, statuses.PAYMENT_STATUS_DESCRIPTION)
+            return None
+        return status
+
     def money(self, path: str, value: Any, *, required: bool = False) -> dict | None:
         if value is None:
             if required:
@@ -213,6 +246,9 @@ class _Normalizer:
                 "customer_since": self.timestamp(
                     "customer.customer_since", raw.get("customer_since")
                 ),
+                "custom_fields": self.custom_fields(
+                    "customer.custom_fields", raw.get("custom_fields")
+                ),
             }
         )
 
@@ -257,7 +293,7 @@ class _Normalizer:
         generic = raw.get("generic_type")
         detailed = raw.get("detailed_type")
         if generic == "IN_TRANSIT":
-            # The seed's example uses the detailed type as a generic one (SPEC §1).
+            # The seed's example uses the detailed type as a generic one.
             generic = GenericType.ON_ITS_WAY.value
             detailed = detailed or DetailedType.IN_TRANSIT.value
         if generic is None:

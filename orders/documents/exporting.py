@@ -13,7 +13,7 @@ def export_document(order: Order) -> dict[str, Any]:
     shipments (with their lines and events) loaded: selectors.orders_with_documents."""
     document = body.order_body(order, derived=False)
     document["customer"] = body.customer_body(order.customer)
-    document["items"] = [body.item_body(item) for item in order.items.all()]
+    document["items"] = [body.item_body(item, derived=False) for item in order.items.all()]
     document["status_history"] = [
         body.status_event_body(event) for event in order.status_events.all()
     ]

@@ -12,6 +12,7 @@ CUSTOMER_FIELDS = (
     "phone_number",
     "brand",
     "customer_since",
+    "custom_fields",
 )
 # The address's own values, stored as model fields of the same names.
 ADDRESS_VALUE_FIELDS = (
@@ -45,6 +46,9 @@ SHIPMENT_FIELDS = (
 )
 SHIPMENT_ITEM_FIELDS = ("item_id", "quantity")
 SHIPMENT_STATUS_FIELDS = ("detailed_type", "status_date_time", "description", "location")
+# The price summary: its amounts, then the refunds when the source reports them.
+# (net_payment_amount is derived from them: served, never imported.)
+PRICE_SUMMARY_FIELDS = (*AMOUNT_FIELDS, "total_refunded_amount")
 ORDER_FIELDS = (
     "id",
     "order_number",
@@ -59,6 +63,9 @@ ORDER_FIELDS = (
     "payment_details",
     "order_extra_info",
     "cancellation_status",
+    "payment_status",
+    "status",
+    "custom_fields",
     "customer",
     "items",
     "status_history",

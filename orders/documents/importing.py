@@ -6,19 +6,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from orders.documents.body import compact as _compact
-from orders.documents.checks import _Normalizer
+from orders.documents.checks import _Normalizer, _safe_key
 from orders.documents.fields import (
-    AMOUNT_FIELDS,
     EXTRA_INFO_FIELDS,
     ORDER_FIELDS,
     PAYMENT_FIELDS,
+    PRICE_SUMMARY_FIELDS,
 )
 from orders.models import CancellationStatus, DeliveryType
 from orders.rules import cards, shipments
 
 # Error descriptions never repeat the offending value: a value may be a payment card number.
 
-# SPEC §1: ids, order numbers, phones and zip codes are not free text, so a long digit run
+# Ids, order numbers, phones and zip codes are not free text, so a long digit run
 # there is not taken for a card number. Every other string is checked.
 # Tracking numbers are carrier references (USPS and FedEx ones run to 22-34 digits) and a
 # shipment's item_id is an item id. A tracking URL is checked by the shipment rules, which
@@ -37,16 +37,20 @@ class DocumentError(Exception):
         self.errors = errors
 
 
-def iter_strings(value: Any, path: str = "") -> Iterator[tuple[str, str, str]]:
-    """(dotted path, key, string) for every string in a decoded JSON value."""
+def iter_strings(value: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, str]]:
+    """(dotted path, key, string) for every string in a decoded JSON value.
+
+    A key holding a card number is written <redacted> in the path: paths end up in error
+    messages. `key` is the string's own key as given (the index, in a list).
+    """
     if isinstance(value, dict):
-        for key, child in value.items():
-            yield from iter_strings(child, f"{path}.{key}" if path else str(key))
+        for child_key, child in value.items():
+            name = _safe_key(child_key)
+            yield from iter_strings(child, f"{path}.{name}" if path else name, str(child_key))
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from iter_strings(child, f"{path}.{index}" if path else str(index))
+            yield from iter_strings(child, f"{path}.{index}" if path else str(index), str(index))
     elif isinstance(value, str):
-        key = path.rsplit(".", 1)[-1]
         yield path, key, value
 
 
@@ -56,13 +60,15 @@ def normalize(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise DocumentError([("", "Must be a JSON object (one order document).")])
 
-    # PCI DSS 3.4.1 first: a full card number anywhere rejects the record.
+    # PCI DSS 3.4.1 first: a full card number anywhere rejects the record. Custom fields are
+    # free text whatever their keys are called (a custom "phone_number" is no phone field).
     for path, key, value in iter_strings(raw):
-        if key in NOT_FREE_TEXT or (
-            key in CHECKED_BY_SHIPMENT_RULES and path.startswith("shipments.")
-        ):
+        # Card-like tracking numbers and carrier links are checked by rules.shipments (the
+        # parcel's own number may be 15-22 digits).
+        if key in CHECKED_BY_SHIPMENT_RULES and path.startswith("shipments."):
             continue
-        if cards.contains_full_card_number(value):
+        free_text = key not in NOT_FREE_TEXT or "custom_fields" in path.split(".")[:-1]
+        if free_text and cards.contains_full_card_number(value):
             check.error(path, cards.PAN_DESCRIPTION)
     check.obj("", raw, ORDER_FIELDS)
 
@@ -91,7 +97,14 @@ def normalize(raw: Any) -> dict[str, Any]:
         check.error("customer.id", "Must equal customer_id.")
 
     price_summary = None
-    raw_summary = check.obj("price_summary", raw.get("price_summary"), AMOUNT_FIELDS)
+    raw_summary = raw.get("price_summary")
+    if isinstance(raw_summary, dict) and "net_payment_amount" in raw_summary:
+        check.error(
+            "price_summary.net_payment_amount",
+            "Derived (final_total_amount - total_refunded_amount): leave it out.",
+        )
+        raw_summary = {k: v for k, v in raw_summary.items() if k != "net_payment_amount"}
+    raw_summary = check.obj("price_summary", raw_summary, PRICE_SUMMARY_FIELDS)
     if raw_summary is not None:
         price_summary = _compact(
             {
@@ -100,9 +113,15 @@ def normalize(raw: Any) -> dict[str, Any]:
                     raw_summary.get(name),
                     required=name in ("original_total_amount", "final_total_amount"),
                 )
-                for name in AMOUNT_FIELDS
+                for name in PRICE_SUMMARY_FIELDS
             }
         )
+        refunded = price_summary.get("total_refunded_amount")
+        final = price_summary.get("final_total_amount")
+        if refunded and final and refunded["value"] > final["value"]:
+            check.error(
+                "price_summary.total_refunded_amount", "Must not exceed final_total_amount."
+            )
 
     items_raw = raw.get("items")
     items: list[dict[str, Any]] = []
@@ -198,6 +217,9 @@ def normalize(raw: Any) -> dict[str, Any]:
             "cancellation_status": check.choice(
                 "cancellation_status", raw.get("cancellation_status"), CancellationStatus
             ),
+            "payment_status": check.payment_status("payment_status", raw.get("payment_status")),
+            "status": check.text("status", raw.get("status"), max_length=128),
+            "custom_fields": check.custom_fields("custom_fields", raw.get("custom_fields")),
         }
     )
     if customer is not None:

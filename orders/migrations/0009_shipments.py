@@ -16,7 +16,7 @@ def forget_stored_documents(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0006_order_recent_idx_nulls_last'),
+        ('orders', '0008_security_hardening'),
     ]
 
     operations = [

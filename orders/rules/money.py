@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import list_currencies
+from babel.numbers import get_currency_precision, list_currencies
 from django.core.exceptions import ValidationError
 
 CURRENCIES = frozenset(list_currencies())
@@ -20,13 +20,9 @@ AMOUNT_FIELDS = (
 # Stored as DECIMAL(15, 3): 12 digits before the point, 3 after (models.MONEY).
 MAX_AMOUNT = Decimal(10) ** 12
 
-# ISO 4217 minor units for currencies that do not use 2 decimals. Babel knows them all,
-# but a dict lookup is cheaper on the import path; tests pin it against babel.
-_MINOR_UNITS = {
-    "BHD": 3, "BIF": 0, "CLF": 4, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3,
-    "JPY": 0, "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3,
-    "UGX": 0, "UYI": 0, "UYW": 4, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-}  # fmt: skip
+# Minor units (JPY 0, EUR 2, KWD 3) from CLDR via babel, looked up once: the import path asks
+# for every amount.
+_MINOR_UNITS = {currency: get_currency_precision(currency) for currency in CURRENCIES}
 
 
 def currency_exponent(currency: str) -> int:
@@ -70,3 +66,9 @@ def money_total(values: dict[str, Decimal | None]) -> Decimal | None:
         + (values.get("shipping_amount") or Decimal(0))
         + (values.get("taxes_amount") or Decimal(0))
     )
+
+
+def money_average(total: Decimal, count: int, currency: str) -> Decimal:
+    """total / count in the currency's own decimals, half up (10.125 EUR -> 10.13)."""
+    step = Decimal(1).scaleb(-currency_exponent(currency))
+    return (total / count).quantize(step, rounding=ROUND_HALF_UP)

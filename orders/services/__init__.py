@@ -9,7 +9,17 @@ looks it up (e.g. orders.services.imports._customer_upsert), not here.
 from __future__ import annotations
 
 from orders.services.audit import audit_record
-from orders.services.cancel import OrderNotCancellable, order_cancel
+from orders.services.cancel import CancelDetails, OrderNotCancellable, order_cancel
+from orders.services.clients import (
+    UnknownScopes,
+    canonical_scopes,
+    client_brands_set,
+    client_create,
+    client_scopes_set,
+    client_secret_rotate,
+    client_tokens_revoke,
+    parse_brands,
+)
 from orders.services.documents import (
     order_refresh,
     orders_embedding,
@@ -17,7 +27,14 @@ from orders.services.documents import (
     render_document,
 )
 from orders.services.exports import orders_export
-from orders.services.idempotency import idempotent_response
+from orders.services.idempotency import (
+    KEY_LIFETIME,
+    IdempotencyKeyReused,
+    idempotency_complete,
+    idempotency_keys_expire,
+    idempotency_reserve,
+    request_fingerprint,
+)
 from orders.services.imports import (
     IMPORT_CHUNK,
     ImportResult,
@@ -25,20 +42,37 @@ from orders.services.imports import (
     RecordRejected,
     orders_import,
 )
+from orders.services.roles import ROLES, role_group
 
 __all__ = [
+    "ROLES",
+    "UnknownScopes",
+    "canonical_scopes",
+    "role_group",
     "IMPORT_CHUNK",
+    "KEY_LIFETIME",
+    "IdempotencyKeyReused",
+    "CancelDetails",
     "OrderNotCancellable",
     "ImportResult",
     "RecordError",
     "RecordRejected",
     "audit_record",
-    "idempotent_response",
+    "client_brands_set",
+    "client_create",
+    "client_scopes_set",
+    "client_secret_rotate",
+    "client_tokens_revoke",
+    "idempotency_complete",
+    "idempotency_keys_expire",
+    "idempotency_reserve",
     "order_cancel",
     "order_refresh",
     "orders_embedding",
     "orders_export",
     "orders_import",
     "orders_refresh_documents",
+    "parse_brands",
     "render_document",
+    "request_fingerprint",
 ]

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
 from orders.models import (
-    CANCELLABLE_GENERIC_TYPES,
     AccessAudit,
     CancellationStatus,
     CancelReason,
-    FulfillmentStatus,
     GenericType,
     Order,
     StatusEvent,
 )
+from orders.rules import actions
 from orders.services.audit import audit_record
 from orders.services.documents import order_refresh
 
@@ -23,14 +24,31 @@ class OrderNotCancellable(Exception):
     """The order's state does not allow a cancellation; the message says why."""
 
 
+@dataclass(frozen=True)
+class CancelDetails:
+    """What the canceller asked for besides the reason. Recorded with the cancellation and
+    shown to agents, never acted on: ercdash sends no email, restocks nothing and moves no
+    money (the shop's own systems do, from what agents see)."""
+
+    staff_note: str = ""
+    restock: bool | None = None
+    notify_customer: bool | None = None
+    refund_method: str = ""
+
+
 _CANCEL_STATE_FIELDS = [
     "cancellation_status",
     "canceled_at",
     "cancel_reason",
     "canceled_by",
+    "cancel_staff_note",
+    "cancel_restock",
+    "cancel_notify_customer",
+    "cancel_refund_method",
     "latest_generic_type",
     "latest_detailed_type",
     "latest_status_at",
+    "fulfillment_status",
     "updated_at",
 ]
 
@@ -44,6 +62,7 @@ def order_cancel(
     channel: str,
     user=None,
     request_id: str = "",
+    details: CancelDetails | None = None,
 ) -> Order:
     """Cancel an order that has not left yet; OrderNotCancellable otherwise.
 
@@ -51,16 +70,16 @@ def order_cancel(
     database, without relying on row locks.
     """
     now = timezone.now()
-    updated = Order.objects.filter(
-        pk=order.pk,
-        cancellation_status="",
-        latest_generic_type__in=CANCELLABLE_GENERIC_TYPES,
-        fulfillment_status=FulfillmentStatus.UNFULFILLED,
-    ).update(
+    # The same state the orders' is_cancellable flag is computed from (rules.actions).
+    updated = Order.objects.filter(pk=order.pk, **actions.state_filter(actions.CANCELLABLE)).update(
         cancellation_status=CancellationStatus.CANCELED,
         canceled_at=now,
         cancel_reason=reason,
         canceled_by=actor,
+        cancel_staff_note=details.staff_note if details else "",
+        cancel_restock=details.restock if details else None,
+        cancel_notify_customer=details.notify_customer if details else None,
+        cancel_refund_method=details.refund_method if details else "",
         updated_at=now,
     )
     # Reload only plain fields: a full refresh would drop the loaded customer and addresses
@@ -91,5 +110,6 @@ def order_cancel(
         detailed_type=order.latest_detailed_type,
         status_date_time=max(now, order.latest_status_at) if order.latest_status_at else now,
         description=f"Canceled: {CancelReason(reason).label}",
+        is_local=True,
     )
     return order_refresh(order=order)

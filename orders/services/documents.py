@@ -19,6 +19,7 @@ from orders.rules import shipments as shipment_rules
 _DERIVED_FIELDS = [
     "derived_items_quantity",
     "derived_top_item_image_url",
+    "derived_highlighted_item",
     "latest_generic_type",
     "latest_detailed_type",
     "latest_status_at",
@@ -55,6 +56,14 @@ def order_refresh(*, order: Order) -> Order:
         if top is None or item["price"] > top["price"]:
             top = item
     order.derived_top_item_image_url = top["image_url"] if top else ""
+    # The item whose image is the highlighted one: the first showing the stored image, else
+    # the priciest item when it has an image. None when no item shows the highlighted image.
+    stored = order.highlighted_item_image_url
+    if stored:
+        highlighted = next((item for item in items if item["image_url"] == stored), None)
+    else:
+        highlighted = top if top and top["image_url"] else None
+    order.derived_highlighted_item_id = highlighted["id"] if highlighted else None
 
     latest = order.status_events.order_by("-status_date_time", "-id").first()
     order.latest_generic_type = latest.generic_type if latest else ""

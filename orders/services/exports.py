@@ -1,4 +1,4 @@
-"""Export of order documents (SPEC §5), in the format import reads back unchanged."""
+"""Export of order documents, in the format import reads back unchanged."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Import of order documents (SPEC §5): upsert by order id, one savepoint per record."""
+"""Import of order documents: upsert by order id, one savepoint per record."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from django.db import DatabaseError, transaction
 
 from orders import documents as order_documents
 from orders import selectors
+from orders.documents import body
 from orders.documents.body import address_body, customer_body, shipment_event_body
 from orders.models import (
     Address,
+    CancellationStatus,
     Customer,
     Order,
     OrderItem,
@@ -104,6 +106,7 @@ def _import_chunk(records: list[order_documents.RawRecord], result: ImportResult
             else:
                 order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
             outcome = ""
+            document = _with_local_changes(document, order)
             try:
                 if _order_unchanged(document, order):
                     outcome = "unchanged"
@@ -125,6 +128,27 @@ def _import_chunk(records: list[order_documents.RawRecord], result: ImportResult
 
 def _datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _with_local_changes(document: dict[str, Any], order: Order | None) -> dict[str, Any]:
+    """The document with what ercdash itself did to the stored order put back.
+
+    A cancellation made here (API, console, admin) is never undone by the source system's
+    view of the order: the order stays CANCELED and keeps its timeline event, whatever the
+    imported document says. Re-importing such a document then changes nothing.
+    """
+    if order is None or order.canceled_at is None:
+        return document
+    local = [body.status_event_body(event) for event in order.status_events.all() if event.is_local]
+    history = document["status_history"] + [e for e in local if e not in document["status_history"]]
+    # Oldest first, like normalize(); on equal times our own events go first, as they are
+    # the ones kept (lower ids) when the source's events are written again.
+    history.sort(key=lambda event: (event.get("status_date_time", ""), event not in local))
+    return {
+        **document,
+        "cancellation_status": CancellationStatus.CANCELED.value,
+        "status_history": history,
+    }
 
 
 def _order_unchanged(document: dict[str, Any], order: Order | None) -> bool:
@@ -175,7 +199,7 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
     order.billing_address = billing
     order.items_number = document.get("items_number")
     order.currency = currencies[0] if currencies else ""
-    for name in order_documents.AMOUNT_FIELDS:
+    for name in order_documents.PRICE_SUMMARY_FIELDS:
         setattr(order, name, summary[name]["value"] if name in summary else None)
     order.card_brand = payment.get("card_brand", "")
     order.card_brand_image_url = payment.get("card_brand_image_url", "")
@@ -185,11 +209,18 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
         "highlighted_item_image_url", ""
     )
     order.cancellation_status = document.get("cancellation_status", "")
+    order.payment_status = document.get("payment_status", "")
+    order.status = document.get("status", "")
+    order.custom_fields = document.get("custom_fields", {})
     order.save()
 
+    local_events = []
     if not created:
         order.items.all().delete()
-        order.status_events.all().delete()
+        order.status_events.filter(is_local=False).delete()
+        local_events = [
+            body.status_event_body(event) for event in order.status_events.filter(is_local=True)
+        ]
     OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
@@ -215,6 +246,7 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
             description=event.get("description", ""),
         )
         for event in document["status_history"]
+        if event not in local_events  # kept above, with their flag
     )
     _shipments_write(order, document.get("shipments", []), created=created)
     order_refresh(order=order)
@@ -304,6 +336,7 @@ def _customer_upsert(customer_id: str, body: dict[str, Any] | None) -> Customer:
         customer.phone_number = body.get("phone_number", "")
         customer.brand = body.get("brand", "")
         customer.customer_since = _datetime(body.get("customer_since"))
+        customer.custom_fields = body.get("custom_fields", {})
     customer.save()
     return customer
 

@@ -49,6 +49,21 @@ def cancel_reason_label(reason: str) -> str:
 
 
 @register.filter
+def custom_field_facts(fields: dict) -> list[console.Fact]:
+    return console.custom_field_facts(fields or {})
+
+
+@register.filter
+def payment_status_label(value: str) -> str:
+    return console.payment_status_label(value)
+
+
+@register.filter
+def cancellation_facts(order: Order) -> list[console.Fact]:
+    return console.cancellation_facts(order)
+
+
+@register.filter
 def query_kind_label(kind: str) -> str:
     return str(console.QUERY_KIND_LABELS.get(str(kind), ""))
 

@@ -12,7 +12,10 @@ from orders import services
 from orders.models import StatusEvent
 from tests.browser.conftest import assert_no_template_source, save_screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 ORDER_PATH = "/agent/customers/customer123/orders/order123"
 
@@ -24,8 +27,9 @@ def at(month: int, day: int, hour: int = 12) -> datetime:
 @pytest.fixture
 def order(make_order, make_customer, make_shipment):
     customer = make_customer(
-        "customer123", first_name="John", last_name="Doe", email="john.doe@example.com"
-    )
+        "customer123", first_name="John", last_name="Doe", email="john.doe@example.com",
+        custom_fields={"loyalty_tier": "Gold", "newsletter": True},
+    )  # fmt: skip
     make_customer("customer456", first_name="Jane", last_name="Doe", phone_number="+351920000000")
     order = make_order(
         customer=customer,
@@ -35,7 +39,11 @@ def order(make_order, make_customer, make_shipment):
         shipping_amount=Decimal("3.99"),
         taxes_amount=Decimal("12.63"),
         final_total_amount=Decimal("71.52"),
+        total_refunded_amount=Decimal("5.00"),
         is_refunded=True,
+        payment_status="PARTIALLY_REFUNDED",
+        status="Shipped",
+        custom_fields={"gift_wrap": True, "sales_channel": "Online store"},
         items=[
             {"name": "Trail running shoes", "sku": "TRS-42", "quantity": 1,
              "price": Decimal("49.90"), "description": "Size 42, blue"},

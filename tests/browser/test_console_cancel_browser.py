@@ -11,7 +11,10 @@ from orders import services
 from orders.models import Order
 from tests.browser.conftest import assert_no_template_source
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 ORDER_PATH = "/agent/customers/customer123/orders/order123"
 

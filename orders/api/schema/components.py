@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from orders.models import CancelReason, FulfillmentStatus
+from orders.rules import custom_fields
 from orders.rules.ids import ID_RE
+from orders.rules.statuses import PAYMENT_STATUS_RE
 
 
 def ref(name: str) -> dict[str, str]:
@@ -54,6 +56,17 @@ DETAILED_TYPES = [
 
 CANCEL_REASONS = list(CancelReason.values)
 FULFILLMENT_STATUSES = list(FulfillmentStatus.values)
+NO_NUL = "^[^\\x00]*$"
+
+
+def any_case(values: list[str]) -> str:
+    """A pattern matching any of the values in any letter case (JSON Schema has no flags)."""
+    spelled = (
+        "".join(f"[{char.upper()}{char.lower()}]" if char.isalpha() else char for char in value)
+        for value in values
+    )
+    return "^(?:" + "|".join(spelled) + ")$"
+
 
 _ORDER_PROPERTIES: dict[str, Any] = {
     "id": {**ERC_ID, "example": "order123"},
@@ -74,6 +87,27 @@ _ORDER_PROPERTIES: dict[str, Any] = {
     "payment_details": ref("PaymentDetails"),
     "order_extra_info": ref("OrderExtraInfo"),
     "cancellation_status": _enum(["UNKNOWN", "CANCELED"], "CANCELED"),
+    "is_cancellable": {
+        "type": "boolean",
+        "example": True,
+        "description": "Whether POST .../cancel would cancel it now: not canceled, not shipped, "
+        "no item in a parcel.",
+    },
+    "is_change_shipping_address_allowed": {
+        "type": "boolean",
+        "example": True,
+        "description": "Not canceled, not shipped, no item in a parcel, and not a store pickup.",
+    },
+    "is_refundable": {
+        "type": "boolean",
+        "example": False,
+        "description": "Always false: refunds are not an action of this API.",
+    },
+    "is_returnable": {
+        "type": "boolean",
+        "example": False,
+        "description": "Always false: returns are not an action of this API.",
+    },
     "fulfillment_status": {
         **_enum(FULFILLMENT_STATUSES, "PARTIALLY_FULFILLED"),
         "description": "From shipped vs ordered quantities (an order without items: "
@@ -83,13 +117,30 @@ _ORDER_PROPERTIES: dict[str, Any] = {
         **_enum(DETAILED_TYPES, "IN_TRANSIT"),
         "description": "The detailed type of the latest parcel's latest event; absent without one.",
     },
+    "payment_status": _string(
+        "PAID",
+        pattern=PAYMENT_STATUS_RE.pattern,
+        description="The source's payment status, upper-case (PAID, PARTIALLY_REFUNDED, ...).",
+    ),
+    "status": _string("open", description="The source platform's own order status text."),
+    "custom_fields": ref("CustomFields"),
     "_links": ref("SelfLinks"),
 }
-_ORDER_REQUIRED = ("id", "order_number", "customer_id", "fulfillment_status", "_links")
+_ORDER_REQUIRED = (
+    "id",
+    "order_number",
+    "customer_id",
+    "is_cancellable",
+    "is_change_shipping_address_allowed",
+    "is_refundable",
+    "is_returnable",
+    "fulfillment_status",
+    "_links",
+)
 
 _ITEM_PROPERTIES: dict[str, Any] = {
     "id": {**ERC_ID, "example": "item1"},
-    "name": _string("T-shirt"),
+    "name": _string("T-shirt", description="Empty when the source gave no name."),
     "sku": _string("TS-001"),
     "quantity": {"type": "integer", "minimum": 1, "maximum": 100, "example": 2},
     "price": {**ref("Money"), "description": "Unit price."},
@@ -105,6 +156,7 @@ _CUSTOMER_PROPERTIES: dict[str, Any] = {
     "phone_number": _string("+351910000000", description="E.164."),
     "brand": _string("acme"),
     "customer_since": DATE_TIME,
+    "custom_fields": ref("CustomFields"),
 }
 
 _LINK = _object({"href": _string("https://api.example.com/erc/ecommerce/...")}, ("href",))
@@ -164,17 +216,41 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     ),
     "PriceSummary": _object(
         {
-            name: ref("Money")
-            for name in (
-                "original_total_amount",
-                "discounts_amount",
-                "shipping_amount",
-                "taxes_amount",
-                "final_total_amount",
-            )
+            **{
+                name: ref("Money")
+                for name in (
+                    "original_total_amount",
+                    "discounts_amount",
+                    "shipping_amount",
+                    "taxes_amount",
+                    "final_total_amount",
+                )
+            },
+            "total_refunded_amount": {
+                **ref("Money"),
+                "description": "Sum of the refunds; only when the source reports refunds.",
+            },
+            "net_payment_amount": {
+                **ref("Money"),
+                "description": "final_total_amount minus total_refunded_amount, when known.",
+            },
         },
         ("original_total_amount", "final_total_amount"),
     ),
+    "CustomFields": {
+        "type": "object",
+        "description": (
+            f"The source's own key/value pairs: at most {custom_fields.MAX_FIELDS}, keys "
+            f"1-{custom_fields.MAX_KEY} characters, values text (at most "
+            f"{custom_fields.MAX_TEXT} characters), numbers or booleans. Keys in code-point "
+            "order. Present when any are stored."
+        ),
+        "maxProperties": custom_fields.MAX_FIELDS,
+        "additionalProperties": {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+        },
+        "example": {"loyalty_tier": "gold", "gift": True},
+    },
     "PaymentDetails": _object(
         {
             "card_brand": _string("Visa"),
@@ -217,6 +293,11 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                 "example": 1,
                 "description": "Index of the latest event in status_info; absent when empty.",
             },
+            "highlighted_item": {
+                **ref("Item"),
+                "description": "The item whose image is order_extra_info's "
+                "highlighted_item_image_url; absent when no item shows it.",
+            },
             "tracking_info": {
                 **ref("TrackingInfo"),
                 "description": "Of the order's latest parcel; absent when nothing shipped.",
@@ -228,19 +309,20 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     "Item": _object(
         {
             **_ITEM_PROPERTIES,
-            "deliveries": {
-                "type": "array",
-                "items": ref("Delivery"),
-                "description": "The parcels this item travels in (items list).",
-            },
             "deliverable_quantity": {
                 "type": "integer",
                 "minimum": 0,
-                "example": 1,
-                "description": "Ordered quantity not shipped yet (items list).",
+                "maximum": 100,
+                "example": 2,
+                "description": "Ordered quantity not shipped yet.",
+            },
+            "deliveries": {
+                "type": "array",
+                "items": ref("Delivery"),
+                "description": "The parcels this item travels in.",
             },
         },
-        ("id", "quantity", "price"),
+        ("id", "name", "quantity", "price", "deliverable_quantity", "deliveries"),
     ),
     "ShipmentItem": _object(
         {
@@ -352,9 +434,23 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         {
             **_CUSTOMER_PROPERTIES,
             "addresses": {"type": "array", "items": ref("Address")},
+            "average_order_value": {
+                **ref("Money"),
+                "description": "The mean final total of the customer's orders that are not "
+                "canceled (of the brand, when given), in their currency's decimals, half up; "
+                "only when those orders share one currency.",
+            },
+            "integration_info": ref("IntegrationInfo"),
             "_links": ref("SelfLinks"),
         },
         ("id", "addresses", "_links"),
+    ),
+    "IntegrationInfo": _object(
+        {
+            "external_url": _string("https://casa-lisboa.myshopify.com/admin/customers/1"),
+            "type": _enum(["UNKNOWN", "SHOPIFY"], "SHOPIFY"),
+        },
+        ("external_url", "type"),
     ),
     "CancelPreview": _object(
         {
@@ -364,6 +460,22 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                 "items": ref("CancelReason"),
                 "description": "The reasons to choose from; empty when not cancellable.",
             },
+            "use_new_cancel_flow": {
+                "type": "boolean",
+                "enum": [False],
+                "description": "Always false: one cancel flow.",
+            },
+            "supports_refund_on_cancel": {
+                "type": "boolean",
+                "enum": [False],
+                "description": "Always false: ercdash moves no money.",
+            },
+            "refundable_items": {
+                "type": "array",
+                "items": ref("Item"),
+                "maxItems": 0,
+                "description": "Always empty: no refunds on cancel.",
+            },
             "_links": _object(
                 {
                     "self": ref("Link"),
@@ -372,7 +484,14 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                 ("self",),
             ),
         },
-        ("is_cancellable", "cancel_reasons", "_links"),
+        (
+            "is_cancellable",
+            "cancel_reasons",
+            "use_new_cancel_flow",
+            "supports_refund_on_cancel",
+            "refundable_items",
+            "_links",
+        ),
     ),
     "CancelReason": _object(
         {
@@ -381,14 +500,70 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         },
         ("value", "label"),
     ),
-    # As served: the cancel action reads cancel_reason and ignores any other property.
-    "CancelRequest": {
-        "type": "object",
-        "properties": {"cancel_reason": _enum(CANCEL_REASONS, "CUSTOMER_REQUEST")},
-        "required": ["cancel_reason"],
-        "additionalProperties": True,
-    },
-    "Contact": _object({**_CUSTOMER_PROPERTIES, "_links": ref("SelfLinks")}, ("id", "_links")),
+    # Every property optional, null the same as left out; any other property is a 400.
+    "CancelRequest": _object(
+        {
+            "cancel_reason": _string(
+                "other",
+                pattern=any_case(CANCEL_REASONS),
+                nullable=True,
+                description="One of the cancel reasons, in any case; default OTHER.",
+            ),
+            "staff_note": _string(
+                "Customer called: ordered the wrong size.",
+                maxLength=500,
+                pattern=NO_NUL,
+                nullable=True,
+                description="Recorded with the cancellation and shown to agents (not in the "
+                "order body). No full card numbers.",
+            ),
+            "restock": {
+                "type": "boolean",
+                "nullable": True,
+                "example": True,
+                "description": "Recorded and shown to agents; ercdash itself restocks nothing.",
+            },
+            "notify_customer": {
+                "type": "boolean",
+                "nullable": True,
+                "example": False,
+                "description": "Recorded and shown to agents; ercdash itself sends no email.",
+            },
+            "refund_method": _string(
+                "ORIGINAL_PAYMENT_METHOD",
+                maxLength=64,
+                pattern=NO_NUL,
+                nullable=True,
+                description="Recorded and shown to agents; ercdash itself moves no money.",
+            ),
+        }
+    ),
+    "Contact": _object(
+        {
+            "customer_id": {**ERC_ID, "example": "customer123"},
+            "name": _string("John Doe", description="First and last name; may be empty."),
+            "brand": _string("acme"),
+            "created_at": {
+                **DATE_TIME,
+                "description": "When the source registered the customer (customer_since), "
+                "else when ercdash first stored them. RFC 3339, UTC, milliseconds.",
+            },
+            "updated_at": DATE_TIME,
+            "emails": {
+                "type": "array",
+                "items": _string("john.doe@example.com"),
+                "maxItems": 1,
+            },
+            "phones": {
+                "type": "array",
+                "items": _string("+351910000000", description="E.164."),
+                "maxItems": 1,
+            },
+            "custom_fields": ref("CustomFields"),
+            "_links": ref("SelfLinks"),
+        },
+        ("customer_id", "name", "created_at", "updated_at", "emails", "phones", "_links"),
+    ),
     "OrderList": _object(
         {
             "_embedded": _object(

@@ -10,6 +10,7 @@ from django.conf import settings
 from orders.api import errors
 from orders.api.middleware import API_PREFIX
 from orders.api.schema.components import COMPONENTS, ref
+from orders.api.schema.operations import BEFORE_THE_API
 
 
 def keep_api_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
@@ -65,8 +66,13 @@ def finish_document(result: dict[str, Any], generator, request, public) -> dict[
     for methods in result.get("paths", {}).values():
         for details in methods.values():
             if "requestBody" in details:
-                details["requestBody"]["required"] = True
+                # A body whose schema requires no property may be left out altogether.
+                schema = details["requestBody"]["content"]["application/json"]["schema"]
+                name = schema.get("$ref", "").rsplit("/", 1)[-1]
+                details["requestBody"]["required"] = bool(COMPONENTS.get(name, {}).get("required"))
             for status, response in details.get("responses", {}).items():
+                if int(status) in BEFORE_THE_API:
+                    continue  # the HTTP server's own answer carries none of the API's headers
                 headers = copy.deepcopy(_HEADERS)
                 for name, header in _STATUS_HEADERS.get(status, {}).items():
                     headers[name] = {"schema": {"type": "string"}, **header}

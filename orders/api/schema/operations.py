@@ -24,6 +24,14 @@ ERRORS: dict[int, str] = {
 }
 
 
+# Answered by the HTTP server before a request reaches the API: no ERC error body, none of
+# the API's headers.
+BEFORE_THE_API: dict[int, str] = {
+    414: "The request line is over the HTTP server's limit (8190 bytes, e.g. many long ids): "
+    "refused before the API, as plain text.",
+}
+
+
 def operation(
     *,
     operation_id: str,
@@ -52,6 +60,8 @@ def operation(
             continue
         text = f"{text} {not_found}" if status == 404 else text
         responses[status] = OpenApiResponse(response=ref("Error"), description=text)
+    for status, text in BEFORE_THE_API.items():
+        responses[status] = OpenApiResponse(description=text)
     if etag:
         parameters = [
             *parameters,

@@ -97,6 +97,25 @@ MATCH_MODE = OpenApiParameter(
     "matchMode", {"type": "string", "enum": ["exact", "fuzzy"], "default": "exact"}
 )
 
+_IDS = {"type": "array", "items": {**ERC_ID}, "maxItems": 100}
+IDS = OpenApiParameter(
+    "ids",
+    _IDS,
+    style="form",
+    explode=True,
+    description=(
+        "Only these customer ids (repeat it: ids=a&ids=b; at most 100). Links repeat the "
+        "ids the request gave, as ids."
+    ),
+)
+IDS_BRACKETS = OpenApiParameter(
+    "ids[]",
+    _IDS,
+    style="form",
+    explode=True,
+    description="The same as ids, spelled as some client libraries spell lists.",
+)
+
 CURSOR_LIST = [BRAND, LIMIT, CURSOR, ORDER_BY]
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -105,7 +124,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     description=(
         "Optional. A retry with the same key replays the first answer "
-        "(Idempotent-Replayed: true) instead of acting twice."
+        "(Idempotent-Replayed: true) instead of acting twice. A key belongs to the request "
+        "it first answered: the same key with another path or body is 422 "
+        "idempotency_key_reused. Keys expire after 24 hours."
     ),
 )
 

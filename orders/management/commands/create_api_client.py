@@ -1,4 +1,4 @@
-"""python manage.py create_api_client NAME --scopes "erc-ecommerce-customers:read" """
+"""python manage.py create_api_client NAME --scopes "…:read" [--brands "A,B"]"""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import json
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
-from oauth2_provider.generators import generate_client_id, generate_client_secret
-from oauth2_provider.models import Application
 
-from orders.models import ApiClientProfile
+from orders import services
 
 
 class Command(BaseCommand):
@@ -27,36 +25,38 @@ class Command(BaseCommand):
             default=settings.SCOPE_READ,
             help="Allowed scopes, space- or comma-separated (default: %(default)s).",
         )
+        parser.add_argument(
+            "--brands",
+            default="",
+            help="Limit the client to these brands, comma-separated (default: every brand).",
+        )
 
-    def handle(self, *args, name: str, scopes: str, **options) -> None:
+    def handle(self, *args, name: str, scopes: str, brands: str, **options) -> None:
         if not name.strip():
             raise CommandError("NAME must not be empty.")
-        known = list(settings.OAUTH2_PROVIDER["SCOPES"])
-        requested = list(dict.fromkeys(s for s in re.split(r"[\s,]+", scopes) if s))
-        unknown = [scope for scope in requested if scope not in known]
-        if unknown:
-            raise CommandError(
-                f"Unknown scope(s): {', '.join(unknown)}. Known scopes: {', '.join(known)}."
-            )
+        requested = [scope for scope in re.split(r"[\s,]+", scopes) if scope]
         if not requested:
-            raise CommandError(f"Give at least one scope. Known scopes: {', '.join(known)}.")
-        allowed = [scope for scope in known if scope in requested]  # canonical order
+            known = ", ".join(settings.OAUTH2_PROVIDER["SCOPES"])
+            raise CommandError(f"Give at least one scope. Known scopes: {known}.")
+        try:
+            services.canonical_scopes(requested)
+        except services.UnknownScopes as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            allowed_brands = services.parse_brands(brands)
+        except ValidationError as exc:
+            raise CommandError(f"--brands: {exc.messages[0]}") from None
+        if brands.strip() and not allowed_brands:
+            raise CommandError("--brands names no brand; leave it out for every brand.")
 
-        secret = generate_client_secret()
-        with transaction.atomic():
-            application = Application(
-                name=name.strip(),
-                client_id=generate_client_id(),
-                client_type=Application.CLIENT_CONFIDENTIAL,
-                authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-                client_secret=secret,  # hashed by Application.save()
-            )
-            application.save()
-            ApiClientProfile.objects.create(
-                application=application, allowed_scopes=" ".join(allowed)
-            )
-        self.stdout.write(
-            json.dumps(
-                {"client_id": application.client_id, "client_secret": secret, "scopes": allowed}
-            )
+        application, secret = services.client_create(
+            name=name.strip(), scopes=requested, brands=allowed_brands
         )
+        printed = {
+            "client_id": application.client_id,
+            "client_secret": secret,
+            "scopes": application.profile.scopes,
+        }
+        if allowed_brands:
+            printed["brands"] = allowed_brands
+        self.stdout.write(json.dumps(printed))

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from orders import services
 from orders.documents.codec import dumps
 from orders.models import AccessAudit, Customer
+from orders.rules import actors
 
 
 class Command(BaseCommand):
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             count += 1
         # A bulk export of personal data is an access like any other: leave a trace.
         services.audit_record(
-            actor=f"cli:{_login()}",
+            actor=actors.command(_login()),
             channel=AccessAudit.Channel.ADMIN,
             action=AccessAudit.Action.EXPORT_ORDERS,
             customer_id=customer or "",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, User
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -34,6 +35,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, customers: int, with_demo_users: bool, **options) -> None:
+        if with_demo_users and not settings.DEBUG:
+            # The demo users have their names as passwords, and a run resets them: on a real
+            # deployment that would hand out admin/admin.
+            raise CommandError(
+                "--with-demo-users is for development only and is refused with DEBUG off "
+                "(it sets admin/admin, agent/agent and supervisor/supervisor). Nothing was done."
+            )
         if customers < 1:
             raise CommandError("--customers must be at least 1 (the seed example's customer).")
         documents = DemoBuilder(customers).documents()
@@ -64,6 +72,6 @@ def _users() -> list[str]:
         user.is_superuser = superuser
         user.save()
         if group:
-            user.groups.add(Group.objects.get(name=group))
+            user.groups.add(services.role_group(name=group))
         names.append(username)
     return names
