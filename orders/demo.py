@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import phonenumbers
+import tracking_numbers
 from django.conf import settings
 
 from orders.rules import money
@@ -125,6 +126,50 @@ BRANDS = {
     ],
 }
 CARD_BRANDS = ["Visa", "Mastercard", "American Express", "Maestro"]
+# Who carries parcels in each country: (carrier as the shop names it, service level, number
+# shape). Shapes named after a tracking-numbers product get that carrier's real check digit;
+# "yamato" and "aramex" numbers are plain digits the data set does not know (so: no link).
+CARRIERS: dict[str, list[tuple[str, str, str]]] = {
+    "PT": [("CTT", "Correio Registado", "S10"), ("DHL", "DHL Express Worldwide", "DHL Express")],
+    "US": [
+        ("UPS", "UPS Ground", "UPS"),
+        ("USPS", "Priority Mail", "USPS 91"),
+        ("FedEx", "FedEx 2Day", "FedEx Express (12)"),
+    ],
+    "GB": [("Royal Mail", "Tracked 48", "S10"), ("DHL", "DHL Express", "DHL Express")],
+    "JP": [("Yamato", "TA-Q-BIN", "yamato"), ("Japan Post", "Yu-Pack", "S10")],
+    "KW": [("Aramex", "Aramex Express", "aramex"), ("DHL", "DHL Express", "DHL Express")],
+    "DE": [("DHL", "DHL Express", "DHL Express"), ("UPS", "UPS Standard", "UPS")],
+    "FR": [("UPS", "UPS Standard", "UPS"), ("DHL", "DHL Express", "DHL Express")],
+    "IE": [("An Post", "Registered Post", "S10"), ("DHL", "DHL Express", "DHL Express")],
+}
+# The shop's own link for two postal services the carrier data set has no page for; the
+# other unknown carriers' parcels get no link at all, as in real data.
+SHOP_TRACKING_PAGES = {
+    "CTT": "https://www.ctt.pt/feapl_2/app/open/objectSearch/objectSearch.jspx?objects={}",
+    "Royal Mail": "https://www.royalmail.com/track-your-item#/tracking-results/{}",
+}
+# Where parcels are seen on their way, by country.
+HUBS = {
+    "PT": ("Lisbon hub", "Porto delivery unit"),
+    "US": ("Louisville, KY", "local facility"),
+    "GB": ("Heathrow hub", "local delivery office"),
+    "JP": ("Tokyo base", "local branch"),
+    "KW": ("Kuwait City hub", "Shuwaikh depot"),
+    "DE": ("Leipzig hub", "local depot"),
+    "FR": ("Paris CDG hub", "local depot"),
+    "IE": ("Dublin Mail Centre", "local delivery office"),
+}
+# Order-level events that are about a parcel, and so also go into its own history.
+PARCEL_EVENTS = {
+    "IN_TRANSIT",
+    "OUT_FOR_DELIVERY",
+    "ATTEMPTED_DELIVERY",
+    "DELIVERED",
+    "FAILURE",
+    "READY_FOR_PICKUP",
+    "PICKED_UP",
+}
 STREET_NUMBERS = range(1, 220)
 
 
@@ -166,6 +211,25 @@ def _event(generic: str, detailed: str, at: datetime, description: str = "") -> 
     if description:
         event["description"] = description
     return event
+
+
+DAY = timedelta(days=1)
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _with_check_digit(shape: str, template: str) -> str:
+    """The number with the check digit the carrier data set accepts for this shape."""
+    if "{}" not in template:
+        return template
+    definition = tracking_numbers.get_definition(shape)
+    for digit in "0123456789":
+        match = definition.test(template.format(digit))
+        if match is not None and match.valid:
+            return template.format(digit)
+    raise ValueError(f"No check digit fits the {shape} number {template}")
 
 
 def seed_example(base_url: str = DEFAULT_BASE_URL) -> dict[str, Any]:
@@ -244,6 +308,30 @@ def seed_example(base_url: str = DEFAULT_BASE_URL) -> dict[str, Any]:
                 datetime(2021, 10, 23, 12, 16, 50, 78000, UTC),
                 "Handed to the carrier in Lisbon.",
             ),
+        ],
+        "shipments": [
+            {
+                "id": "order123-p1",
+                "carrier": "CTT",
+                "tracking_number": "RR123456785PT",
+                "tracking_url": SHOP_TRACKING_PAGES["CTT"].format("RR123456785PT"),
+                "service_level": "Correio Registado",
+                "shipping_date": "2021-10-23T12:16:50.078Z",
+                "delivery_date_start": "2021-10-25T08:00:00.000Z",
+                "delivery_date_end": "2021-10-26T20:00:00.000Z",
+                "items": [
+                    {"item_id": "item-coasters", "quantity": 2},
+                    {"item_id": "item-notebook", "quantity": 1},
+                ],
+                "status_history": [
+                    {
+                        "detailed_type": "IN_TRANSIT",
+                        "status_date_time": "2021-10-23T12:16:50.078Z",
+                        "description": "Handed to the carrier in Lisbon.",
+                        "location": "Lisbon hub",
+                    }
+                ],
+            }
         ],
     }
 
@@ -359,6 +447,7 @@ class DemoBuilder:
         card = rng.choice(CARD_BRANDS)
 
         history, canceled, refunded = self.history(purchased, delivery)
+        parcels = self.shipments(order_id, country, items, history)
         document: dict[str, Any] = {
             "id": order_id,
             "order_number": "#" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=6)),
@@ -389,7 +478,105 @@ class DemoBuilder:
         }
         if canceled:
             document["cancellation_status"] = "CANCELED"
+        if parcels:
+            document["shipments"] = parcels
         return document
+
+    def number_template(self, shape: str) -> str:
+        """A number of the carrier's shape; "{}" marks where a known shape's check digit goes
+        and "{country}" the S10 country code."""
+        rng = self.rng
+
+        def digits(count: int) -> str:
+            return "".join(str(rng.randrange(10)) for _ in range(count))
+
+        if shape == "yamato":
+            return digits(12)
+        if shape == "aramex":
+            return digits(11)
+        if shape == "S10":
+            template = rng.choice(["RR", "RB", "LX", "CP"]) + digits(8) + "{}" + "{country}"
+        elif shape == "UPS":
+            shipper = "".join(rng.choices("ABCDEFGHJKLMNPRSTUVWXY0123456789", k=6))
+            template = f"1Z{shipper}{rng.choice(['03', '02', '01'])}{digits(7)}" + "{}"
+        elif shape == "USPS 91":
+            template = "9400" + digits(17) + "{}"
+        else:
+            template = digits(11 if shape == "FedEx Express (12)" else 9) + "{}"
+        return template
+
+    def shipments(
+        self, order_id: str, country: str, items: list[dict], history: list[dict]
+    ) -> list[dict[str, Any]]:
+        """The parcels of the order's story: none before it leaves; one, or a split in two
+        (both parts travelling, or the second not sent yet), afterwards."""
+        rng = self.rng
+        events = [event for event in history if event["detailed_type"] in PARCEL_EVENTS]
+        if not events:
+            return []
+        options = CARRIERS[country]  # the first is the country's usual carrier
+        carrier, service, shape = rng.choices(options, weights=[3] + [1] * (len(options) - 1))[0]
+        lines = [{"item_id": item["id"], "quantity": item["quantity"]} for item in items]
+        split = len(lines) >= 2 and rng.random() < 0.4
+        if not split:
+            return [self.parcel(f"{order_id}-p1", country, carrier, service, shape, lines, events)]
+        first = self.parcel(f"{order_id}-p1", country, carrier, service, shape, lines[:1], events)
+        if rng.random() < 0.5:
+            return [first]  # the rest is not shipped yet
+        # The second part left a day later and is one step behind the first.
+        later = [
+            {**event, "status_date_time": rfc3339(_parse(event["status_date_time"]) + DAY)}
+            for event in (events[:-1] if len(events) > 1 else events)
+        ]
+        second = self.parcel(f"{order_id}-p2", country, carrier, service, shape, lines[1:], later)
+        return [first, second]
+
+    def parcel(
+        self,
+        shipment_id: str,
+        country: str,
+        carrier: str,
+        service: str,
+        shape: str,
+        lines: list[dict],
+        events: list[dict],
+    ) -> dict[str, Any]:
+        rng = self.rng
+        template = self.number_template(shape)
+        number = _with_check_digit(shape, template.replace("{country}", country))
+        sent = _parse(events[0]["status_date_time"])
+        first_hub, last_hub = HUBS[country]
+        history = []
+        for event in events:
+            step = {
+                "detailed_type": event["detailed_type"],
+                "status_date_time": event["status_date_time"],
+            }
+            if event.get("description"):
+                step["description"] = event["description"]
+            step["location"] = first_hub if event["detailed_type"] == "IN_TRANSIT" else last_hub
+            history.append(step)
+        body: dict[str, Any] = {
+            "id": shipment_id,
+            "carrier": carrier,
+            "tracking_number": number,
+        }
+        if carrier in SHOP_TRACKING_PAGES:
+            body["tracking_url"] = SHOP_TRACKING_PAGES[carrier].format(number)
+        promised = sent.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+            days=rng.randint(2, 4)
+        )
+        body.update(
+            {
+                "service_level": service,
+                "shipping_date": rfc3339(sent),
+                "delivery_date_start": rfc3339(promised + timedelta(hours=8)),
+                "delivery_date_end": rfc3339(promised + timedelta(hours=20)),
+                "items": lines,
+                "status_history": history,
+            }
+        )
+        return body
 
     def history(self, purchased: datetime, delivery: str) -> tuple[list[dict], bool, bool]:
         """(events oldest first, canceled, refunded) for one of a few realistic stories."""

@@ -4,10 +4,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from orders.rules import actions, cards, ids, money, phones, places
+from orders.rules import shipments as shipment_rules
 from orders.rules.text import fold
 
 # Money: up to 15 significant digits, so every stored amount is exactly representable as
@@ -56,6 +58,13 @@ class CancelReason(models.TextChoices):
     PAYMENT_ISSUE = "PAYMENT_ISSUE", "Payment issue"
     SUSPECTED_FRAUD = "SUSPECTED_FRAUD", "Suspected fraud"
     OTHER = "OTHER", "Other"
+
+
+class FulfillmentStatus(models.TextChoices):
+    # Computed by rules.shipments.fulfillment_status (shipped vs ordered quantities).
+    UNFULFILLED = shipment_rules.UNFULFILLED
+    PARTIALLY_FULFILLED = shipment_rules.PARTIALLY_FULFILLED
+    FULFILLED = shipment_rules.FULFILLED
 
 
 def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = True) -> Q:
@@ -224,6 +233,16 @@ class Order(models.Model):
     )
     latest_status_at = models.DateTimeField(null=True, blank=True, editable=False)
     latest_status_description = models.CharField(max_length=500, blank=True, editable=False)
+    # From the shipments: shipped vs ordered quantities, and the latest parcel's detailed type.
+    fulfillment_status = models.CharField(
+        max_length=32,
+        choices=FulfillmentStatus.choices,
+        default=FulfillmentStatus.UNFULFILLED,
+        editable=False,
+    )
+    delivery_status = models.CharField(
+        max_length=32, blank=True, choices=DetailedType.choices, editable=False
+    )
     # The ERC order body (without _links) as served, re-rendered by the documents services
     # after every write to the order, its customer, addresses, items or timeline: the API
     # read is one indexed SELECT of this column.
@@ -279,6 +298,8 @@ class Order(models.Model):
             # DESC NULLS LAST, the list's own order, from migration 0006.
             models.Index(fields=["-purchase_datetime", "-id"], name="order_recent_idx"),
             models.Index(fields=["order_number"], name="order_number_idx"),
+            # Admin's "fulfillment status" list filter.
+            models.Index(fields=["fulfillment_status"], name="order_fulfillment_idx"),
         ]
 
     def __str__(self) -> str:
@@ -305,6 +326,8 @@ class Order(models.Model):
 
     @property
     def is_cancellable(self) -> bool:
+        # Not canceled, not shipped, nothing in a parcel: the state the cancel service
+        # updates from (rules.actions.CANCELLABLE).
         return actions.can_cancel(self)
 
     @property
@@ -382,6 +405,115 @@ class StatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.generic_type}/{self.detailed_type or '-'} @ {self.status_date_time}"
+
+
+class Shipment(models.Model):
+    """A parcel of an order: carrier, tracking number, promised window and its own history."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    external_id = models.CharField(
+        "shipment id", max_length=128, validators=[ids.validate_external_id]
+    )
+    position = models.PositiveIntegerField(default=0)
+    carrier = models.CharField(max_length=128, blank=True, help_text="Display name, e.g. UPS.")
+    tracking_number = models.CharField(max_length=64, blank=True)
+    # As given by the source; when empty the carrier library may build one (rules.carriers).
+    tracking_url = models.URLField(max_length=1024, blank=True)
+    service_level = models.CharField(max_length=128, blank=True)
+    shipping_date = models.DateTimeField(null=True, blank=True)
+    delivery_date_start = models.DateTimeField(null=True, blank=True)
+    delivery_date_end = models.DateTimeField(null=True, blank=True)
+    # The latest event of the parcel's own history, kept by services.order_refresh so that
+    # lists and the delivery_statuses filter need no per-parcel query.
+    latest_detailed_type = models.CharField(
+        max_length=32, blank=True, choices=DetailedType.choices, editable=False
+    )
+    latest_status_at = models.DateTimeField(null=True, blank=True, editable=False)
+    latest_status_description = models.CharField(max_length=500, blank=True, editable=False)
+    latest_status_location = models.CharField(max_length=255, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "external_id"], name="shipment_id_unique_per_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(tracking_url="") | Q(tracking_url__startswith="https://"),
+                name="shipment_tracking_url_https",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery_date_start__isnull=True)
+                | Q(delivery_date_end__isnull=True)
+                | Q(delivery_date_end__gte=F("delivery_date_start")),
+                name="shipment_delivery_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("latest_detailed_type", DetailedType),
+                name="shipment_latest_type_valid",
+            ),
+        ]
+        indexes = [
+            # "Where is parcel 1Z…?": console search, /agent/lookup?tracking_number= and the
+            # API's tracking_number filter compare upper-cased numbers.
+            models.Index(Upper("tracking_number"), name="shipment_tracking_number_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return " ".join(part for part in (self.carrier, self.tracking_number) if part) or (
+            self.external_id
+        )
+
+
+class ShipmentItem(models.Model):
+    """How many of one order item travel in a shipment (split shipments list each part)."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="shipment_lines")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["shipment_id", "id"]
+        verbose_name = "shipped item"
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "item"], name="shipment_item_once"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1) & Q(quantity__lte=100),
+                name="shipment_item_quantity_1_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.item}"
+
+
+class ShipmentEvent(models.Model):
+    """One step of a parcel's own tracking history."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    detailed_type = models.CharField(max_length=32, choices=DetailedType.choices)
+    status_date_time = models.DateTimeField()
+    description = models.CharField(max_length=500, blank=True)
+    location = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        # Ties on the timestamp go to the event recorded last (higher id), as on the timeline.
+        ordering = ["shipment_id", "status_date_time", "id"]
+        verbose_name = "shipment event"
+        constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("detailed_type", DetailedType, blank=False),
+                name="shipment_event_type_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shipment", "status_date_time", "id"], name="shipment_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.detailed_type} @ {self.status_date_time}"
 
 
 class ApiClientProfile(models.Model):

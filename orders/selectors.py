@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum, Value
-from django.db.models.functions import Concat
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Concat, Upper
 
 from orders.models import (
     Address,
@@ -19,11 +20,17 @@ from orders.models import (
     Customer,
     Order,
     OrderItem,
+    Shipment,
+    ShipmentEvent,
+    ShipmentItem,
     StatusEvent,
 )
-from orders.rules import phones
+from orders.rules import carriers, phones
 from orders.rules.ids import ID_RE
+from orders.rules.shipments import normalize_tracking_number, tracking_key
 from orders.rules.text import fold
+
+_DAY = timedelta(days=1)
 
 
 def orders_with_relations() -> QuerySet[Order]:
@@ -100,23 +107,116 @@ def order_list_entries(orders: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
-def order_items_query(*, order: Order) -> QuerySet[OrderItem]:
-    """The order's items, unsorted: pagination.item_keyset sorts and slices them."""
-    return OrderItem.objects.filter(order=order)
+def order_items_query(
+    *,
+    order: Order,
+    carrier: str = "",
+    delivery_type: str = "",
+    delivery_date_start: datetime | None = None,
+    delivery_date_end: datetime | None = None,
+    shipping_date: datetime | None = None,
+) -> QuerySet[OrderItem]:
+    """The order's items, unsorted: pagination.item_keyset sorts and slices them.
+
+    The delivery filters keep the items with one parcel matching all of them: its carrier
+    (any case), its window starting at or after delivery_date_start and ending at or before
+    delivery_date_end, its shipping on shipping_date's UTC day. delivery_type is the order's.
+    """
+    items = OrderItem.objects.filter(order=order)
+    if delivery_type and order.delivery_type != delivery_type:
+        return items.none()
+    parcel = Q()
+    if carrier:
+        parcel &= Q(shipment__carrier__iexact=carrier)
+    if delivery_date_start is not None:
+        parcel &= Q(shipment__delivery_date_start__gte=delivery_date_start)
+    if delivery_date_end is not None:
+        parcel &= Q(shipment__delivery_date_end__lte=delivery_date_end)
+    if shipping_date is not None:
+        day = shipping_date.replace(hour=0, minute=0, second=0, microsecond=0)
+        parcel &= Q(shipment__shipping_date__gte=day, shipment__shipping_date__lt=day + _DAY)
+    if parcel:
+        lines = ShipmentItem.objects.filter(parcel, item=OuterRef("pk"))
+        items = items.filter(Exists(lines))
+    return items
 
 
 def most_recent_order(
     *, customer_id: str, brand: str = "", brands: Collection[str] = ()
 ) -> Order | None:
-    """The customer's latest order by purchase time, with its whole timeline, oldest first."""
+    """The customer's latest order by purchase time, with its whole timeline, oldest first,
+    and its parcels (tracking_info is the latest one's)."""
     timeline = StatusEvent.objects.order_by("status_date_time", "id")
     return (
         customer_orders_query(customer_id=customer_id, brand=brand, brands=brands)
         .defer("document")  # this body adds the whole timeline: it is rendered, not stored
         .select_related("derived_highlighted_item")
         .order_by(F("purchase_datetime").desc(nulls_last=True), F("pk").desc())
-        .prefetch_related(Prefetch("status_events", queryset=timeline))
+        .prefetch_related(
+            Prefetch("status_events", queryset=timeline),
+            Prefetch("shipments", queryset=Shipment.objects.order_by("position", "id")),
+            Prefetch(
+                "derived_highlighted_item__shipment_lines",
+                queryset=ShipmentItem.objects.select_related("shipment").order_by(
+                    "shipment__position", "shipment_id", "id"
+                ),
+            ),
+        )
         .first()
+    )
+
+
+def shipments_by_tracking_number(shipments: QuerySet[Shipment], number: str) -> QuerySet:
+    """Those with this tracking number, whatever its case or spaces (the UPPER index)."""
+    return shipments.alias(tracking_upper=Upper("tracking_number")).filter(
+        tracking_upper=tracking_key(number)
+    )
+
+
+def customer_shipments_query(
+    *,
+    customer_id: str,
+    brand: str = "",
+    brands: Collection[str] = (),
+    order_ids: list[str] | None = None,
+    tracking_number: str = "",
+    shipping_provider: str = "",
+    delivery_statuses: list[str] | None = None,
+) -> QuerySet[Shipment]:
+    """The customer's parcels, filtered (order_ids None: any order), unsorted (sorted by
+    pagination.shipment_keyset), with what their body needs: order, customer, shipping
+    address and lines with items. A client limited to `brands` sees only the parcels of
+    orders of those brands."""
+    shipments = Shipment.objects.select_related(
+        "order", "order__customer", "order__shipping_address"
+    ).filter(order__customer__external_id=customer_id)
+    if brand:
+        shipments = shipments.filter(order__brand=brand)
+    if brands:
+        shipments = shipments.filter(order__brand__in=sorted(brands))
+    if order_ids is not None:  # [] asks for nothing
+        shipments = shipments.filter(order__external_id__in=order_ids)
+    if tracking_number:
+        shipments = shipments_by_tracking_number(shipments, tracking_number)
+    if shipping_provider:
+        shipments = shipments.filter(carrier__iexact=shipping_provider.strip())
+    if delivery_statuses:
+        # A parcel without events is UNKNOWN on the wire.
+        statuses = [*delivery_statuses, ""] if "UNKNOWN" in delivery_statuses else delivery_statuses
+        shipments = shipments.filter(latest_detailed_type__in=statuses)
+    return shipments.prefetch_related(
+        Prefetch("lines", queryset=ShipmentItem.objects.select_related("item").order_by("id"))
+    )
+
+
+def item_shipment_lines(*, items: list[OrderItem]) -> list[ShipmentItem]:
+    """The parcels these items travel in (one query), in the order's parcel order."""
+    if not items:
+        return []
+    return list(
+        ShipmentItem.objects.filter(item__in=items)
+        .select_related("shipment")
+        .order_by("shipment__position", "shipment_id", "id")
     )
 
 
@@ -226,8 +326,11 @@ class QueryKind(StrEnum):
     EMAIL = "email"
     PHONE = "phone"
     ORDER_NUMBER = "order_number"
-    # A single id-like token: a customer id, an order id or an order number typed without '#'.
+    # A single id-like token: a customer id, an order id, an order number typed without '#'
+    # or a tracking number the carrier data set does not know.
     REFERENCE = "reference"
+    # A number that passes a carrier's format and check digit, typed with or without spaces.
+    TRACKING_NUMBER = "tracking_number"
     NAME = "name"
 
 
@@ -266,9 +369,27 @@ def search_classify(raw: str) -> SearchQuery:
         e164 = phone_to_e164(text)
         if e164:
             return SearchQuery(QueryKind.PHONE, e164, raw)
+    compact = normalize_tracking_number(text)
+    if len(compact) >= 8 and carriers.number_recognised(compact):
+        return SearchQuery(QueryKind.TRACKING_NUMBER, compact, raw)
     if " " not in text and ID_RE.match(text):
         return SearchQuery(QueryKind.REFERENCE, text, raw)
     return SearchQuery(QueryKind.NAME, text, raw)
+
+
+def _shipped_as(number: str) -> Q:
+    """Orders with a parcel of this tracking number (one subquery on the UPPER index)."""
+    parcels = shipments_by_tracking_number(Shipment.objects.all(), number)
+    return Q(pk__in=parcels.values("order_id"))
+
+
+def _reference_orders(value: str) -> Q:
+    return (
+        Q(external_id=value)
+        | Q(order_number__iexact=value)
+        | Q(order_number__iexact="#" + value)
+        | _shipped_as(value)
+    )
 
 
 def _name_filter(text: str) -> Q:
@@ -279,15 +400,17 @@ def _name_filter(text: str) -> Q:
 
 
 def console_search(query: SearchQuery, *, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
-    """Customers and orders matching the query; at most two queries, whatever it finds."""
+    """Customers and orders matching the query; at most two queries, whatever it finds
+    (tracking numbers are a subquery of the orders' one)."""
     customers = Customer.objects.none()
     orders = Order.objects.none()
     if query.kind == QueryKind.EMAIL:
         customers = Customer.objects.filter(email__iexact=query.value)
     elif query.kind == QueryKind.PHONE:
         customers = Customer.objects.filter(phone_number=query.value)
-        # All-digit order numbers can look like phone numbers.
-        orders = Order.objects.filter(order_number=query.raw.strip())
+        # All-digit order and tracking numbers can look like phone numbers.
+        raw = query.raw.strip()
+        orders = Order.objects.filter(Q(order_number=raw) | _shipped_as(raw))
     elif query.kind == QueryKind.ORDER_NUMBER:
         bare = query.value[1:]
         orders = Order.objects.filter(
@@ -296,11 +419,11 @@ def console_search(query: SearchQuery, *, limit: int = SEARCH_LIMIT) -> list[Sea
     elif query.kind == QueryKind.REFERENCE:
         value = query.value
         customers = Customer.objects.filter(Q(external_id=value) | _name_filter(value))
-        orders = Order.objects.filter(
-            Q(external_id=value)
-            | Q(order_number__iexact=value)
-            | Q(order_number__iexact="#" + value)
-        )
+        orders = Order.objects.filter(_reference_orders(value))
+    elif query.kind == QueryKind.TRACKING_NUMBER:
+        # Still an id-like token: a customer or order id may look like a tracking number.
+        customers = Customer.objects.filter(external_id=query.value)
+        orders = Order.objects.filter(_reference_orders(query.value))
     elif query.kind == QueryKind.NAME:
         customers = Customer.objects.filter(_name_filter(query.value))
 
@@ -315,8 +438,19 @@ def console_search(query: SearchQuery, *, limit: int = SEARCH_LIMIT) -> list[Sea
     return hits[:limit]
 
 
-def console_lookup(*, phone: str = "", email: str = "", order_number: str = "") -> list[SearchHit]:
-    """Screen-pop: the customers (phone, email) or orders (order number) a desktop asks for."""
+def console_lookup(
+    *, phone: str = "", email: str = "", order_number: str = "", tracking_number: str = ""
+) -> list[SearchHit]:
+    """Screen-pop: the customers (phone, email) or orders (order or tracking number) a
+    desktop asks for."""
+    if tracking_number:
+        orders = Order.objects.filter(_shipped_as(tracking_number))
+        return [
+            SearchHit(order.customer, order)
+            for order in orders.select_related("customer")
+            .defer("document")
+            .order_by("-purchase_datetime", "-id")[:SEARCH_LIMIT]
+        ]
     if order_number:
         number = order_number.strip()
         kind = QueryKind.ORDER_NUMBER if number.startswith("#") else QueryKind.REFERENCE
@@ -386,14 +520,30 @@ def order_items(*, order: Order) -> list[OrderItem]:
     return list(order.items.order_by("position", "id"))
 
 
+def order_shipments(*, order: Order) -> list[Shipment]:
+    """The order's parcels in document order, with lines (and items) and events, oldest
+    first: one query without parcels, three with."""
+    return list(shipments_with_history().filter(order=order))
+
+
 def order_timeline(*, order: Order) -> list[StatusEvent]:
     """Status events oldest first; ties go to the event recorded first."""
     return list(order.status_events.order_by("status_date_time", "id"))
 
 
 def orders_with_documents() -> QuerySet[Order]:
-    """Orders with everything an order document holds: customer, addresses, items, events."""
+    """Orders with everything an order document holds: customer, addresses, items, events
+    and shipments (their lines and events cost a query each only when there are parcels)."""
     return orders_with_relations().prefetch_related(
         Prefetch("items", queryset=OrderItem.objects.order_by("position", "id")),
         Prefetch("status_events", queryset=StatusEvent.objects.order_by("status_date_time", "id")),
+        Prefetch("shipments", queryset=shipments_with_history()),
+    )
+
+
+def shipments_with_history() -> QuerySet[Shipment]:
+    """Shipments in document order, with their lines (and items) and events, oldest first."""
+    return Shipment.objects.order_by("position", "id").prefetch_related(
+        Prefetch("lines", queryset=ShipmentItem.objects.select_related("item").order_by("id")),
+        Prefetch("events", queryset=ShipmentEvent.objects.order_by("status_date_time", "id")),
     )

@@ -24,6 +24,9 @@ from orders.models import (
     Customer,
     Order,
     OrderItem,
+    Shipment,
+    ShipmentEvent,
+    ShipmentItem,
     StatusEvent,
 )
 
@@ -232,6 +235,38 @@ def make_order(db, make_customer):
         for event in events or []:
             StatusEvent.objects.create(order=order, **event)
         return services.order_refresh(order=order)
+
+    return make
+
+
+@pytest.fixture
+def make_shipment(db):
+    """make_shipment(order, lines=[(item, qty)], events=[{...}], **fields) -> a parcel of the
+    order (a UPS one by default), derived values and the stored document refreshed."""
+
+    def make(
+        order: Order,
+        *,
+        lines: list[tuple[OrderItem, int]] | None = None,
+        events: list[dict] | None = None,
+        **fields,
+    ) -> Shipment:
+        defaults = {
+            "external_id": f"{order.external_id}-p{order.shipments.count() + 1}",
+            "position": order.shipments.count(),
+            "carrier": "UPS",
+            "tracking_number": "1Z999AA10123456784",
+            "service_level": "UPS Standard",
+            "shipping_date": datetime(2021, 10, 23, 12, 0, tzinfo=UTC),
+        }
+        shipment = Shipment.objects.create(order=order, **{**defaults, **fields})
+        for item, quantity in lines or []:
+            ShipmentItem.objects.create(shipment=shipment, item=item, quantity=quantity)
+        for event in events or []:
+            ShipmentEvent.objects.create(shipment=shipment, **event)
+        services.order_refresh(order=order)
+        shipment.refresh_from_db()
+        return shipment
 
     return make
 

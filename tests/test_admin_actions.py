@@ -162,8 +162,8 @@ def test_export_costs_a_constant_number_of_queries(
 
     # Session, user, the admin's "anything in the table" check, count, audit insert (in a
     # savepoint), the sorted order ids, then per chunk of 500 orders one query for the
-    # orders and two prefetches (items, status events).
-    with django_assert_num_queries(11):
+    # orders and three prefetches (items, status events, shipments).
+    with django_assert_num_queries(12):
         response = run_action(admin_client, "export_jsonl", orders)
         assert len(jsonl(response)) == 12
 

@@ -252,6 +252,10 @@ def order_data(customer: Customer, address: Address | None = None, **overrides) 
         "status_events-0-generic_type": "CONFIRMED",
         "status_events-0-detailed_type": "CONFIRMED",
         "status_events-0-description": "",
+        "shipments-TOTAL_FORMS": "0",
+        "shipments-INITIAL_FORMS": "0",
+        "shipments-MIN_NUM_FORMS": "0",
+        "shipments-MAX_NUM_FORMS": "1000",
     }
     return {**data, **overrides}
 

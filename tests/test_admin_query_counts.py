@@ -80,9 +80,9 @@ def test_order_change_page_costs_a_constant_number_of_queries(
 
     ContentType.objects.clear_cache()
 
-    # Session, user, order, items, events, content type (history link), customer, and the
-    # customer's addresses for each of the two address pickers.
-    with django_assert_num_queries(9):
+    # Session, user, order, items, events, shipments, content type (history link), customer,
+    # and the customer's addresses for each of the two address pickers.
+    with django_assert_num_queries(10):
         response = admin_client.get(reverse("admin:orders_order_change", args=[order.pk]))
 
     assert response.status_code == HTTPStatus.OK

@@ -213,10 +213,11 @@ def test_most_recent_order_of_a_customer_without_orders_is_not_found(
     }
 
 
-def test_most_recent_order_costs_three_queries(
+def test_most_recent_order_costs_four_queries(
     client, read_auth, timeline_orders, django_assert_num_queries
 ):
-    with django_assert_num_queries(3):
+    # Token, order, its timeline, its parcels.
+    with django_assert_num_queries(4):
         response = client.get(MOST_RECENT, **read_auth)
 
     assert response.status_code == HTTPStatus.OK

@@ -166,7 +166,12 @@ def test_list_parameters_are_documented(document):
         "customer_id", "brand", "limit", "cursor", "order_by", "search",
     }  # fmt: skip
     assert names("/erc/ecommerce/customers/{customer_id}/orders/{order_id}/items") == {
-        "customer_id", "order_id", "brand", "limit", "cursor",
+        "customer_id", "order_id", "brand", "limit", "cursor", "carrier", "delivery_type",
+        "delivery_date_start", "delivery_date_end", "shipping_date",
+    }  # fmt: skip
+    assert names("/erc/ecommerce/customers/{customer_id}/shipments") == {
+        "customer_id", "order_id", "order_ids", "tracking_number", "shipping_provider",
+        "delivery_statuses", "brand", "limit", "cursor", "order_by",
     }  # fmt: skip
 
 
@@ -221,9 +226,9 @@ def test_a_multipart_body_without_boundary_is_not_a_crash(client, bearer, make_o
 
 
 @pytest.fixture
-def fuzz_auth(bearer, make_order, make_customer):
+def fuzz_auth(bearer, make_order, make_customer, make_shipment):
     """Seeded data the examples point at, and a token; all in the test's transaction."""
-    make_order(
+    order = make_order(
         brand="acme",
         items=[{"name": "Hat", "quantity": 2, "price": Decimal("9.99"), "sku": "H1"}],
         events=[
@@ -231,6 +236,22 @@ def fuzz_auth(bearer, make_order, make_customer):
                 "generic_type": "CONFIRMED",
                 "detailed_type": "CONFIRMED",
                 "status_date_time": datetime(2021, 9, 14, 12, 20, tzinfo=UTC),
+            }
+        ],
+    )
+    # order123 stays cancellable: its parcel holds none of its items. Another order shipped.
+    make_shipment(order, carrier="", tracking_number="", shipping_date=None)
+    shipped = make_order(
+        "order-shipped", items=[{"name": "Cap", "quantity": 1, "price": Decimal("5")}]
+    )
+    make_shipment(
+        shipped,
+        lines=[(shipped.items.get(), 1)],
+        events=[
+            {
+                "detailed_type": "IN_TRANSIT",
+                "status_date_time": datetime(2021, 9, 15, 8, tzinfo=UTC),
+                "location": "Lisbon",
             }
         ],
     )
@@ -266,6 +287,9 @@ def with_genuine_cursor(case) -> None:
         return
     if case.operation.path.endswith("/items"):
         position = {"k": "items", "p": 0, "i": 0}
+    elif case.operation.path.endswith("/shipments"):
+        order_by = query.get("order_by") or pagination.SHIPMENTS_ORDER_BY_DESC
+        position = {"k": "shipments", "o": order_by, "p": "2021-09-14T12:16:50+00:00", "i": 1}
     else:
         order_by = query.get("order_by") or pagination.ORDER_BY_DESC
         position = {"k": "orders", "o": order_by, "p": "2021-09-14T12:16:50+00:00", "i": 1}

@@ -26,6 +26,11 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict | None, int]] = {
         None,
         HTTPStatus.OK,
     ),
+    ("get", "/erc/ecommerce/customers/{customer_id}/shipments"): (
+        "/erc/ecommerce/customers/customer123/shipments",
+        None,
+        HTTPStatus.OK,
+    ),
     ("get", "/erc/ecommerce/customers/{customer_id}/orders/{order_id}/items"): (
         "/erc/ecommerce/customers/customer123/orders/order123/items",
         None,

@@ -259,12 +259,13 @@ def test_no_highlighted_item_when_no_item_shows_the_image(
     assert "highlighted_item" not in client.get(MOST_RECENT, **read_auth).json()
 
 
-def test_the_most_recent_order_with_its_highlighted_item_costs_three_queries(
+def test_the_most_recent_order_with_its_highlighted_item_costs_five_queries(
     client, read_auth, make_order, django_assert_num_queries
 ):
     make_order(items=ITEMS)
 
-    with django_assert_num_queries(3):  # token, order with its item, timeline
+    # token, order with its item, timeline, parcels, the highlighted item's deliveries
+    with django_assert_num_queries(5):
         body = client.get(MOST_RECENT, **read_auth).json()
 
     assert body["highlighted_item"]["id"] == "item1"

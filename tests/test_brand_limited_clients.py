@@ -160,3 +160,17 @@ def test_the_admin_limits_a_client_to_brands(admin_client, client, shops, api_ap
         "Casa Lisboa"
     ]
     assert client.get(THEIRS, **auth).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_brand_limited_client_sees_only_its_brands_shipments(
+    client, shops, limited, make_shipment
+):
+    for order in Order.objects.all():
+        make_shipment(order, external_id=f"{order.external_id}-p1")
+
+    ours = client.get(f"{API}/customers/customer123/shipments", **limited)
+    theirs = client.get(f"{API}/customers/rival/shipments", **limited)
+
+    assert [s["id"] for s in ours.json()["_embedded"]["shipments"]] == ["order123-p1"]
+    assert theirs.status_code == HTTPStatus.NOT_FOUND
+    assert b"Porto Home" not in theirs.content

@@ -622,12 +622,13 @@ def test_the_order_page_costs_the_same_queries_whatever_the_order_size(
     many = [{"name": f"item {n}", "price": Decimal("1.00")} for n in range(30)]
     make_order(items=many, events=[event("CONFIRMED", "CONFIRMED", d) for d in range(1, 25)])
 
-    # session, user, 2 permission queries, order (+customer, addresses), events, items, and
-    # the audit insert (with its savepoint and release: audit_record is atomic)
-    with django_assert_num_queries(10):
+    # session, user, 2 permission queries, order (+customer, addresses), events, items,
+    # shipments, and the audit insert (with its savepoint and release: audit_record is atomic)
+    with django_assert_num_queries(11):
         agent_client.get(ORDER_URL)
-    # the timeline refresh: no items, but the audit insert
-    with django_assert_num_queries(9):
+    # the timeline refresh and the shipments panel with it: no items, but the shipments and
+    # the audit insert (with its savepoint and release)
+    with django_assert_num_queries(10):
         agent_client.get(ORDER_URL, **HX)
 
 

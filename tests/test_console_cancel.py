@@ -249,10 +249,10 @@ def test_confirming_with_htmx_costs_a_fixed_number_of_queries(
 ):
     # session, user, 2 permission queries, the order; then services.order_cancel: the
     # conditional UPDATE, its state reloaded, the audit insert (3 savepoint statements), the
-    # timeline event, order_refresh (savepoint, items, latest event, UPDATE, 2
+    # timeline event, order_refresh (savepoint, items, latest event, shipments, UPDATE, 2
     # releases); last the timeline read. The loaded customer and addresses are reused for the
     # stored API document.
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         supervisor_client.post(CANCEL_URL, {"reason": "OTHER"}, **HX)
 
 

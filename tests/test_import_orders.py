@@ -252,14 +252,14 @@ def test_reimporting_a_locally_canceled_orders_export_duplicates_nothing(import_
     assert [local for _, _, local in timeline()] == [False, True]
 
 
-def test_reimporting_unchanged_records_costs_three_queries_per_chunk(
+def test_reimporting_unchanged_records_costs_four_queries_per_chunk(
     import_records, django_assert_num_queries
 ):
     records = [document(id=f"order{n}", order_number=f"#N{n}") for n in range(30)]
     import_records(records)
 
-    # Orders with customer and addresses, their items, their events; no transaction at all.
-    with django_assert_num_queries(3):
+    # Orders with customer and addresses, their items, events and shipments; no transaction.
+    with django_assert_num_queries(4):
         result = services.orders_import(documents=copy.deepcopy(records))
 
     assert result.summary() == summary(unchanged=30)

@@ -90,7 +90,7 @@ def test_it_serves_the_seed_example(client, read_auth, seed_order):
         "is_change_shipping_address_allowed": False,
         "is_refundable": False,
         "is_returnable": False,
-        "fulfillment_status": "FULFILLED",
+        "fulfillment_status": "UNFULFILLED",
         "_links": {"self": {"href": "http://testserver" + URL}},
     }
 

@@ -58,6 +58,9 @@ def genuine_cursors() -> dict[str, str]:
         for order_by in ("purchase_datetime:desc", "purchase_datetime:asc")
     }
     cursors["items"] = sign({"k": "items", "p": 0, "i": 0})
+    for order_by in ("shipping_date:desc", "shipping_date:asc"):
+        position = {"k": "shipments", "o": order_by, "p": "2026-09-14T12:16:50+00:00", "i": 1}
+        cursors["shipments " + order_by] = sign(position)
     return cursors
 
 
@@ -145,4 +148,4 @@ def test_schemathesis_with_every_check_finds_nothing_against_a_real_server(serve
     )  # fmt: skip
 
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
-    assert "9 selected / 9 total" in run.stdout
+    assert "10 selected / 10 total" in run.stdout  # the 9 of issue 14, and shipments

@@ -8,11 +8,21 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.db.models import Count
 from django.test import RequestFactory
 
 from orders import services
 from orders.demo import DemoBuilder
-from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+from orders.models import (
+    Address,
+    Customer,
+    Order,
+    OrderItem,
+    Shipment,
+    ShipmentEvent,
+    StatusEvent,
+)
+from orders.rules import carriers as carrier_rules
 
 
 def sign_in(*, username: str, password: str):
@@ -291,3 +301,41 @@ def test_a_relative_base_url_is_refused(run_command):
     assert status == 1
     assert "--base-url must be an absolute http(s) URL." in err
     assert not Order.objects.exists()
+
+
+def test_the_demo_has_parcels_in_every_state_a_caller_asks_about(seeded):
+    latest = set(Shipment.objects.values_list("latest_detailed_type", flat=True))
+
+    assert {"IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "FAILURE", "READY_FOR_PICKUP"} <= latest
+    assert ShipmentEvent.objects.filter(detailed_type="ATTEMPTED_DELIVERY").exists()
+
+
+def test_the_demo_has_split_partly_shipped_and_unshipped_orders(seeded):
+    split = Order.objects.annotate(parcels=Count("shipments")).filter(parcels=2)
+
+    assert split.exists()
+    assert Order.objects.filter(fulfillment_status="PARTIALLY_FULFILLED").exists()
+    assert Order.objects.filter(fulfillment_status="UNFULFILLED").exists()
+    assert Order.objects.filter(fulfillment_status="FULFILLED").exists()
+
+
+def test_the_demo_parcels_have_real_carriers_and_numbers_of_their_shape(seeded):
+    carriers = set(Shipment.objects.values_list("carrier", flat=True))
+    linked = [
+        shipment
+        for shipment in Shipment.objects.all()
+        if carrier_rules.tracking_link(shipment.carrier, shipment.tracking_number)
+    ]
+
+    assert {"UPS", "DHL", "CTT", "Royal Mail", "USPS", "Yamato"} <= carriers
+    assert {s.carrier for s in linked} >= {"UPS", "DHL", "USPS"}
+    assert Shipment.objects.filter(carrier="CTT", tracking_number__regex=r"^[A-Z]{2}[0-9]{9}PT$")
+
+
+def test_the_seed_example_is_in_transit_with_ctt(seeded):
+    shipment = Shipment.objects.get(order__external_id="order123")
+
+    assert (shipment.carrier, shipment.tracking_number) == ("CTT", "RR123456785PT")
+    assert shipment.tracking_url.startswith("https://www.ctt.pt/")
+    assert shipment.latest_detailed_type == "IN_TRANSIT"
+    assert Order.objects.get(external_id="order123").fulfillment_status == "FULFILLED"

@@ -262,11 +262,11 @@ REGISTERED = sorted(admin.site._registry.items(), key=lambda entry: entry[0]._me
 
 
 @pytest.fixture
-def one_of_each(make_order, api_application, bearer, admin_user) -> None:
+def one_of_each(make_order, make_shipment, api_application, bearer, admin_user) -> None:
     """A row for every model in the admin, so each change form has something to open."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-    make_order()
+    make_shipment(make_order())
     bearer(settings.SCOPE_READ)
     Group.objects.get_or_create(name="Agents")
     AccessAudit.objects.create(

@@ -19,6 +19,7 @@ from orders.admin.orders import (
     OrderItemInline,
     StatusEventInline,
 )
+from orders.admin.shipments import ShipmentAdmin, ShipmentInline
 from orders.admin.signins import AccessAttemptAdmin
 
 admin.site.site_header = "ercdash administration"
@@ -39,6 +40,8 @@ __all__ = [
     "OrderAdmin",
     "OrderItemInline",
     "PhoneSearchMixin",
+    "ShipmentAdmin",
+    "ShipmentInline",
     "StatusEventInline",
     "UserAdmin",
 ]

@@ -28,9 +28,12 @@ from orders.models import (
     Customer,
     Order,
     OrderItem,
+    Shipment,
+    ShipmentEvent,
+    ShipmentItem,
     StatusEvent,
 )
-from orders.rules import cards, custom_fields, money, phones, places, statuses
+from orders.rules import cards, custom_fields, money, phones, places, shipments, statuses
 
 Application = get_application_model()
 AGENTS_GROUP = "Agents"
@@ -359,6 +362,14 @@ class OrderItemForm(CardSafeFormMixin, forms.ModelForm):
             else:
                 cleaned["currency"] = currency
                 self.instance.currency = currency
+        quantity = cleaned.get("quantity")
+        if self.instance.pk is not None and quantity is not None:
+            shipped = sum(self.instance.shipment_lines.values_list("quantity", flat=True))
+            if quantity < shipped:
+                self.add_error(
+                    "quantity",
+                    f"{shipped} of this item are in the order's shipments: change those first.",
+                )
         price = cleaned.get("price")
         if price is not None and currency and "currency" not in self.errors:
             try:
@@ -366,6 +377,111 @@ class OrderItemForm(CardSafeFormMixin, forms.ModelForm):
             except ValidationError as error:
                 self.add_error("price", error)
         return cleaned
+
+
+class ShipmentForm(CardSafeFormMixin, forms.ModelForm):
+    """A parcel's own fields; its items and history are inlines of the shipment's page."""
+
+    free_text_fields = ("carrier", "service_level")
+
+    class Meta:
+        model = Shipment
+        formfield_callback = https_urls
+        fields = [
+            "external_id",
+            "position",
+            "carrier",
+            "tracking_number",
+            "tracking_url",
+            "service_level",
+            "shipping_date",
+            "delivery_date_start",
+            "delivery_date_end",
+        ]
+        help_texts = {
+            "tracking_url": "https only. Leave empty: the carrier's page is linked when the "
+            "carrier data set knows the carrier and the number.",
+            "tracking_number": "Spaces are removed.",
+        }
+
+    def clean_tracking_number(self) -> str:
+        value = shipments.normalize_tracking_number(self.cleaned_data["tracking_number"])
+        if value:
+            shipments.validate_tracking_number(value)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        url = cleaned.get("tracking_url")
+        if url:
+            try:
+                shipments.validate_tracking_url(url, cleaned.get("tracking_number") or "")
+            except ValidationError as error:
+                self.add_error("tracking_url", error)
+        try:
+            shipments.validate_delivery_window(
+                cleaned.get("delivery_date_start"), cleaned.get("delivery_date_end")
+            )
+        except ValidationError as error:
+            self.add_error("delivery_date_end", error)
+        return cleaned
+
+
+class ShipmentItemForm(forms.ModelForm):
+    class Meta:
+        model = ShipmentItem
+        fields = ["item", "quantity"]
+
+    def __init__(self, *args: Any, parent_shipment: Shipment | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        quantity = self.fields["quantity"]
+        quantity.min_value, quantity.max_value = 1, 100
+        quantity.validators += [MinValueValidator(1), MaxValueValidator(100)]
+        quantity.widget.attrs.update(min=1, max=100)
+        # Only the items of the parcel's own order can travel in it.
+        order_id = parent_shipment.order_id if parent_shipment is not None else None
+        self.fields["item"].queryset = (
+            OrderItem.objects.filter(order_id=order_id) if order_id else OrderItem.objects.none()
+        )
+
+
+class ShipmentItemFormSet(forms.BaseInlineFormSet):
+    """Never more of an item in all the order's parcels than was ordered."""
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "parent_shipment": self.instance}
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.instance.order_id is None:
+            return
+        lines = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("item") and not form.cleaned_data.get("DELETE")
+        ]
+        # What the order's other parcels already hold.
+        elsewhere = ShipmentItem.objects.filter(shipment__order_id=self.instance.order_id)
+        if self.instance.pk is not None:
+            elsewhere = elsewhere.exclude(shipment=self.instance)
+        shipped = [(line.item_id, line.quantity) for line in elsewhere]
+        shipped += [(form.cleaned_data["item"].pk, form.cleaned_data["quantity"]) for form in lines]
+        ordered = dict(
+            OrderItem.objects.filter(order_id=self.instance.order_id).values_list("pk", "quantity")
+        )
+        too_many = shipments.over_shipped(ordered, shipped)
+        for form in lines:
+            item_id = form.cleaned_data["item"].pk
+            if item_id in too_many:
+                form.add_error("quantity", shipments.over_shipped_description(*too_many[item_id]))
+
+
+class ShipmentEventForm(CardSafeFormMixin, forms.ModelForm):
+    free_text_fields = ("description", "location")
+
+    class Meta:
+        model = ShipmentEvent
+        fields = ["status_date_time", "detailed_type", "description", "location"]
 
 
 class OrderItemFormSet(forms.BaseInlineFormSet):

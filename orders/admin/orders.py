@@ -1,4 +1,5 @@
-"""Admin for orders: items and status events inline, list filters, export and cancel."""
+"""Admin for orders: items, status events and shipments inline, list filters, export and
+cancel."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from orders import services
+from orders import selectors, services
 from orders.admin import forms
 from orders.admin.customers import PhoneSearchMixin
+from orders.admin.shipments import ShipmentInline
 from orders.documents.codec import dumps
 from orders.models import (
     AccessAudit,
@@ -22,6 +24,7 @@ from orders.models import (
     CancelReason,
     Order,
     OrderItem,
+    Shipment,
     StatusEvent,
 )
 from orders.rules import actors, money
@@ -106,7 +109,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     form = forms.OrderForm
     formfield_overrides = HTTPS_URLS
     action_form = forms.CancelActionForm
-    inlines = [OrderItemInline, StatusEventInline]
+    inlines = [OrderItemInline, StatusEventInline, ShipmentInline]
     phone_lookup = "customer__phone_number"
     list_display = [
         "order_number",
@@ -125,12 +128,15 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     list_filter = [
         "delivery_type",
         ("latest_generic_type", LatestStatusFilter),
+        "fulfillment_status",
         CancellationFilter,
         "brand",
     ]
     date_hierarchy = "purchase_datetime"
     search_fields = ["order_number", "=external_id", "=customer__external_id", "=customer__email"]
-    search_help_text = "Order number, order id, customer id, email or phone (any format)."
+    search_help_text = (
+        "Order number, order id, customer id, email, phone (any format) or tracking number."
+    )
     list_per_page = 100
     # COUNT(*) over every order on each page load is the slow part of big changelists.
     show_full_result_count = False
@@ -140,6 +146,8 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "payment_card",
         "price_check",
         "latest_status",
+        "fulfillment_status",
+        "delivery_status",
         "items_quantity",
         "top_item_image",
         "cancellation_status",
@@ -198,6 +206,7 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
                 "fields": [
                     "latest_status",
                     "status",
+                    ("fulfillment_status", "delivery_status"),
                     "cancellation_status",
                     ("canceled_at", "canceled_by"),
                     "cancel_reason",
@@ -226,6 +235,16 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     class Media:
         # The inlines' layout at 1280 px (OrderItemInline, StatusEventInline).
         css = {"all": ["css/ercdash-admin.css"]}
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            # "Where is parcel 1Z…?": the order of a tracking number, one subquery on its index.
+            parcels = selectors.shipments_by_tracking_number(Shipment.objects.all(), search_term)
+            results = results | queryset.filter(pk__in=parcels.values("order_id"))
+        return results, may_have_duplicates
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
         # Order ids are API keys and an order never moves to another customer.

@@ -27,6 +27,8 @@ MAX_PAGE = 999_999_999
 ORDER_BY_DESC = "purchase_datetime:desc"
 ORDER_BY_ASC = "purchase_datetime:asc"
 ORDER_BY_CHOICES = (ORDER_BY_DESC, ORDER_BY_ASC)
+SHIPMENTS_ORDER_BY_DESC = "shipping_date:desc"
+SHIPMENTS_ORDER_BY_CHOICES = (SHIPMENTS_ORDER_BY_DESC, "shipping_date:asc")
 
 _CURSOR_SALT = "ercdash.api.cursor"
 _DIGITS = re.compile(r"^[0-9]{1,10}$")
@@ -75,7 +77,13 @@ class CursorParams:
     position: dict[str, Any] | None  # decoded from the cursor; None on the first page
 
 
-def cursor_params(request: Request, *, kind: str, ordered: bool = True) -> CursorParams:
+def cursor_params(
+    request: Request,
+    *,
+    kind: str,
+    ordered: bool = True,
+    order_by_choices: tuple[str, ...] = ORDER_BY_CHOICES,
+) -> CursorParams:
     """limit, order_by and cursor of a cursor list, or a 400 naming every bad one.
 
     `kind` names the list family ("orders", "items"): a cursor only works for its own kind
@@ -84,9 +92,9 @@ def cursor_params(request: Request, *, kind: str, ordered: bool = True) -> Curso
     problems = []
     limit, problem = positive_int(request, "limit", default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
     problems.append(problem)
-    order_by = ORDER_BY_DESC
+    order_by = order_by_choices[0]
     if ordered:
-        order_by, problem = choice(request, "order_by", ORDER_BY_CHOICES, ORDER_BY_DESC)
+        order_by, problem = choice(request, "order_by", order_by_choices, order_by_choices[0])
         problems.append(problem)
     position = None
     raw_cursor = _param(request, "cursor")
@@ -170,6 +178,51 @@ def item_keyset(queryset: QuerySet, params: CursorParams) -> QuerySet:
 
 def item_cursor(item: Any) -> str:
     return _encode_cursor({"k": "items", "p": item.position, "i": item.pk})
+
+
+def shipment_keyset(queryset: QuerySet, params: CursorParams) -> QuerySet:
+    """Shipments by shipping date (those without one sort as the oldest), then primary key,
+    after the cursor's position."""
+    descending = params.order_by == SHIPMENTS_ORDER_BY_DESC
+    if descending:
+        ordering = [F("shipping_date").desc(nulls_last=True), F("pk").desc()]
+    else:
+        ordering = [F("shipping_date").asc(nulls_first=True), F("pk").asc()]
+    queryset = queryset.order_by(*ordering)
+    position = params.position
+    if position is None:
+        return queryset
+    try:
+        pk = int(position["i"])
+        at = datetime.fromisoformat(position["p"]) if position["p"] is not None else None
+    except (KeyError, TypeError, ValueError) as exc:  # signed by us, so only a code change
+        raise errors.InvalidParameters([("cursor", "Not a cursor from this list.")]) from exc
+    if descending:
+        if at is None:
+            after = Q(shipping_date__isnull=True, pk__lt=pk)
+        else:
+            after = (
+                Q(shipping_date__lt=at)
+                | Q(shipping_date=at, pk__lt=pk)
+                | Q(shipping_date__isnull=True)
+            )
+    elif at is None:
+        after = Q(shipping_date__isnull=True, pk__gt=pk) | Q(shipping_date__isnull=False)
+    else:
+        after = Q(shipping_date__gt=at) | Q(shipping_date=at, pk__gt=pk)
+    return queryset.filter(after)
+
+
+def shipment_cursor(shipment: Any, params: CursorParams) -> str:
+    at = shipment.shipping_date
+    return _encode_cursor(
+        {
+            "k": "shipments",
+            "o": params.order_by,
+            "p": at.isoformat() if at else None,
+            "i": shipment.pk,
+        }
+    )
 
 
 def take_page(queryset: QuerySet, limit: int) -> tuple[list, bool]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from orders.documents.body import (
     address_body,
+    compact,
     custom_fields_body,
     customer_body,
     item_body,
@@ -13,7 +15,8 @@ from orders.documents.body import (
     order_body,
     status_event_body,
 )
-from orders.models import Customer, Order
+from orders.models import Customer, DetailedType, Order, OrderItem, Shipment, ShipmentItem
+from orders.rules import carriers, shipments
 from orders.rules.money import money_average
 from orders.rules.times import rfc3339
 
@@ -67,10 +70,140 @@ def most_recent_order_body(order: Order, *, self_href: str) -> dict[str, Any]:
     if events:
         # Oldest first with ties in recording order, so the latest event is always the last.
         body["status_info_current_index"] = len(events) - 1
+    newest = shipments.latest_shipment(list(order.shipments.all()))
+    if newest is not None:
+        body["tracking_info"] = tracking_info_body(newest)
     if order.derived_highlighted_item is not None:
-        body["highlighted_item"] = item_body(order.derived_highlighted_item)
+        # In the items shape, with the parcels it travels in (prefetched by the selector).
+        item = order.derived_highlighted_item
+        body["highlighted_item"] = item_with_deliveries(item, list(item.shipment_lines.all()))
     body["_links"] = links
     return body
+
+
+# --- Shipments (Talkdesk's Shipment shape, and each order item's deliveries) ---------------
+# Talkdesk's types require shipping_provider, tracking_info and latest_status_info: they are
+# always present. A carrier or number the source did not give is "", a parcel without
+# events is UNKNOWN since it was recorded, and external_url is left out when there is no
+# link (never a guessed one).
+
+
+def _time(value) -> str | None:
+    return rfc3339(value) if value else None
+
+
+def tracking_url(shipment: Shipment) -> str:
+    """The stored link, else the carrier data set's, else ""."""
+    return carriers.tracking_url(
+        stored=shipment.tracking_url,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+    )
+
+
+def tracking_info_body(shipment: Shipment) -> dict[str, Any]:
+    body = {"tracking_number": shipment.tracking_number, "tracking_carrier": shipment.carrier}
+    url = tracking_url(shipment)
+    if url:
+        body["external_url"] = url
+    return body
+
+
+def shipment_status_body(shipment: Shipment) -> dict[str, Any]:
+    """The parcel's latest event (kept on it by services.order_refresh)."""
+    if not shipment.latest_detailed_type:
+        return {
+            "type": DetailedType.UNKNOWN.value,
+            "status_date_time": rfc3339(shipment.shipping_date or shipment.created_at),
+        }
+    return compact(
+        {
+            "type": shipment.latest_detailed_type,
+            "status_date_time": rfc3339(shipment.latest_status_at),
+            "description": shipment.latest_status_description,
+            "location": shipment.latest_status_location,
+        }
+    )
+
+
+def shipment_body(shipment: Shipment) -> dict[str, Any]:
+    """A parcel as GET /customers/{id}/shipments lists it. Needs order (customer, shipping
+    address) and lines (with items) loaded: selectors.customer_shipments_query."""
+    order = shipment.order
+    body: dict[str, Any] = {"id": shipment.external_id}
+    if order.brand:
+        body["brand"] = order.brand
+    body |= {
+        "customer_id": order.customer.external_id,
+        "order_id": order.external_id,
+        "shipping_provider": shipment.carrier,
+        "tracking_info": tracking_info_body(shipment),
+        "latest_status_info": shipment_status_body(shipment),
+    }
+    body |= compact(
+        {
+            "service_level": shipment.service_level,
+            "shipping_date": _time(shipment.shipping_date),
+            "delivery_date_start": _time(shipment.delivery_date_start),
+            "delivery_date_end": _time(shipment.delivery_date_end),
+        }
+    )
+    body["created_time"] = rfc3339(shipment.created_at)
+    body["last_updated"] = rfc3339(shipment.updated_at)
+    address = address_body(order.shipping_address)
+    if address is not None:
+        body["shipping_address"] = address
+    # Each item with the quantity that travels in this parcel.
+    body["items"] = [
+        {**item_body(line.item), "quantity": line.quantity} for line in shipment.lines.all()
+    ]
+    return body
+
+
+def delivery_body(line: ShipmentItem) -> dict[str, Any]:
+    """One parcel an order item travels in, as the item's deliveries[] lists it."""
+    shipment = line.shipment
+    status = shipment_status_body(shipment)
+    tracking = {"tracking_number": shipment.tracking_number}
+    url = tracking_url(shipment)
+    if url:
+        tracking["external_url"] = url
+    body: dict[str, Any] = {
+        "id": shipment.external_id,
+        "delivery_quantity": line.quantity,
+        "carrier": shipment.carrier,
+    }
+    body |= compact(
+        {
+            "shipping_date": _time(shipment.shipping_date),
+            "delivery_date_start": _time(shipment.delivery_date_start),
+            "delivery_date_end": _time(shipment.delivery_date_end),
+            "service_level": shipment.service_level,
+        }
+    )
+    body["latest_status_info"] = {
+        "type": status["type"],
+        "status_date_time": status["status_date_time"],
+    }
+    body["tracking_info"] = tracking
+    body["last_update"] = rfc3339(shipment.updated_at)
+    return body
+
+
+def item_deliveries(item: OrderItem, lines: Iterable[ShipmentItem]) -> list[dict[str, Any]]:
+    """The item's deliveries[]: the parcels it travels in, in the order's parcel order."""
+    return [delivery_body(line) for line in lines if line.item_id == item.pk]
+
+
+def item_with_deliveries(item: OrderItem, lines: list[ShipmentItem]) -> dict[str, Any]:
+    """An order item as the items list serves it: deliveries[] and what is left to ship."""
+    deliveries = item_deliveries(item, lines)
+    shipped = sum(delivery["delivery_quantity"] for delivery in deliveries)
+    return {
+        **item_body(item),
+        "deliveries": deliveries,
+        "deliverable_quantity": max(item.quantity - shipped, 0),
+    }
 
 
 def cursor_list_body(

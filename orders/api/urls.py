@@ -19,6 +19,9 @@ urlpatterns = [
     re_path(rf"^{ORDER}/cancel/?$", api.OrderCancelApi.as_view(), name="order-cancel"),
     re_path(rf"^{CUSTOMER}/orders/?$", api.CustomerOrdersApi.as_view(), name="customer-orders"),
     re_path(
+        rf"^{CUSTOMER}/shipments/?$", api.CustomerShipmentsApi.as_view(), name="customer-shipments"
+    ),
+    re_path(
         rf"^{CUSTOMER}/most-recent-order/?$",
         api.MostRecentOrderApi.as_view(),
         name="customer-most-recent-order",

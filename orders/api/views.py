@@ -24,8 +24,8 @@ from orders.api import schema as doc
 from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
-from orders.models import AccessAudit, CancelReason
-from orders.rules import cards, ids, text
+from orders.models import AccessAudit, CancelReason, DeliveryType, DetailedType
+from orders.rules import cards, ids, text, times
 from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
@@ -544,29 +544,186 @@ class OrderItemsApi(ErcApiView):
         **doc.operation(
             operation_id="listOrderItems",
             summary="List an order's items",
-            description="Cursor list of the order's items, in the order's own sequence.",
+            description=(
+                "Cursor list of the order's items, in the order's own sequence, each with the "
+                "parcels it travels in. The delivery filters keep the items with a parcel "
+                "that matches all of them."
+            ),
             ok="ItemList",
             ok_description="One page of items; _links.next only when more remain.",
-            parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND, doc.LIMIT, doc.CURSOR],
+            parameters=[
+                doc.CUSTOMER_ID,
+                doc.ORDER_ID,
+                doc.BRAND,
+                doc.LIMIT,
+                doc.CURSOR,
+                *doc.ITEM_DELIVERY_FILTERS,
+            ],
             not_found="No such order for this customer (and brand).",
         )
     )
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
-        params = pagination.cursor_params(request, kind="items", ordered=False)
+        problems: list[tuple[str, str]] = []
+        try:
+            params = pagination.cursor_params(request, kind="items", ordered=False)
+        except errors.InvalidParameters as exc:
+            problems = exc.fields
+        filters = delivery_filters(request, problems)
+        if problems:
+            raise errors.InvalidParameters(problems)
         brand = brand_param(request)
         order = selectors.order_get(
             customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
         )
         if order is None:
             raise errors.order_not_found(order_id)
-        queryset = pagination.item_keyset(selectors.order_items_query(order=order), params)
+        items_query = selectors.order_items_query(order=order, **filters)
+        queryset = pagination.item_keyset(items_query, params)
         items, more = pagination.take_page(queryset, params.limit)
         path = order_path(customer_id, order_id) + "/items"
         cursor = pagination.item_cursor(items[-1]) if more else None
-        entries = [body.item_body(item) for item in items]
+        lines = selectors.item_shipment_lines(items=items)
+        entries = [shapes.item_with_deliveries(item, lines) for item in items]
         return cursor_list_response(
-            request, path, "items", entries, ("brand", "limit", "cursor"), cursor
+            request, path, "items", entries, ("brand", "limit", "cursor", *DELIVERY_FILTERS), cursor
         )
+
+
+DELIVERY_FILTERS = (
+    "carrier",
+    "delivery_type",
+    "delivery_date_start",
+    "delivery_date_end",
+    "shipping_date",
+)
+DATE_DESCRIPTION = "Must be a date (2021-10-25) or an RFC 3339 timestamp."
+
+
+def delivery_filters(request: Request, problems: list[tuple[str, str]]) -> dict[str, Any]:
+    """The items list's delivery filters; a problem is added for each bad one."""
+    query = request.query_params
+    filters: dict[str, Any] = {}
+    if query.get("carrier", "").strip():
+        filters["carrier"] = query["carrier"].strip()
+    delivery_type = query.get("delivery_type", "")
+    if delivery_type and delivery_type not in DeliveryType.values:
+        problems.append(("delivery_type", "Must be one of " + ", ".join(DeliveryType.values) + "."))
+    elif delivery_type:
+        filters["delivery_type"] = delivery_type
+    for name in ("delivery_date_start", "delivery_date_end", "shipping_date"):
+        raw = query.get(name, "")
+        if not raw:
+            continue
+        moment = times.parse_date_or_timestamp(raw)
+        if moment is None:
+            problems.append((name, DATE_DESCRIPTION))
+        else:
+            filters[name] = moment
+    return filters
+
+
+MAX_LISTED_VALUES = 100
+
+
+def listed_values(request: Request, name: str) -> list[str]:
+    """A list parameter: repeated (name=a&name=b, also name[]=a) or comma-separated."""
+    values = []
+    for raw in request.query_params.getlist(name) + request.query_params.getlist(name + "[]"):
+        values.extend(part.strip() for part in raw.split(",") if part.strip())
+    return values
+
+
+class CustomerShipmentsApi(ErcApiView):
+    QUERY = (
+        "brand",
+        "limit",
+        "order_by",
+        "cursor",
+        "order_id",
+        "order_ids",
+        "tracking_number",
+        "shipping_provider",
+        "delivery_statuses",
+    )
+
+    @extend_schema(
+        **doc.operation(
+            operation_id="listCustomerShipments",
+            summary="List a customer's shipments",
+            description=(
+                "Cursor list of the customer's parcels (Talkdesk's Shipment shape), the most "
+                "recently shipped first by default. Filters combine; a list filter takes "
+                "repeated or comma-separated values."
+            ),
+            ok="ShipmentList",
+            ok_description="One page of shipments; _links.next only when more remain.",
+            parameters=[doc.CUSTOMER_ID, *doc.SHIPMENT_FILTERS, doc.BRAND, doc.LIMIT, doc.CURSOR,
+                        doc.SHIPMENTS_ORDER_BY],
+            not_found="No such customer.",
+        )
+    )  # fmt: skip
+    def get(self, request: Request, customer_id: str) -> HttpResponse:
+        problems: list[tuple[str, str]] = []
+        order_id = request.query_params.get("order_id", "").strip()
+        if order_id and not ID_RE.match(order_id):
+            problems.append(("order_id", "Must be 1-128 characters from A-Z a-z 0-9 . _ ~ : @ -"))
+        order_ids = listed_values(request, "order_ids")
+        if len(order_ids) > MAX_LISTED_VALUES or not all(ID_RE.match(v) for v in order_ids):
+            problems.append(
+                ("order_ids", f"At most {MAX_LISTED_VALUES} order ids, separated by commas.")
+            )
+        statuses = listed_values(request, "delivery_statuses")
+        if not set(statuses) <= set(DetailedType.values):
+            problems.append(
+                ("delivery_statuses", "Each must be one of " + ", ".join(DetailedType.values) + ".")
+            )
+        try:
+            params = pagination.cursor_params(
+                request,
+                kind="shipments",
+                order_by_choices=pagination.SHIPMENTS_ORDER_BY_CHOICES,
+            )
+        except errors.InvalidParameters as exc:
+            problems = exc.fields + problems
+        if problems:
+            raise errors.InvalidParameters(problems)
+        brands = client_brands(request)
+        if not selectors.customer_exists(customer_id=customer_id, brands=brands):
+            raise errors.customer_not_found(customer_id)
+        wanted = [order_id] if order_id else None
+        if order_ids:
+            # Both given: the parcels of the orders that both name.
+            wanted = [value for value in order_ids if wanted is None or value in wanted]
+        shipments = selectors.customer_shipments_query(
+            customer_id=customer_id,
+            brand=brand_param(request),
+            brands=brands,
+            order_ids=wanted,
+            tracking_number=request.query_params.get("tracking_number", ""),
+            shipping_provider=request.query_params.get("shipping_provider", ""),
+            delivery_statuses=statuses,
+        )
+        queryset = pagination.shipment_keyset(shipments, params)
+        rows, more = pagination.take_page(queryset, params.limit)
+        # List filters are written back comma-separated, so links keep every value.
+        query = kept_query(
+            request,
+            self.QUERY,
+            order_ids=",".join(order_ids),
+            delivery_statuses=",".join(statuses),
+        )
+        path = customer_path(customer_id) + "/shipments"
+        next_href = None
+        if more:
+            next_cursor = pagination.shipment_cursor(rows[-1], params)
+            next_href = absolute_url(request, path, {**query, "cursor": next_cursor})
+        body = shapes.cursor_list_body(
+            "shipments",
+            [shapes.shipment_body(shipment) for shipment in rows],
+            self_href=absolute_url(request, path, query),
+            next_href=next_href,
+        )
+        return json_response(request, body)
 
 
 class CustomerDetailApi(ErcApiView):

@@ -26,9 +26,11 @@ from orders.models import (
     DetailedType,
     GenericType,
     Order,
+    OrderItem,
+    Shipment,
     StatusEvent,
 )
-from orders.rules import phones, places
+from orders.rules import carriers, phones, places
 
 TZ_COOKIE = "tz"
 
@@ -285,6 +287,153 @@ def status_tone(order: Order) -> str:
     return "info"
 
 
+# --- Shipments panel ------------------------------------------------------------------------
+
+PARCEL_ICONS = {
+    DetailedType.IN_TRANSIT: "truck",
+    DetailedType.OUT_FOR_DELIVERY: "truck",
+    DetailedType.DELIVERED: "package-check",
+    DetailedType.PICKED_UP: "package-check",
+    DetailedType.READY_FOR_PICKUP: "store",
+    DetailedType.ATTEMPTED_DELIVERY: "alert",
+    DetailedType.FAILURE: "alert",
+}
+
+
+@dataclass(frozen=True)
+class ParcelLine:
+    name: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Parcel:
+    id: str
+    carrier: str
+    tracking_number: str
+    track_url: str  # the stored link, else the carrier data set's, else ""
+    service_level: str
+    status_label: str
+    icon: str
+    tone: str
+    alert: str  # "", "attempted", "failure": called out as on the timeline
+    at_iso: str
+    at_text: str
+    description: str
+    location: str
+    shipped_iso: str
+    shipped_text: str
+    window_text: str  # the promised delivery window, "" when none was given
+    lines: list[ParcelLine]
+    events: list[TimelineEvent]  # the parcel's own history, newest first
+
+
+def _when(moment) -> tuple[str, str]:
+    """(exact value, text) in the console's one date style (format_datetime)."""
+    formatted = format_datetime(moment)
+    return (formatted.iso, formatted.text) if formatted else ("", "")
+
+
+def delivery_window(start, end) -> str:
+    """ "16 Sept 2021, 09:00 – 18:00" on one day, else both ends in full; "" without one."""
+    if start is None and end is None:
+        return ""
+    if start is None or end is None:
+        only = _when(start or end)[1]
+        return (
+            str(_("from %(start)s") % {"start": only})
+            if start
+            else str(_("by %(end)s") % {"end": only})
+        )
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    until = (
+        _plain(babel_dates.format_time(end, "short", locale=format_locale()))
+        if start.date() == end.date()
+        else _when(end)[1]
+    )
+    return f"{_when(start)[1]} – {until}"
+
+
+def _alert(detailed: str) -> str:
+    if detailed == DetailedType.FAILURE:
+        return "failure"
+    if detailed == DetailedType.ATTEMPTED_DELIVERY:
+        return "attempted"
+    return ""
+
+
+def _tone(detailed: str) -> str:
+    if detailed == DetailedType.FAILURE:
+        return "danger"
+    if detailed == DetailedType.ATTEMPTED_DELIVERY:
+        return "warning"
+    if detailed in (DetailedType.DELIVERED, DetailedType.PICKED_UP):
+        return "success"
+    return "info"
+
+
+def parcel(shipment: Shipment) -> Parcel:
+    """A parcel as the Shipments panel shows it. Needs lines (with items) and events loaded."""
+    detailed = shipment.latest_detailed_type
+    at_iso, at_text = _when(shipment.latest_status_at)
+    shipped_iso, shipped_text = _when(shipment.shipping_date)
+    history = []
+    for event in reversed(list(shipment.events.all())):
+        event_iso, event_text = _when(event.status_date_time)
+        history.append(
+            TimelineEvent(
+                label=str(DETAILED_LABELS.get(event.detailed_type, event.detailed_type)),
+                at_iso=event_iso,
+                at_text=event_text,
+                description=" · ".join(p for p in (event.location, event.description) if p),
+                alert=_alert(event.detailed_type),
+                generic_type="",
+            )
+        )
+    return Parcel(
+        id=shipment.external_id,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        track_url=carriers.tracking_url(
+            stored=shipment.tracking_url,
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+        ),
+        service_level=shipment.service_level,
+        status_label=(
+            str(DETAILED_LABELS[detailed]) if detailed else str(_("No tracking updates yet"))
+        ),
+        icon=PARCEL_ICONS.get(detailed, "clock"),
+        tone=_tone(detailed),
+        alert=_alert(detailed),
+        at_iso=at_iso,
+        at_text=at_text,
+        description=shipment.latest_status_description,
+        location=shipment.latest_status_location,
+        shipped_iso=shipped_iso,
+        shipped_text=shipped_text,
+        window_text=delivery_window(shipment.delivery_date_start, shipment.delivery_date_end),
+        lines=[
+            ParcelLine(line.item.name or line.item.external_id, line.quantity)
+            for line in shipment.lines.all()
+        ],
+        events=history,
+    )
+
+
+def not_shipped(items: list[OrderItem], shipments: list[Shipment]) -> list[ParcelLine]:
+    """The items, or the part of their quantity, that no parcel holds yet."""
+    shipped: dict[int, int] = {}
+    for shipment in shipments:
+        for line in shipment.lines.all():
+            shipped[line.item_id] = shipped.get(line.item_id, 0) + line.quantity
+    return [
+        ParcelLine(item.name or item.external_id, item.quantity - shipped.get(item.pk, 0))
+        for item in items
+        if item.quantity > shipped.get(item.pk, 0)
+    ]
+
+
 # The model's labels stay English (the API and the timeline store them); agents read these.
 CANCEL_REASON_LABELS = {
     CancelReason.CUSTOMER_REQUEST: _("Customer changed their mind"),
@@ -312,7 +461,8 @@ QUERY_KIND_LABELS = {
     "email": _("Email address"),
     "phone": _("Phone number"),
     "order_number": _("Order number"),
-    "reference": _("Customer id, order id, order number or name"),
+    "reference": _("Customer id, order id, order number, tracking number or name"),
+    "tracking_number": _("Tracking number"),
     "name": _("Customer name"),
 }
 

@@ -23,6 +23,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -157,8 +158,10 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
 @agent_page
 def lookup(request: HtmxHttpRequest) -> HttpResponse:
     """Screen-pop deep link: one hit opens it, several list them, none says so."""
-    params = {name: request.GET.get(name, "")[:MAX_QUERY] for name in ("phone", "email")}
-    params["order_number"] = request.GET.get("order_number", "")[:MAX_QUERY]
+    names = ("phone", "email", "order_number", "tracking_number")
+    params = {name: request.GET.get(name, "")[:MAX_QUERY] for name in names}
+    # A NUL byte is no part of any of them, and PostgreSQL refuses it in a query.
+    params = {name: ("" if "\x00" in value else value) for name, value in params.items()}
     given = {name: value for name, value in params.items() if value.strip()}
     hits = selectors.console_lookup(**given) if given else []
     if given:
@@ -239,6 +242,19 @@ def timeline_context(order: Order) -> dict[str, Any]:
     }
 
 
+def shipments_context(order: Order, items: list | None = None) -> dict[str, Any]:
+    shipments = selectors.order_shipments(order=order)
+    not_shipped = []
+    if shipments:  # without parcels the panel says "nothing has shipped" and needs no items
+        items = selectors.order_items(order=order) if items is None else items
+        not_shipped = console.not_shipped(items, shipments)
+    return {
+        "order": order,
+        "parcels": [console.parcel(shipment) for shipment in shipments],
+        "not_shipped": not_shipped,
+    }
+
+
 def header_context(order: Order) -> dict[str, Any]:
     return {
         "order": order,
@@ -258,14 +274,25 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
             response = HttpResponse(status=HTTPStatus.NO_CONTENT)  # shows nothing: no audit
         else:
             audit_order(request, order, "timeline")
-            response = render(request, "orders/order_detail.html#timeline", timeline_context(order))
+            # The Shipments panel rides along out of band: parcels move with the timeline.
+            timeline = render_to_string(
+                "orders/order_detail.html#timeline", timeline_context(order), request
+            )
+            parcels = render_to_string(
+                "orders/order_detail.html#shipments",
+                {**shipments_context(order), "shipments_oob": True},
+                request,
+            )
+            response = HttpResponse(timeline + parcels)
         response["ETag"] = etag
         return response
     audit_order(request, order)
+    items = selectors.order_items(order=order)
     context = {
         **timeline_context(order),
         **header_context(order),
-        "items": selectors.order_items(order=order),
+        **shipments_context(order, items),
+        "items": items,
         "price_lines": console.price_lines(order),
     }
     return render(request, "orders/order_detail.html", context)

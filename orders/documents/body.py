@@ -10,7 +10,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from orders.models import Address, Customer, Order, OrderItem, StatusEvent
+from orders.models import (
+    Address,
+    Customer,
+    Order,
+    OrderItem,
+    Shipment,
+    ShipmentEvent,
+    StatusEvent,
+)
 from orders.rules import actions
 from orders.rules.cards import masked
 from orders.rules.times import rfc3339
@@ -72,7 +80,10 @@ def order_flags(order: Order) -> dict[str, Any]:
         # Refunds and returns are not actions of ercdash (yet).
         "is_refundable": False,
         "is_returnable": False,
-        "fulfillment_status": actions.fulfillment_status(order),
+        # From the parcels (shipped vs ordered quantities; the latest parcel's detailed type,
+        # omitted until the order has one), stored by services.order_refresh.
+        "fulfillment_status": fulfillment_status(order),
+        "delivery_status": delivery_status(order),
     }
 
 
@@ -117,6 +128,16 @@ def latest_status_body(order: Order) -> dict[str, Any] | None:
         order.latest_status_at,
         order.latest_status_description,
     )
+
+
+def fulfillment_status(order: Order) -> str:
+    """UNFULFILLED, PARTIALLY_FULFILLED or FULFILLED: kept by services.order_refresh."""
+    return order.fulfillment_status
+
+
+def delivery_status(order: Order) -> str:
+    """The latest shipment's detailed type ("" without one): kept by services.order_refresh."""
+    return order.delivery_status
 
 
 def order_body(order: Order, *, self_href: str | None = None, derived: bool = True) -> dict:
@@ -176,9 +197,8 @@ def item_body(item: OrderItem, *, derived: bool = True) -> dict[str, Any]:
     if derived:
         # Talkdesk's item requires a name: an item stored without one has the empty name.
         body = {"id": body.pop("id"), "name": item.name, **body}
-        # Orders have no parcels yet: nothing delivered, all of the quantity still to deliver.
-        body["deliverable_quantity"] = item.quantity
-        body["deliveries"] = []
+        # deliveries[] and deliverable_quantity come from the parcels:
+        # api.shapes.item_with_deliveries.
     return body
 
 
@@ -195,3 +215,41 @@ def customer_body(customer: Customer) -> dict[str, Any]:
             "custom_fields": custom_fields_body(customer.custom_fields),
         }
     )
+
+
+def shipment_event_body(event: ShipmentEvent) -> dict[str, Any]:
+    return compact(
+        {
+            "detailed_type": event.detailed_type,
+            "status_date_time": rfc3339(event.status_date_time),
+            "description": event.description,
+            "location": event.location,
+        }
+    )
+
+
+def shipment_document(shipment: Shipment) -> dict[str, Any]:
+    """A shipment as order documents hold it: stored values only (the stored tracking URL,
+    never the one the carrier data set builds). Needs lines (with items) and events loaded."""
+    body = compact(
+        {
+            "id": shipment.external_id,
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "tracking_url": shipment.tracking_url,
+            "service_level": shipment.service_level,
+            "shipping_date": rfc3339(shipment.shipping_date) if shipment.shipping_date else None,
+            "delivery_date_start": (
+                rfc3339(shipment.delivery_date_start) if shipment.delivery_date_start else None
+            ),
+            "delivery_date_end": (
+                rfc3339(shipment.delivery_date_end) if shipment.delivery_date_end else None
+            ),
+        }
+    )
+    body["items"] = [
+        {"item_id": line.item.external_id, "quantity": line.quantity}
+        for line in shipment.lines.all()
+    ]
+    body["status_history"] = [shipment_event_body(event) for event in shipment.events.all()]
+    return body

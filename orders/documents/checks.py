@@ -14,10 +14,23 @@ from orders.documents.fields import (
     CUSTOMER_FIELDS,
     ITEM_FIELDS,
     MONEY_FIELDS,
+    SHIPMENT_FIELDS,
+    SHIPMENT_ITEM_FIELDS,
+    SHIPMENT_STATUS_FIELDS,
     STATUS_FIELDS,
 )
 from orders.models import DetailedType, GenericType
-from orders.rules import cards, custom_fields, ids, money, phones, places, statuses, times
+from orders.rules import (
+    cards,
+    custom_fields,
+    ids,
+    money,
+    phones,
+    places,
+    shipments,
+    statuses,
+    times,
+)
 
 # Error descriptions never repeat the offending value: a value may be a payment card number.
 PAN_DESCRIPTION = cards.PAN_DESCRIPTION
@@ -318,6 +331,118 @@ class _Normalizer:
                 ),
             }
         )
+
+    def shipment(self, path: str, raw: Any, item_ids: set[str] | None) -> dict[str, Any] | None:
+        """A parcel; `item_ids` are the order's item ids (None when the items are broken)."""
+        raw = self.obj(path, raw, SHIPMENT_FIELDS)
+        if raw is None:
+            return None
+        number = self.text(f"{path}.tracking_number", raw.get("tracking_number"), max_length=128)
+        if number is not None:
+            number = self.rule(
+                f"{path}.tracking_number", shipments.validate_tracking_number, number
+            )
+            number = shipments.normalize_tracking_number(number) if number else None
+        url = self.text(f"{path}.tracking_url", raw.get("tracking_url"), max_length=1024)
+        if url is not None:
+            url = self.rule(
+                f"{path}.tracking_url", shipments.validate_tracking_url, url, number or ""
+            )
+        start = self.timestamp(f"{path}.delivery_date_start", raw.get("delivery_date_start"))
+        end = self.timestamp(f"{path}.delivery_date_end", raw.get("delivery_date_end"))
+        if start and end:
+            self.rule(
+                f"{path}.delivery_date_end",
+                shipments.validate_delivery_window,
+                times.parse_rfc3339(start),
+                times.parse_rfc3339(end),
+            )
+        body = compact(
+            {
+                "id": self.ident(f"{path}.id", raw.get("id")),
+                "carrier": self.text(f"{path}.carrier", raw.get("carrier"), max_length=128),
+                "tracking_number": number,
+                "tracking_url": url,
+                "service_level": self.text(
+                    f"{path}.service_level", raw.get("service_level"), max_length=128
+                ),
+                "shipping_date": self.timestamp(f"{path}.shipping_date", raw.get("shipping_date")),
+                "delivery_date_start": start,
+                "delivery_date_end": end,
+            }
+        )
+        body["items"] = self._shipment_items(f"{path}.items", raw.get("items"), item_ids)
+        body["status_history"] = self._shipment_history(
+            f"{path}.status_history", raw.get("status_history")
+        )
+        return body
+
+    def _shipment_items(self, path: str, raw: Any, item_ids: set[str] | None) -> list[dict]:
+        lines: list[dict[str, Any]] = []
+        if raw is None:
+            return lines
+        if not isinstance(raw, list):
+            self.error(path, "Must be a JSON array.")
+            return lines
+        seen: set[str] = set()
+        for index, line_raw in enumerate(raw):
+            line_path = f"{path}.{index}"
+            line = self.obj(line_path, line_raw, SHIPMENT_ITEM_FIELDS)
+            if line is None:
+                continue
+            item_id = self.ident(f"{line_path}.item_id", line.get("item_id"))
+            if item_id is not None and item_ids is not None and item_id not in item_ids:
+                self.error(f"{line_path}.item_id", "Must be the id of an item of this order.")
+                item_id = None
+            elif item_id is not None and item_id in seen:
+                self.error(f"{line_path}.item_id", "Listed twice in this shipment.")
+                item_id = None
+            if line.get("quantity") is None:
+                self.error(f"{line_path}.quantity", "This field is required.")
+            quantity = self.integer(f"{line_path}.quantity", line.get("quantity"), low=1, high=100)
+            if item_id is not None:
+                seen.add(item_id)
+            if item_id is not None and quantity is not None:
+                lines.append({"item_id": item_id, "quantity": quantity})
+        return lines
+
+    def _shipment_history(self, path: str, raw: Any) -> list[dict]:
+        events: list[dict[str, Any]] = []
+        if raw is None:
+            return events
+        if not isinstance(raw, list):
+            self.error(path, "Must be a JSON array.")
+            return events
+        for index, event_raw in enumerate(raw):
+            event_path = f"{path}.{index}"
+            event = self.obj(event_path, event_raw, SHIPMENT_STATUS_FIELDS)
+            if event is None:
+                continue
+            if event.get("detailed_type") is None:
+                self.error(f"{event_path}.detailed_type", "This field is required.")
+            events.append(
+                compact(
+                    {
+                        "detailed_type": self.choice(
+                            f"{event_path}.detailed_type", event.get("detailed_type"), DetailedType
+                        ),
+                        "status_date_time": self.timestamp(
+                            f"{event_path}.status_date_time",
+                            event.get("status_date_time"),
+                            required=True,
+                        ),
+                        "description": self.text(
+                            f"{event_path}.description", event.get("description"), max_length=500
+                        ),
+                        "location": self.text(
+                            f"{event_path}.location", event.get("location"), max_length=255
+                        ),
+                    }
+                )
+            )
+        # Oldest first; equal timestamps keep their order (the later one is "recorded last").
+        events.sort(key=lambda event: event.get("status_date_time", ""))
+        return events
 
     def card_number(self, value: Any) -> str | None:
         path = "payment_details.card_number"

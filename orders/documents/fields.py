@@ -31,6 +31,21 @@ EXTRA_INFO_FIELDS = ("highlighted_item_image_url", "latest_status_info")
 STATUS_FIELDS = ("generic_type", "detailed_type", "status_date_time", "description")
 ITEM_FIELDS = ("id", "name", "sku", "quantity", "price", "image_url", "description")
 MONEY_FIELDS = ("value", "currency")
+SHIPMENT_FIELDS = (
+    "id",
+    "carrier",
+    "tracking_number",
+    "tracking_url",
+    "service_level",
+    "shipping_date",
+    "delivery_date_start",
+    "delivery_date_end",
+    "items",
+    "status_history",
+    "shipments",
+)
+SHIPMENT_ITEM_FIELDS = ("item_id", "quantity")
+SHIPMENT_STATUS_FIELDS = ("detailed_type", "status_date_time", "description", "location")
 # The price summary: its amounts, then the refunds when the source reports them.
 # (net_payment_amount is derived from them: served, never imported.)
 PRICE_SUMMARY_FIELDS = (*AMOUNT_FIELDS, "total_refunded_amount")
@@ -54,4 +69,5 @@ ORDER_FIELDS = (
     "customer",
     "items",
     "status_history",
+    "shipments",
 )

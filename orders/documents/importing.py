@@ -14,13 +14,19 @@ from orders.documents.fields import (
     PRICE_SUMMARY_FIELDS,
 )
 from orders.models import CancellationStatus, DeliveryType
-from orders.rules import cards
+from orders.rules import cards, shipments
 
 # Error descriptions never repeat the offending value: a value may be a payment card number.
 
 # Ids, order numbers, phones and zip codes are not free text, so a long digit run
 # there is not taken for a card number. Every other string is checked.
-NOT_FREE_TEXT = frozenset({"id", "customer_id", "order_number", "phone_number", "zip_code"})
+# Tracking numbers are carrier references (USPS and FedEx ones run to 22-34 digits) and a
+# shipment's item_id is an item id. A tracking URL is checked by the shipment rules, which
+# take the parcel's own number out of it first.
+NOT_FREE_TEXT = frozenset(
+    {"id", "customer_id", "order_number", "phone_number", "zip_code", "tracking_number", "item_id"}
+)
+CHECKED_BY_SHIPMENT_RULES = frozenset({"tracking_url"})
 
 
 class DocumentError(Exception):
@@ -57,6 +63,10 @@ def normalize(raw: Any) -> dict[str, Any]:
     # PCI DSS 3.4.1 first: a full card number anywhere rejects the record. Custom fields are
     # free text whatever their keys are called (a custom "phone_number" is no phone field).
     for path, key, value in iter_strings(raw):
+        # Card-like tracking numbers and carrier links are checked by rules.shipments (the
+        # parcel's own number may be 15-22 digits).
+        if key in CHECKED_BY_SHIPMENT_RULES and path.startswith("shipments."):
+            continue
         free_text = key not in NOT_FREE_TEXT or "custom_fields" in path.split(".")[:-1]
         if free_text and cards.contains_full_card_number(value):
             check.error(path, cards.PAN_DESCRIPTION)
@@ -137,6 +147,8 @@ def normalize(raw: Any) -> dict[str, Any]:
         if items_number != total:
             check.error("items_number", f"Must equal the sum of item quantities ({total}).")
 
+    parcels = _shipments(check, raw.get("shipments"), items_raw, items, complete)
+
     history_raw = raw.get("status_history")
     history: list[dict[str, Any]] = []
     if history_raw is not None and not isinstance(history_raw, list):
@@ -214,9 +226,53 @@ def normalize(raw: Any) -> dict[str, Any]:
         document["customer"] = customer
     document["items"] = items
     document["status_history"] = history
+    if parcels:
+        document["shipments"] = parcels
     if check.errors:
         raise DocumentError(_dedupe(check.errors))
     return document
+
+
+def _shipments(
+    check: _Normalizer,
+    raw: Any,
+    items_raw: Any,
+    items: list[dict[str, Any]],
+    complete: bool,
+) -> list[dict[str, Any]]:
+    """The parcels, each checked; then no item shipped more often than it was ordered."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        check.error("shipments", "Must be a JSON array.")
+        return []
+    # Lines are checked against the order's items only when those are all readable.
+    item_ids = {item["id"] for item in items} if complete or items_raw is None else None
+    parcels: list[tuple[int, dict[str, Any]]] = []  # (position in the input, parcel)
+    seen: set[str] = set()
+    for index, shipment_raw in enumerate(raw):
+        parcel = check.shipment(f"shipments.{index}", shipment_raw, item_ids)
+        if parcel is None:
+            continue
+        if parcel.get("id") is not None and parcel["id"] in seen:
+            check.error(f"shipments.{index}.id", "Duplicate shipment id in this order.")
+        seen.add(parcel.get("id"))
+        parcels.append((index, parcel))
+    if item_ids is not None:
+        ordered = {item["id"]: item["quantity"] for item in items}
+        lines = [
+            (f"shipments.{index}.items.{line_index}.quantity", line)
+            for index, parcel in parcels
+            for line_index, line in enumerate(parcel["items"])
+        ]
+        too_many = shipments.over_shipped(
+            ordered, [(line["item_id"], line["quantity"]) for _, line in lines]
+        )
+        for item_id, (shipped, quantity) in too_many.items():
+            # Named at the item's last line: the one that goes over.
+            path = [path for path, line in lines if line["item_id"] == item_id][-1]
+            check.error(path, shipments.over_shipped_description(shipped, quantity))
+    return [parcel for _, parcel in parcels]
 
 
 def _dedupe(errors: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from orders.rules import shipments
+
 # Not shipped yet: no status, UNKNOWN or CONFIRMED.
 NOT_SHIPPED_GENERIC_TYPES = ("", "UNKNOWN", "CONFIRMED")
 SHIPPED_GENERIC_TYPES = ("ON_ITS_WAY", "OUT_FOR_DELIVERY", "DELIVERED")
 
 State = dict[str, tuple[str, ...]]
 
-# Cancel: not canceled (nor a cancellation requested), and not shipped.
+# Cancel: not canceled (nor a cancellation requested), not shipped, and no item in a parcel
+# (a parcel on its way is not recalled by a cancel). fulfillment_status is the order's stored
+# shipped-vs-ordered status, kept by services.order_refresh (rules.shipments.fulfillment_status).
 CANCELLABLE: State = {
     "cancellation_status": ("",),
     "latest_generic_type": NOT_SHIPPED_GENERIC_TYPES,
+    "fulfillment_status": (shipments.UNFULFILLED,),
 }
-# Change the shipping address: as for cancel, and not a store pickup (the address is the
-# store's). Nothing shipped is also a condition once orders have shipments.
+# Change the shipping address: as for cancel (nothing shipped, nothing in a parcel), and not
+# a store pickup (the address is the store's).
 SHIPPING_ADDRESS_CHANGEABLE: State = {
     **CANCELLABLE,
     "delivery_type": ("", "UNKNOWN", "LOCAL_DELIVERY", "SHIPPING"),
@@ -44,18 +49,3 @@ def can_cancel(order: Any) -> bool:
 
 def can_change_shipping_address(order: Any) -> bool:
     return allows(SHIPPING_ADDRESS_CHANGEABLE, order)
-
-
-class FulfillmentStatus:
-    UNFULFILLED = "UNFULFILLED"
-    PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"
-    FULFILLED = "FULFILLED"
-    CHOICES = (UNFULFILLED, PARTIALLY_FULFILLED, FULFILLED)
-
-
-def fulfillment_status(order: Any) -> str:
-    """Shipped against ordered quantities. Orders have no parcels yet, so the order's own
-    timeline decides: once it is on its way, everything ordered has shipped."""
-    if order.latest_generic_type in SHIPPED_GENERIC_TYPES:
-        return FulfillmentStatus.FULFILLED
-    return FulfillmentStatus.UNFULFILLED

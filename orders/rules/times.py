@@ -35,3 +35,19 @@ def parse_rfc3339(value: object) -> datetime:
     except (ValueError, OverflowError) as exc:
         raise ValueError(RFC3339_DESCRIPTION) from exc
     return moment.replace(tzinfo=UTC)
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date_or_timestamp(value: str) -> datetime | None:
+    """A query's date (2021-10-25, midnight UTC) or RFC 3339 timestamp; None when neither."""
+    if _DATE_RE.match(value):
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        except ValueError:
+            return None
+    try:
+        return parse_rfc3339(value)
+    except ValueError:
+        return None

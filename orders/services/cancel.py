@@ -48,6 +48,7 @@ _CANCEL_STATE_FIELDS = [
     "latest_generic_type",
     "latest_detailed_type",
     "latest_status_at",
+    "fulfillment_status",
     "updated_at",
 ]
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from orders.documents.body import order_body
 from orders.documents.codec import dumps
-from orders.models import Address, Order
+from orders.models import Address, Order, Shipment, ShipmentEvent, ShipmentItem
+from orders.rules import shipments as shipment_rules
 
 _DERIVED_FIELDS = [
     "derived_items_quantity",
@@ -22,6 +24,15 @@ _DERIVED_FIELDS = [
     "latest_detailed_type",
     "latest_status_at",
     "latest_status_description",
+    "fulfillment_status",
+    "delivery_status",
+]
+_SHIPMENT_DERIVED_FIELDS = [
+    "latest_detailed_type",
+    "latest_status_at",
+    "latest_status_description",
+    "latest_status_location",
+    "updated_at",
 ]
 
 
@@ -59,9 +70,52 @@ def order_refresh(*, order: Order) -> Order:
     order.latest_detailed_type = latest.detailed_type if latest else ""
     order.latest_status_at = latest.status_date_time if latest else None
     order.latest_status_description = latest.description if latest else ""
+    _refresh_shipments(order, {item["id"]: item["quantity"] for item in items})
     order.document = render_document(order)
     order.save(update_fields=[*_DERIVED_FIELDS, "document", "updated_at"])
     return order
+
+
+def _refresh_shipments(order: Order, ordered: dict[int, int]) -> None:
+    """Each parcel's latest event, then the order's fulfillment and delivery status.
+
+    One query for an order without parcels; three with.
+    """
+    parcels = list(order.shipments.order_by("position", "id"))
+    shipped: dict[int, int] = {}
+    if parcels:
+        latest: dict[int, ShipmentEvent] = {}
+        events = ShipmentEvent.objects.filter(shipment__order=order).order_by(
+            "shipment_id", "status_date_time", "id"
+        )
+        for event in events:  # oldest first, so the last one seen per parcel is its latest
+            latest[event.shipment_id] = event
+        changed = []
+        for parcel in parcels:
+            event = latest.get(parcel.pk)
+            values = {
+                "latest_detailed_type": event.detailed_type if event else "",
+                "latest_status_at": event.status_date_time if event else None,
+                "latest_status_description": event.description if event else "",
+                "latest_status_location": event.location if event else "",
+            }
+            if any(getattr(parcel, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(parcel, name, value)
+                parcel.updated_at = timezone.now()
+                changed.append(parcel)
+        if changed:
+            Shipment.objects.bulk_update(changed, _SHIPMENT_DERIVED_FIELDS)
+        lines = ShipmentItem.objects.filter(shipment__order=order).values_list(
+            "item_id", "quantity"
+        )
+        for item_id, quantity in lines:
+            shipped[item_id] = shipped.get(item_id, 0) + quantity
+    order.fulfillment_status = shipment_rules.fulfillment_status(
+        ordered, shipped, has_shipments=bool(parcels)
+    )
+    newest = shipment_rules.latest_shipment(parcels)
+    order.delivery_status = newest.latest_detailed_type if newest else ""
 
 
 @transaction.atomic

@@ -14,8 +14,18 @@ from django.db import DatabaseError, transaction
 from orders import documents as order_documents
 from orders import selectors
 from orders.documents import body
-from orders.documents.body import address_body, customer_body
-from orders.models import Address, CancellationStatus, Customer, Order, OrderItem, StatusEvent
+from orders.documents.body import address_body, customer_body, shipment_event_body
+from orders.models import (
+    Address,
+    CancellationStatus,
+    Customer,
+    Order,
+    OrderItem,
+    Shipment,
+    ShipmentEvent,
+    ShipmentItem,
+    StatusEvent,
+)
 from orders.services.documents import order_refresh, orders_embedding, orders_refresh_documents
 from orders.services.transactions import lost_lock_race, retrying
 
@@ -299,8 +309,79 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
         for event in document["status_history"]
         if event not in local_events  # kept above, with their flag
     )
+    _shipments_write(order, document.get("shipments", []), created=created)
     order_refresh(order=order)
     return "created" if created else "updated"
+
+
+def _shipments_write(order: Order, parcels: list[dict[str, Any]], *, created: bool) -> None:
+    """Upsert the parcels by id (their created time survives a re-import), drop the others.
+
+    The items were just re-created, so every parcel's lines are written again; a parcel's
+    fields and history are rewritten only when they changed, which keeps its last_updated.
+    """
+    stored = {} if created else {s.external_id: s for s in order.shipments.all()}
+    gone = set(stored) - {parcel["id"] for parcel in parcels}
+    if gone:
+        Shipment.objects.filter(order=order, external_id__in=gone).delete()
+    if not parcels:
+        return
+    # Not order.items.all(): a preloaded order's prefetched items were just deleted.
+    items = {item.external_id: item for item in OrderItem.objects.filter(order=order)}
+    events = {} if created else _stored_histories(order)
+    lines: list[ShipmentItem] = []
+    new_events: list[ShipmentEvent] = []
+    for position, parcel in enumerate(parcels):
+        shipment = stored.get(parcel["id"]) or Shipment(order=order, external_id=parcel["id"])
+        values = {
+            "position": position,
+            "carrier": parcel.get("carrier", ""),
+            "tracking_number": parcel.get("tracking_number", ""),
+            "tracking_url": parcel.get("tracking_url", ""),
+            "service_level": parcel.get("service_level", ""),
+            "shipping_date": _datetime(parcel.get("shipping_date")),
+            "delivery_date_start": _datetime(parcel.get("delivery_date_start")),
+            "delivery_date_end": _datetime(parcel.get("delivery_date_end")),
+        }
+        history_changed = events.get(shipment.pk) != parcel["status_history"]
+        changed = (
+            shipment.pk is None
+            or history_changed
+            or any(getattr(shipment, name) != value for name, value in values.items())
+        )
+        if changed:
+            for name, value in values.items():
+                setattr(shipment, name, value)
+            shipment.save()
+        if history_changed:
+            shipment.events.all().delete()
+            new_events.extend(
+                ShipmentEvent(
+                    shipment=shipment,
+                    detailed_type=event["detailed_type"],
+                    status_date_time=_datetime(event["status_date_time"]),
+                    description=event.get("description", ""),
+                    location=event.get("location", ""),
+                )
+                for event in parcel["status_history"]
+            )
+        lines.extend(
+            ShipmentItem(shipment=shipment, item=items[line["item_id"]], quantity=line["quantity"])
+            for line in parcel["items"]
+        )
+    # Created in history order, so ties on the timestamp keep their order by id.
+    ShipmentEvent.objects.bulk_create(new_events)
+    ShipmentItem.objects.bulk_create(lines)
+
+
+def _stored_histories(order: Order) -> dict[int, list[dict[str, Any]]]:
+    histories: dict[int, list[dict[str, Any]]] = {}
+    events = ShipmentEvent.objects.filter(shipment__order=order).order_by(
+        "shipment_id", "status_date_time", "id"
+    )
+    for event in events:
+        histories.setdefault(event.shipment_id, []).append(shipment_event_body(event))
+    return histories
 
 
 def _customer_upsert(customer_id: str, body: dict[str, Any] | None) -> Customer:

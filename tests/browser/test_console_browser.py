@@ -26,7 +26,7 @@ def at(month: int, day: int, hour: int = 12) -> datetime:
 
 
 @pytest.fixture
-def order(make_order, make_customer, live_server):
+def order(make_order, make_customer, make_shipment, live_server):
     customer = make_customer(
         "customer123",
         first_name="John",
@@ -67,6 +67,25 @@ def order(make_order, make_customer, live_server):
              "status_date_time": at(9, 16), "description": "Nobody at home"},
         ],
     )  # fmt: skip
+    tent, bottle = order.items.order_by("position")[:2]
+    # A split shipment: the tent with UPS (a delivery attempt), one bottle with CTT (the
+    # shop's own link), the other bottle not shipped yet.
+    make_shipment(
+        order, lines=[(tent, 1)], shipping_date=at(9, 15),
+        delivery_date_start=at(9, 16, 9), delivery_date_end=at(9, 16, 18),
+        events=[
+            {"detailed_type": "IN_TRANSIT", "status_date_time": at(9, 15),
+             "location": "Lisbon hub"},
+            {"detailed_type": "ATTEMPTED_DELIVERY", "status_date_time": at(9, 16),
+             "description": "Nobody at home", "location": "Lisbon"},
+        ],
+    )  # fmt: skip
+    make_shipment(
+        order, lines=[(bottle, 1)], carrier="CTT", tracking_number="RR123456785PT",
+        tracking_url="https://www.ctt.pt/feapl_2/app/open/objectSearch/objectSearch.jspx?objects=RR123456785PT",
+        service_level="Correio Registado", shipping_date=at(9, 15, 15),
+        events=[{"detailed_type": "IN_TRANSIT", "status_date_time": at(9, 15, 16)}],
+    )  # fmt: skip
     order.billing_address = Address.objects.create(
         customer=customer,
         external_id="louisville",
@@ -79,7 +98,7 @@ def order(make_order, make_customer, live_server):
         country_code="US",
     )
     order.save()
-    return order
+    return services.order_refresh(order=order)
 
 
 @pytest.fixture
@@ -137,7 +156,7 @@ def serious_violations(page: Page) -> list[str]:
 
 def test_typing_an_order_number_and_pressing_enter_opens_the_order(signed_in, order, errors):
     page = signed_in
-    box = page.get_by_label("Order number, email, phone, customer id or name")
+    box = page.get_by_label("Order number, tracking number, email, phone, customer id or name")
 
     box.fill("#Y34DHR")
     expect(page.locator("[data-result]")).to_have_count(1)
@@ -152,7 +171,7 @@ def test_typing_an_order_number_and_pressing_enter_opens_the_order(signed_in, or
 
 def test_arrow_keys_move_through_results_and_enter_opens_one(signed_in, order, errors):
     page = signed_in
-    box = page.get_by_label("Order number, email, phone, customer id or name")
+    box = page.get_by_label("Order number, tracking number, email, phone, customer id or name")
     box.fill("doe")
     expect(page.locator("[data-result]")).to_have_count(2)
     assert_no_template_source(page)
@@ -409,3 +428,95 @@ def test_a_card_brand_icon_that_fails_to_load_becomes_the_card_icon(signed_in, l
 
     expect(page.locator("#payment span.card-brand--none svg.icon")).to_have_count(1)
     expect(page.locator("#payment img")).to_have_count(0)
+
+
+UPS_NUMBER = "1Z999AA10123456784"
+UPS_PAGE = f"https://wwwapps.ups.com/WebTracking/track?track=yes&trackNums={UPS_NUMBER}"
+
+
+def test_a_tracking_number_in_the_search_box_leads_to_the_carriers_page(signed_in, order, errors):
+    page = signed_in
+    # No network here: the carrier's page is answered locally, as the browser would open it.
+    page.context.route("https://wwwapps.ups.com/**", lambda route: route.fulfill(body="UPS"))
+    box = page.get_by_label("Order number, tracking number, email, phone, customer id or name")
+
+    box.fill("1Z 999 AA1 01 2345 678 4")
+    expect(page.locator("[data-result]")).to_have_count(1)
+    box.press("Enter")
+
+    expect(page).to_have_url(re.compile(ORDER_PATH + "$"))
+    panel = page.locator("#shipments")
+    expect(panel).to_contain_text(UPS_NUMBER)
+    expect(panel).to_contain_text("Delivery attempted")
+    expect(panel).to_contain_text("Not shipped yet")
+    track = panel.get_by_role("link", name=re.compile(f"Track parcel {UPS_NUMBER}"))
+    expect(track).to_have_attribute("target", "_blank")
+    expect(track).to_have_attribute("rel", "noopener noreferrer")
+    with page.context.expect_page() as opened:
+        track.click()
+    carrier_page = opened.value
+    carrier_page.wait_for_load_state()
+    assert carrier_page.url == UPS_PAGE
+    assert carrier_page.evaluate("window.opener") is None
+    assert_no_template_source(page)
+    assert errors == []
+
+
+def test_the_copy_button_copies_a_tracking_number(signed_in, live_server, order, errors):
+    page = signed_in
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.goto(live_server.url + ORDER_PATH)
+
+    page.get_by_role("button", name=f"Copy tracking number {UPS_NUMBER}").click()
+
+    assert page.evaluate("navigator.clipboard.readText()") == UPS_NUMBER
+    assert errors == []
+
+
+def test_lookup_by_tracking_number_opens_the_order(signed_in, live_server, order):
+    page = signed_in
+
+    page.goto(live_server.url + "/agent/lookup?tracking_number=rr123456785pt")
+
+    expect(page).to_have_url(re.compile(ORDER_PATH + "$"))
+    expect(page.locator("#shipments")).to_contain_text("CTT")
+
+
+def test_the_shipments_panel_works_without_javascript(browser, live_server, order, agent_user):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("agent")
+    page.get_by_label("Password").fill("agent-password-1")
+    page.get_by_role("button", name="Sign in").click()
+
+    page.goto(live_server.url + "/agent/?q=RR123456785PT")
+
+    expect(page).to_have_url(re.compile(ORDER_PATH + "$"))
+    panel = page.locator("#shipments")
+    expect(
+        panel.get_by_role("link", name=re.compile("Track parcel RR123456785PT"))
+    ).to_have_attribute("href", re.compile(r"^https://www\.ctt\.pt/"))
+    panel.get_by_text("Tracking history (2 updates)").click()
+    expect(panel).to_contain_text("Lisbon hub")
+    assert_no_template_source(page)
+    context.close()
+
+
+def test_a_new_parcel_event_appears_without_a_page_reload(
+    signed_in, live_server, order, settings, errors
+):
+    settings.ERCDASH_TIMELINE_REFRESH_SECONDS = 1
+    page = signed_in
+    page.goto(live_server.url + ORDER_PATH)
+    page.evaluate("window.notReloaded = true")
+    parcel = order.shipments.get(carrier="UPS")
+
+    parcel.events.create(
+        detailed_type="DELIVERED", status_date_time=at(9, 17), description="Left with a neighbour"
+    )
+    services.order_refresh(order=order)
+
+    expect(page.locator("#shipments")).to_contain_text("Left with a neighbour", timeout=10_000)
+    assert page.evaluate("window.notReloaded") is True
+    assert errors == []

@@ -29,6 +29,7 @@ OPERATIONS: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(rf"^{ORDER}/cancel/?$"), "Order"),
     ("GET", re.compile(rf"^{CUSTOMER}/orders/?$"), "OrderList"),
     ("GET", re.compile(rf"^{CUSTOMER}/most-recent-order/?$"), "MostRecentOrder"),
+    ("GET", re.compile(rf"^{CUSTOMER}/shipments/?$"), "ShipmentList"),
     ("GET", re.compile(rf"^{CUSTOMER}/?$"), "Customer"),
     ("GET", re.compile(r"^/erc/ecommerce/external-customers/?$"), "ContactPage"),
     ("GET", re.compile(r"^/erc/ecommerce/orders/?$"), "OrderList"),

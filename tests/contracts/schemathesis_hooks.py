@@ -31,6 +31,8 @@ def map_case(context, case):
     if isinstance(cursor, str) and cursor and len(cursor) <= 256 and "\x00" not in cursor:
         if case.operation.path.endswith("/items"):
             kind = "items"
+        elif case.operation.path.endswith("/shipments"):
+            kind = "shipments " + str(query.get("order_by") or "shipping_date:desc")
         else:
             kind = query.get("order_by") or "purchase_datetime:desc"
         if isinstance(kind, str) and kind in CURSORS:

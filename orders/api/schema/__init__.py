@@ -38,6 +38,7 @@ from orders.api.schema.parameters import (
     IDEMPOTENCY_KEY,
     IDS,
     IDS_BRACKETS,
+    ITEM_DELIVERY_FILTERS,
     LIMIT,
     MATCH_MODE,
     NAME,
@@ -47,6 +48,8 @@ from orders.api.schema.parameters import (
     PER_PAGE,
     PHONE,
     SEARCH,
+    SHIPMENT_FILTERS,
+    SHIPMENTS_ORDER_BY,
     path_id,
 )
 from orders.api.schema.views import (
@@ -76,6 +79,7 @@ __all__ = [
     "IDEMPOTENCY_KEY",
     "IDS",
     "IDS_BRACKETS",
+    "ITEM_DELIVERY_FILTERS",
     "LIMIT",
     "MATCH_MODE",
     "NAME",
@@ -86,6 +90,8 @@ __all__ = [
     "PHONE",
     "SEARCH",
     "SECURITY_SCHEME",
+    "SHIPMENTS_ORDER_BY",
+    "SHIPMENT_FILTERS",
     "BearerTokenScheme",
     "docs_context",
     "docs_page",

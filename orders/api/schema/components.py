@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders.models import CancelReason
-from orders.rules import actions, custom_fields
+from orders.models import CancelReason, FulfillmentStatus
+from orders.rules import custom_fields
 from orders.rules.ids import ID_RE
 from orders.rules.statuses import PAYMENT_STATUS_RE
 
@@ -55,6 +55,7 @@ DETAILED_TYPES = [
 ]
 
 CANCEL_REASONS = list(CancelReason.values)
+FULFILLMENT_STATUSES = list(FulfillmentStatus.values)
 NO_NUL = "^[^\\x00]*$"
 
 
@@ -89,12 +90,13 @@ _ORDER_PROPERTIES: dict[str, Any] = {
     "is_cancellable": {
         "type": "boolean",
         "example": True,
-        "description": "Whether POST .../cancel would cancel it now: not canceled, not shipped.",
+        "description": "Whether POST .../cancel would cancel it now: not canceled, not shipped, "
+        "no item in a parcel.",
     },
     "is_change_shipping_address_allowed": {
         "type": "boolean",
         "example": True,
-        "description": "Not canceled, not shipped, and not a store pickup.",
+        "description": "Not canceled, not shipped, no item in a parcel, and not a store pickup.",
     },
     "is_refundable": {
         "type": "boolean",
@@ -107,13 +109,13 @@ _ORDER_PROPERTIES: dict[str, Any] = {
         "description": "Always false: returns are not an action of this API.",
     },
     "fulfillment_status": {
-        **_enum(list(actions.FulfillmentStatus.CHOICES), "UNFULFILLED"),
-        "description": "Shipped against ordered quantities: FULFILLED once the order is on its "
-        "way (orders have no shipments yet).",
+        **_enum(FULFILLMENT_STATUSES, "PARTIALLY_FULFILLED"),
+        "description": "From shipped vs ordered quantities (an order without items: "
+        "FULFILLED once it has a parcel).",
     },
     "delivery_status": {
         **_enum(DETAILED_TYPES, "IN_TRANSIT"),
-        "description": "The latest shipment's detailed status; absent until orders have shipments.",
+        "description": "The detailed type of the latest parcel's latest event; absent without one.",
     },
     "payment_status": _string(
         "PAID",
@@ -135,6 +137,16 @@ _ORDER_REQUIRED = (
     "fulfillment_status",
     "_links",
 )
+
+_ITEM_PROPERTIES: dict[str, Any] = {
+    "id": {**ERC_ID, "example": "item1"},
+    "name": _string("T-shirt", description="Empty when the source gave no name."),
+    "sku": _string("TS-001"),
+    "quantity": {"type": "integer", "minimum": 1, "maximum": 100, "example": 2},
+    "price": {**ref("Money"), "description": "Unit price."},
+    "image_url": _string("https://example.com/item.jpg"),
+    "description": _string("Blue, size M"),
+}
 
 _CUSTOMER_PROPERTIES: dict[str, Any] = {
     "id": {**ERC_ID, "example": "customer123"},
@@ -288,7 +300,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
             },
             "tracking_info": {
                 **ref("TrackingInfo"),
-                "description": "Of the latest shipment; absent until orders have shipments.",
+                "description": "Of the order's latest parcel; absent when nothing shipped.",
             },
             "_links": ref("SelfLinks"),
         },
@@ -296,53 +308,127 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     ),
     "Item": _object(
         {
-            "id": {**ERC_ID, "example": "item1"},
-            "name": _string("T-shirt", description="Empty when the source gave no name."),
-            "sku": _string("TS-001"),
-            "quantity": {"type": "integer", "minimum": 1, "maximum": 100, "example": 2},
-            "price": {**ref("Money"), "description": "Unit price."},
-            "image_url": _string("https://example.com/item.jpg"),
-            "description": _string("Blue, size M"),
+            **_ITEM_PROPERTIES,
             "deliverable_quantity": {
                 "type": "integer",
                 "minimum": 0,
                 "maximum": 100,
                 "example": 2,
-                "description": "The quantity still to deliver (the ordered quantity until "
-                "orders have shipments).",
+                "description": "Ordered quantity not shipped yet.",
             },
             "deliveries": {
                 "type": "array",
                 "items": ref("Delivery"),
-                "description": "The shipments holding this item (empty until orders have them).",
+                "description": "The parcels this item travels in.",
             },
         },
         ("id", "name", "quantity", "price", "deliverable_quantity", "deliveries"),
     ),
-    "Delivery": _object(
+    "ShipmentItem": _object(
         {
-            "id": _string("parcel-1"),
-            "delivery_quantity": {"type": "integer", "minimum": 1, "example": 1},
-            "carrier": _string("UPS"),
-            "shipping_date": DATE_TIME,
-            "delivery_date_start": DATE_TIME,
-            "delivery_date_end": DATE_TIME,
-            "service_level": _string("Express"),
-            "latest_status_info": _object(
-                {"type": _enum(DETAILED_TYPES, "IN_TRANSIT"), "status_date_time": DATE_TIME},
-                ("type",),
-            ),
-            "tracking_info": ref("TrackingInfo"),
-            "last_update": DATE_TIME,
+            **_ITEM_PROPERTIES,
+            "quantity": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 100,
+                "example": 1,
+                "description": "How many travel in this parcel.",
+            },
         },
-        ("id", "delivery_quantity"),
+        ("id", "quantity", "price"),
     ),
     "TrackingInfo": _object(
         {
-            "tracking_number": _string("1Z999AA10123456784"),
-            "external_url": _string("https://www.ups.com/track?tracknum=1Z999AA10123456784"),
+            "tracking_number": _string("1Z999AA10123456784", description='"" when unknown.'),
+            "tracking_carrier": _string("UPS", description='"" when unknown.'),
+            "external_url": _string(
+                "https://wwwapps.ups.com/WebTracking/track?track=yes&trackNums=1Z999AA10123456784",
+                format="uri",
+                description="The carrier's tracking page: the stored link, else one built from "
+                "carrier and number by the tracking_number_data set; absent when neither.",
+            ),
         },
-        ("tracking_number",),
+        ("tracking_number", "tracking_carrier"),
+    ),
+    "ShipmentStatusInfo": _object(
+        {
+            "type": {
+                **_enum(DETAILED_TYPES, "IN_TRANSIT"),
+                "description": "The parcel's latest event; UNKNOWN when it has none.",
+            },
+            "status_date_time": {
+                **DATE_TIME,
+                "description": "When it happened (UNKNOWN: when the parcel was shipped or "
+                "recorded). RFC 3339, UTC, milliseconds.",
+            },
+            "description": _string("Left the Lisbon hub"),
+            "location": _string("Lisbon, PT"),
+        },
+        ("type", "status_date_time"),
+    ),
+    "Shipment": _object(
+        {
+            "id": {**ERC_ID, "example": "order123-p1"},
+            "brand": _string("acme", description="The order's brand, when set."),
+            "customer_id": {**ERC_ID, "example": "customer123"},
+            "order_id": {**ERC_ID, "example": "order123"},
+            "shipping_provider": _string("UPS", description='The carrier; "" when unknown.'),
+            "tracking_info": ref("TrackingInfo"),
+            "latest_status_info": ref("ShipmentStatusInfo"),
+            "service_level": _string("UPS Standard"),
+            "shipping_date": DATE_TIME,
+            "delivery_date_start": {**DATE_TIME, "description": "Promised window: from."},
+            "delivery_date_end": {**DATE_TIME, "description": "Promised window: until."},
+            "created_time": DATE_TIME,
+            "last_updated": DATE_TIME,
+            "shipping_address": ref("Address"),
+            "items": {"type": "array", "items": ref("ShipmentItem")},
+        },
+        (
+            "id",
+            "customer_id",
+            "order_id",
+            "shipping_provider",
+            "tracking_info",
+            "latest_status_info",
+            "created_time",
+            "last_updated",
+            "items",
+        ),
+    ),
+    "Delivery": _object(
+        {
+            "id": {**ERC_ID, "example": "order123-p1", "description": "The shipment id."},
+            "delivery_quantity": {"type": "integer", "minimum": 1, "example": 1},
+            "carrier": _string("UPS", description='"" when unknown.'),
+            "shipping_date": DATE_TIME,
+            "delivery_date_start": DATE_TIME,
+            "delivery_date_end": DATE_TIME,
+            "service_level": _string("UPS Standard"),
+            "latest_status_info": _object(
+                {"type": _enum(DETAILED_TYPES, "IN_TRANSIT"), "status_date_time": DATE_TIME},
+                ("type", "status_date_time"),
+            ),
+            "tracking_info": _object(
+                {
+                    "tracking_number": _string("1Z999AA10123456784"),
+                    "external_url": _string(
+                        "https://wwwapps.ups.com/WebTracking/track?track=yes&trackNums=1Z999AA10123456784",
+                        format="uri",
+                    ),
+                },
+                ("tracking_number",),
+            ),
+            "last_update": DATE_TIME,
+        },
+        (
+            "id",
+            "delivery_quantity",
+            "carrier",
+            "latest_status_info",
+            "tracking_info",
+            "last_update",
+        ),
     ),
     "Customer": _object(
         {
@@ -483,6 +569,16 @@ COMPONENTS: dict[str, dict[str, Any]] = {
             "_embedded": _object(
                 {"orders": {"type": "array", "maxItems": 100, "items": ref("Order")}},
                 ("orders",),
+            ),
+            "_links": ref("CursorLinks"),
+        },
+        ("_embedded", "_links"),
+    ),
+    "ShipmentList": _object(
+        {
+            "_embedded": _object(
+                {"shipments": {"type": "array", "maxItems": 100, "items": ref("Shipment")}},
+                ("shipments",),
             ),
             "_links": ref("CursorLinks"),
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 
 from orders.api import pagination
-from orders.api.schema.components import ERC_ID
+from orders.api.schema.components import DETAILED_TYPES, ERC_ID
 
 # Query values are at most 256 characters and never hold NUL bytes (api.query_problems).
 _QUERY_TEXT = {"type": "string", "maxLength": 256, "pattern": "^[^\\x00]*$"}
@@ -129,3 +129,81 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "idempotency_key_reused. Keys expire after 24 hours."
     ),
 )
+
+SHIPMENTS_ORDER_BY = OpenApiParameter(
+    "order_by",
+    {
+        "type": "string",
+        "enum": list(pagination.SHIPMENTS_ORDER_BY_CHOICES),
+        "default": pagination.SHIPMENTS_ORDER_BY_DESC,
+    },
+    description="Parcels without a shipping date sort as the oldest; ties keep a stable order.",
+)
+_LISTED = "Repeat it (also as name[]) or separate values by commas."
+# An empty value counts as absent, as for every query parameter.
+_OPTIONAL_ID = {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9._~:@-]*$"}
+SHIPMENT_FILTERS = [
+    OpenApiParameter(
+        "order_id", _OPTIONAL_ID, description="Only the parcels of this order of the customer."
+    ),
+    OpenApiParameter(
+        "order_ids",
+        {"type": "array", "items": _OPTIONAL_ID, "maxItems": 100},
+        description="Only the parcels of these orders. " + _LISTED,
+        explode=True,
+    ),
+    OpenApiParameter(
+        "tracking_number",
+        _QUERY_TEXT,
+        description="Exact tracking number; case and spaces are ignored.",
+    ),
+    OpenApiParameter(
+        "shipping_provider",
+        _QUERY_TEXT,
+        description="The carrier's name as stored (UPS, CTT…), case-insensitive.",
+    ),
+    OpenApiParameter(
+        "delivery_statuses",
+        {"type": "array", "items": {"type": "string", "enum": DETAILED_TYPES}},
+        description=(
+            "Only parcels whose latest event is of one of these detailed types (UNKNOWN: "
+            "also parcels without events). " + _LISTED
+        ),
+        explode=True,
+    ),
+]
+
+# A date (its midnight UTC) or an RFC 3339 timestamp; empty counts as absent.
+_DATE_OR_TIME = {
+    "anyOf": [
+        {"type": "string", "format": "date"},
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "maxLength": 0},
+    ]
+}
+ITEM_DELIVERY_FILTERS = [
+    OpenApiParameter(
+        "carrier", _QUERY_TEXT, description="Items in a parcel of this carrier (any case)."
+    ),
+    OpenApiParameter(
+        "delivery_type",
+        {"type": "string", "enum": ["UNKNOWN", "LOCAL_DELIVERY", "LOCAL_PICKUP", "SHIPPING"]},
+        description="The order's delivery type: every item when it matches, none otherwise.",
+    ),
+    OpenApiParameter(
+        "delivery_date_start",
+        _DATE_OR_TIME,
+        description="Items in a parcel whose promised window starts at or after this "
+        "(a date is its midnight UTC).",
+    ),
+    OpenApiParameter(
+        "delivery_date_end",
+        _DATE_OR_TIME,
+        description="Items in a parcel whose promised window ends at or before this.",
+    ),
+    OpenApiParameter(
+        "shipping_date",
+        _DATE_OR_TIME,
+        description="Items in a parcel shipped on this day (UTC).",
+    ),
+]
