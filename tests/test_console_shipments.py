@@ -119,7 +119,7 @@ def test_the_promised_window_is_shown_in_the_agents_time_zone(agent_client, spli
 
     promised = re.search(r"<dt>Promised</dt><dd>(.*?)</dd>", html).group(1)
     # 09:00 to 19:00 Lisbon summer time on 25 October 2021, one day: the end as a time only.
-    assert promised == "10/25/2021 9 a.m. – 7 p.m."
+    assert promised == "Oct 25, 2021, 9:00 AM – 7:00 PM"
 
 
 def test_the_tracking_history_is_there_without_javascript(agent_client, split):

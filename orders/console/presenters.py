@@ -379,12 +379,10 @@ def parcel(shipment: Shipment) -> Parcel:
     shipped_iso, shipped_text = _when(shipment.shipping_date)
     history = []
     for event in reversed(list(shipment.events.all())):
-        event_iso, event_text = _when(event.status_date_time)
         history.append(
             TimelineEvent(
                 label=str(DETAILED_LABELS.get(event.detailed_type, event.detailed_type)),
-                at_iso=event_iso,
-                at_text=event_text,
+                at=format_datetime(event.status_date_time),
                 description=" · ".join(p for p in (event.location, event.description) if p),
                 alert=_alert(event.detailed_type),
                 generic_type="",
