@@ -1,4 +1,4 @@
-"""Import of order documents: upsert by order id, one savepoint per record."""
+"""Import of order documents (docs/data.md): upsert by order id in short write transactions."""
 
 from __future__ import annotations
 
