@@ -124,13 +124,14 @@ def _encode_cursor(payload: dict[str, Any]) -> str:
     return signing.dumps(payload, salt=_CURSOR_SALT, compress=True)
 
 
-def order_keyset(queryset: QuerySet, params: CursorParams) -> QuerySet:
-    """Orders sorted per order_by, starting after the cursor's position."""
-    descending = params.order_by == ORDER_BY_DESC
+def _moment_keyset(
+    queryset: QuerySet, params: CursorParams, field: str, *, descending: bool
+) -> QuerySet:
+    """Rows sorted by a nullable moment (NULL oldest), then pk, after the cursor's position."""
     if descending:
-        ordering = [F("purchase_datetime").desc(nulls_last=True), F("pk").desc()]
+        ordering = [F(field).desc(nulls_last=True), F("pk").desc()]
     else:
-        ordering = [F("purchase_datetime").asc(nulls_first=True), F("pk").asc()]
+        ordering = [F(field).asc(nulls_first=True), F("pk").asc()]
     queryset = queryset.order_by(*ordering)
     position = params.position
     if position is None:
@@ -140,20 +141,23 @@ def order_keyset(queryset: QuerySet, params: CursorParams) -> QuerySet:
         at = datetime.fromisoformat(position["p"]) if position["p"] is not None else None
     except (KeyError, TypeError, ValueError) as exc:  # signed by us, so only a code change
         raise errors.InvalidParameters([("cursor", "Not a cursor from this list.")]) from exc
+    isnull, lt, gt = f"{field}__isnull", f"{field}__lt", f"{field}__gt"
     if descending:
         if at is None:
-            after = Q(purchase_datetime__isnull=True, pk__lt=pk)
+            after = Q(**{isnull: True}, pk__lt=pk)
         else:
-            after = (
-                Q(purchase_datetime__lt=at)
-                | Q(purchase_datetime=at, pk__lt=pk)
-                | Q(purchase_datetime__isnull=True)
-            )
+            after = Q(**{lt: at}) | Q(**{field: at}, pk__lt=pk) | Q(**{isnull: True})
     elif at is None:
-        after = Q(purchase_datetime__isnull=True, pk__gt=pk) | Q(purchase_datetime__isnull=False)
+        after = Q(**{isnull: True}, pk__gt=pk) | Q(**{isnull: False})
     else:
-        after = Q(purchase_datetime__gt=at) | Q(purchase_datetime=at, pk__gt=pk)
+        after = Q(**{gt: at}) | Q(**{field: at}, pk__gt=pk)
     return queryset.filter(after)
+
+
+def order_keyset(queryset: QuerySet, params: CursorParams) -> QuerySet:
+    """Orders sorted per order_by, starting after the cursor's position."""
+    descending = params.order_by == ORDER_BY_DESC
+    return _moment_keyset(queryset, params, "purchase_datetime", descending=descending)
 
 
 def order_cursor(order: Any, params: CursorParams) -> str:
@@ -184,33 +188,7 @@ def shipment_keyset(queryset: QuerySet, params: CursorParams) -> QuerySet:
     """Shipments by shipping date (those without one sort as the oldest), then primary key,
     after the cursor's position."""
     descending = params.order_by == SHIPMENTS_ORDER_BY_DESC
-    if descending:
-        ordering = [F("shipping_date").desc(nulls_last=True), F("pk").desc()]
-    else:
-        ordering = [F("shipping_date").asc(nulls_first=True), F("pk").asc()]
-    queryset = queryset.order_by(*ordering)
-    position = params.position
-    if position is None:
-        return queryset
-    try:
-        pk = int(position["i"])
-        at = datetime.fromisoformat(position["p"]) if position["p"] is not None else None
-    except (KeyError, TypeError, ValueError) as exc:  # signed by us, so only a code change
-        raise errors.InvalidParameters([("cursor", "Not a cursor from this list.")]) from exc
-    if descending:
-        if at is None:
-            after = Q(shipping_date__isnull=True, pk__lt=pk)
-        else:
-            after = (
-                Q(shipping_date__lt=at)
-                | Q(shipping_date=at, pk__lt=pk)
-                | Q(shipping_date__isnull=True)
-            )
-    elif at is None:
-        after = Q(shipping_date__isnull=True, pk__gt=pk) | Q(shipping_date__isnull=False)
-    else:
-        after = Q(shipping_date__gt=at) | Q(shipping_date=at, pk__gt=pk)
-    return queryset.filter(after)
+    return _moment_keyset(queryset, params, "shipping_date", descending=descending)
 
 
 def shipment_cursor(shipment: Any, params: CursorParams) -> str:
