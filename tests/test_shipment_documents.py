@@ -228,6 +228,11 @@ def rejected(import_one, document: dict) -> list[tuple[str, str]]:
             "Unknown field.",
         ),
         (
+            {"shipments": []},
+            "shipments.0.shipments",
+            "Unknown field.",
+        ),
+        (
             {"id": "parcel one"},
             "shipments.0.id",
             "Must be 1-128 characters from A-Z a-z 0-9 . _ ~ : @ -",

@@ -42,7 +42,6 @@ SHIPMENT_FIELDS = (
     "delivery_date_end",
     "items",
     "status_history",
-    "shipments",
 )
 SHIPMENT_ITEM_FIELDS = ("item_id", "quantity")
 SHIPMENT_STATUS_FIELDS = ("detailed_type", "status_date_time", "description", "location")
