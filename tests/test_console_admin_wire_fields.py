@@ -65,6 +65,22 @@ def test_the_order_page_shows_payment_and_shop_status(agent_client, make_order):
     assert "<dd>Awaiting pickup</dd>" in page
 
 
+def test_payment_statuses_read_in_the_agents_language(agent_client, make_order):
+    make_order(payment_status="PARTIALLY_REFUNDED")
+
+    page = agent_client.get(ORDER_PAGE, HTTP_ACCEPT_LANGUAGE="pt-PT").content.decode()
+
+    assert "<dd>Parcialmente reembolsado</dd>" in page
+
+
+def test_a_payment_status_nobody_translated_is_shown_in_words(agent_client, make_order):
+    make_order(payment_status="ON_HOLD_BY_BANK")
+
+    page = agent_client.get(ORDER_PAGE, HTTP_ACCEPT_LANGUAGE="pt-PT").content.decode()
+
+    assert "<dd>On hold by bank</dd>" in page
+
+
 def test_the_price_panel_shows_refunds_and_the_net_payment(agent_client, make_order):
     make_order(final_total_amount=Decimal("10.50"), total_refunded_amount=Decimal("4"))
 

@@ -520,9 +520,24 @@ def custom_field_facts(fields: dict) -> list[Fact]:
     return facts
 
 
+# The tokens sources send most (Shopify's financial_status among them), in the agent's language.
+PAYMENT_STATUS_LABELS = {
+    "PENDING": pgettext_lazy("payment status", "Pending"),
+    "AUTHORIZED": pgettext_lazy("payment status", "Authorized"),
+    "PARTIALLY_PAID": pgettext_lazy("payment status", "Partially paid"),
+    "PAID": pgettext_lazy("payment status", "Paid"),
+    "PARTIALLY_REFUNDED": pgettext_lazy("payment status", "Partially refunded"),
+    "REFUNDED": pgettext_lazy("payment status", "Refunded"),
+    "VOIDED": pgettext_lazy("payment status", "Voided"),
+    "EXPIRED": pgettext_lazy("payment status", "Expired"),
+}
+
+
 def payment_status_label(value: str) -> str:
-    """A source's payment status token in words: PARTIALLY_REFUNDED -> Partially refunded."""
-    return value.replace("_", " ").capitalize()
+    """A source's payment status token in words: PARTIALLY_REFUNDED -> Partially refunded.
+    Tokens nobody translated yet are shown in words as they came."""
+    label = PAYMENT_STATUS_LABELS.get(value)
+    return str(label) if label else value.replace("_", " ").capitalize()
 
 
 def cancellation_facts(order: Order) -> list[Fact]:
