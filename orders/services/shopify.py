@@ -1,0 +1,387 @@
+"""Shopify connector writes (docs/shopify.md): stores, webhook deliveries and applying them.
+
+A delivery is stored as received (the webhook answers once that row is committed) and applied
+off the request path by a task. Applying maps Shopify's order to an order document
+(orders.integrations.shopify.mapping) and writes it through orders_import, the one way orders
+are written, so a local cancellation is kept like on any import.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_tasks import task
+
+from orders.documents import RawRecord
+from orders.integrations.shopify import mapping
+from orders.models import ShopifyOrder, ShopifyStore, WebhookDelivery
+from orders.services.imports import ImportResult, orders_import
+from orders.services.transactions import retrying
+
+logger = logging.getLogger("ercdash.shopify")
+
+Outcome = WebhookDelivery.Outcome
+
+ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled", "orders/paid"})
+FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
+REFUND_TOPICS = frozenset({"refunds/create"})
+TOPICS = ORDER_TOPICS | FULFILLMENT_TOPICS | REFUND_TOPICS
+
+# A shop's own domain: <name>.myshopify.com (or a custom domain Shopify sends in the header).
+_DOMAIN_RE = re.compile(r"^(?=.{4,255}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Apply attempts that found the database busy are retried this long (the task then fails and
+# the delivery stays `received`, to be reprocessed).
+APPLY_RETRY_SECONDS = 30.0
+
+
+class InvalidStore(ValueError):
+    pass
+
+
+# --- Stores ---------------------------------------------------------------------------------
+
+
+def normalize_domain(domain: str) -> str:
+    return domain.strip().lower()
+
+
+def valid_domain(domain: str) -> bool:
+    return bool(_DOMAIN_RE.match(domain))
+
+
+def store_register(*, domain: str, brand: str, secret: str) -> ShopifyStore:
+    """Register a shop whose webhooks are signed with this secret; InvalidStore if not valid."""
+    domain = normalize_domain(domain)
+    if not valid_domain(domain):
+        raise InvalidStore("The domain is not a shop domain (e.g. casa-lisboa.myshopify.com).")
+    if not brand.strip():
+        raise InvalidStore("The brand is empty.")
+    if not secret.strip():
+        raise InvalidStore("The secret is empty.")
+    if ShopifyStore.objects.filter(domain=domain).exists():
+        raise InvalidStore("This shop is already registered.")
+    return ShopifyStore.objects.create(domain=domain, brand=brand.strip(), secret=secret.strip())
+
+
+def store_secret_rotate(*, store: ShopifyStore, secret: str) -> ShopifyStore:
+    """Make `secret` the signing secret; the old one stays accepted until the rotation ends."""
+    secret = secret.strip()
+    if not secret:
+        raise InvalidStore("The secret is empty.")
+    if secret != store.secret:
+        # A second rotation before the first ended keeps the newest old secret only.
+        store.previous_secret = store.secret
+        store.secret = secret
+        store.rotated_at = timezone.now()
+        store.save(update_fields=["secret", "previous_secret", "rotated_at"])
+    return store
+
+
+def store_rotation_end(*, store: ShopifyStore) -> ShopifyStore:
+    """Stop accepting the secret that was replaced by the last rotation."""
+    store.previous_secret = ""
+    store.save(update_fields=["previous_secret"])
+    return store
+
+
+# --- Receiving ------------------------------------------------------------------------------
+
+
+def _order_ref(topic: str, payload: dict[str, Any]) -> str:
+    value = payload.get("id") if topic in ORDER_TOPICS else payload.get("order_id")
+    return str(value)[:32] if isinstance(value, int | str) and str(value) else ""
+
+
+def delivery_receive(
+    *, store: ShopifyStore, topic: str, webhook_id: str, payload: dict[str, Any]
+) -> WebhookDelivery:
+    """Store a signed delivery durably and have it applied after the commit.
+
+    The unique constraint on (store, webhook id) decides what is a repeat, so two copies of one
+    delivery arriving together are applied once: the loser is recorded as `duplicate`.
+    Deliveries of a topic ercdash does not apply are recorded as `ignored`, without the payload.
+    """
+    known = topic in TOPICS
+    delivery = WebhookDelivery(
+        store=store,
+        topic=topic,
+        webhook_id=webhook_id,
+        payload=payload if known else {},
+        order_ref=_order_ref(topic, payload) if known else "",
+    )
+    if not known:
+        delivery.outcome = Outcome.IGNORED
+        delivery.reason = "ercdash does not apply this topic."
+
+    def insert() -> None:
+        delivery.pk = None
+        with transaction.atomic():
+            delivery.save(force_insert=True)
+        if delivery.outcome == Outcome.RECEIVED:
+            transaction.on_commit(lambda: delivery_apply_task.enqueue(delivery_id=delivery.pk))
+
+    try:
+        retrying(insert)
+    except IntegrityError:
+        first = WebhookDelivery.objects.filter(store=store, webhook_id=webhook_id).exclude(
+            outcome=Outcome.DUPLICATE
+        )
+        delivery = WebhookDelivery.objects.create(
+            store=store,
+            topic=topic,
+            webhook_id=webhook_id,
+            order_ref=delivery.order_ref,
+            outcome=Outcome.DUPLICATE,
+            reason=f"Repeats delivery {first.values_list('pk', flat=True).first()}; not applied.",
+        )
+    return delivery
+
+
+# --- Applying -------------------------------------------------------------------------------
+
+
+@task()
+def delivery_apply_task(delivery_id: int) -> str:
+    """Apply one stored webhook delivery (enqueued once it is committed)."""
+    return delivery_apply(delivery_id=delivery_id)
+
+
+def delivery_apply(*, delivery_id: int) -> str:
+    """Apply a delivery still `received`; its outcome. Applying twice changes nothing more.
+
+    A mapping or validation problem makes the delivery `failed` with the reason. An unexpected
+    error does too, logged by its type and place only (the message may quote the payload);
+    a database error is raised, leaving the delivery `received` for a retry.
+    """
+    try:
+        outcome = retrying(lambda: _apply(delivery_id), seconds=APPLY_RETRY_SECONDS)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        place = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+        logger.error("Shopify delivery %s failed: %s at %s", delivery_id, type(exc).__name__, place)
+        WebhookDelivery.objects.filter(pk=delivery_id, outcome=Outcome.RECEIVED).update(
+            outcome=Outcome.FAILED,
+            reason=f"Unexpected error ({type(exc).__name__}); see the logs for delivery "
+            f"{delivery_id}.",
+        )
+        return Outcome.FAILED
+    level = logging.WARNING if outcome == Outcome.FAILED else logging.INFO
+    logger.log(level, "Shopify delivery %s %s", delivery_id, outcome)
+    return outcome
+
+
+def _apply(delivery_id: int) -> str:
+    delivery = (
+        WebhookDelivery.objects.select_for_update()
+        .select_related("store")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None or delivery.outcome != Outcome.RECEIVED:
+        return delivery.outcome if delivery else "gone"  # done before, or purged
+    topic, payload = delivery.topic, delivery.payload
+    if topic not in TOPICS:
+        return _finish(delivery, Outcome.IGNORED, "ercdash does not apply this topic.")
+    if not delivery.order_ref:
+        field = "id" if topic in ORDER_TOPICS else "order_id"
+        return _finish(delivery, Outcome.FAILED, f"The payload has no order {field}.")
+
+    state, _ = ShopifyOrder.objects.select_for_update().get_or_create(
+        store=delivery.store, shopify_id=delivery.order_ref
+    )
+    if topic in ORDER_TOPICS:
+        updated_at = mapping.order_updated_at(payload)
+        if state.updated_at and updated_at and updated_at < state.updated_at:
+            return _finish(
+                delivery,
+                Outcome.STALE,
+                f"Older than the order already applied (updated_at {updated_at.isoformat()} "
+                f"< {state.updated_at.isoformat()}); nothing changed.",
+            )
+        _merge(state.fulfillments, payload.get("fulfillments"))
+        _merge(state.refunds, payload.get("refunds"))
+        state.order = payload
+        if updated_at and (state.updated_at is None or updated_at > state.updated_at):
+            state.updated_at = updated_at
+    else:
+        known = state.fulfillments if topic in FULFILLMENT_TOPICS else state.refunds
+        if not _merge(known, [payload]):
+            return _finish(delivery, Outcome.STALE, "A newer version of this was already applied.")
+        if state.order is None:
+            state.save()
+            return _finish(
+                delivery, Outcome.WAITING, "Waiting for its order, which has not arrived yet."
+            )
+
+    problem = _order_write(state)
+    if problem:
+        return _finish(delivery, Outcome.FAILED, problem)
+    state.save()
+    # Fulfillments and refunds that came before their order are part of what was just written.
+    WebhookDelivery.objects.filter(
+        store=delivery.store, order_ref=delivery.order_ref, outcome=Outcome.WAITING
+    ).update(
+        outcome=Outcome.APPLIED,
+        applied_at=timezone.now(),
+        reason=f"Applied with delivery {delivery.pk}.",
+    )
+    return _finish(delivery, Outcome.APPLIED, "")
+
+
+def _order_write(state: ShopifyOrder) -> str:
+    """Map the known order with its fulfillments and refunds and import it; a problem or ""."""
+    try:
+        document = mapping.order_document(
+            state.order,
+            shop_domain=state.store.domain,
+            brand=state.store.brand,
+            fulfillments=list(state.fulfillments.values()),
+            refunds=list(state.refunds.values()),
+        )
+    except mapping.MappingError as exc:
+        return f"Could not map the order: {exc.reason}"
+    return _rejection(orders_import(documents=[document]))
+
+
+def _rejection(result: ImportResult) -> str:
+    if not result.rejected:
+        return ""
+    # Import errors name the field and never repeat the value.
+    problems = "; ".join(
+        f"{error.field}: {error.description}" if error.field else error.description
+        for error in result.errors
+    )
+    return f"The order was refused: {problems}"[:500]
+
+
+def _finish(delivery: WebhookDelivery, outcome: str, reason: str) -> str:
+    delivery.outcome = outcome
+    delivery.reason = reason[:500]
+    delivery.applied_at = timezone.now() if outcome == Outcome.APPLIED else None
+    delivery.save(update_fields=["outcome", "reason", "applied_at"])
+    return outcome
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _merge(known: dict[str, Any], incoming: Iterable[Any] | None) -> bool:
+    """Put each incoming fulfillment or refund into `known` (by id) unless the one there is
+    newer (updated_at, else created_at); False when the last one was older than the known."""
+    accepted = True
+    for item in incoming or []:
+        if not isinstance(item, dict) or item.get("id") is None:
+            continue
+        key = str(item["id"])
+        old = known.get(key)
+        new_at = _moment(item.get("updated_at") or item.get("created_at"))
+        old_at = _moment(old.get("updated_at") or old.get("created_at")) if old else None
+        accepted = old is None or new_at is None or old_at is None or new_at >= old_at
+        if accepted:
+            known[key] = item
+    return accepted
+
+
+# --- Admin and operations -------------------------------------------------------------------
+
+
+def deliveries_reprocess(*, deliveries: QuerySet[WebhookDelivery]) -> int:
+    """Apply these deliveries again (duplicates excepted); how many were queued."""
+    ids = list(deliveries.exclude(outcome=Outcome.DUPLICATE).values_list("pk", flat=True))
+    with transaction.atomic():
+        WebhookDelivery.objects.filter(pk__in=ids).update(
+            outcome=Outcome.RECEIVED, reason="", applied_at=None
+        )
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: delivery_apply_task.enqueue(delivery_id=pk))
+    return len(ids)
+
+
+def deliveries_purge(*, days: int | None = None) -> int:
+    """Delete deliveries received more than `days` (default: the retention setting) ago."""
+    if days is None:
+        days = settings.ERCDASH_WEBHOOK_RETENTION_DAYS
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = WebhookDelivery.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- Backfill -------------------------------------------------------------------------------
+
+
+def shopify_orders_import(*, store: ShopifyStore, records: Iterable[RawRecord]) -> ImportResult:
+    """Import a shop's existing orders (REST order objects) through the webhooks' mapping.
+
+    Counted like `import_orders`; an order that cannot be mapped is rejected with the reason.
+    Imported orders are remembered like applied webhooks, so an older webhook arriving later
+    changes nothing; and where a webhook already brought a newer version of an order, that
+    version is kept (the file's older one counts as unchanged).
+    """
+    records = list(records)
+    refs = [str(r.value["id"]) for r in records if isinstance(r.value, dict) and "id" in r.value]
+    states = {
+        state.shopify_id: state
+        for state in ShopifyOrder.objects.filter(store=store, shopify_id__in=refs)
+    }
+    documents: list[RawRecord] = []
+    written: list[tuple[int, dict[str, Any]]] = []
+    for record in records:
+        if record.error:
+            documents.append(record)
+            continue
+        order = record.value
+        state = states.get(str(order.get("id"))) if isinstance(order, dict) else None
+        if state is not None and state.order is not None:
+            updated_at = mapping.order_updated_at(order)
+            if state.updated_at and (updated_at is None or updated_at <= state.updated_at):
+                order = state.order
+        try:
+            if not isinstance(order, dict):
+                raise mapping.MappingError("An order must be a JSON object.")
+            document = mapping.order_document(
+                order,
+                shop_domain=store.domain,
+                brand=store.brand,
+                fulfillments=list(state.fulfillments.values()) if state else None,
+                refunds=list(state.refunds.values()) if state else None,
+            )
+        except mapping.MappingError as exc:
+            documents.append(
+                RawRecord(record.position, error=f"Could not map the order: {exc.reason}")
+            )
+            continue
+        documents.append(RawRecord(record.position, document))
+        written.append((record.position, order))
+    result = orders_import(documents=documents)
+    rejected = {error.record for error in result.errors}
+    for position, order in written:
+        if position not in rejected:
+            _remember(store=store, order=order)
+    return result
+
+
+def _remember(*, store: ShopifyStore, order: dict[str, Any]) -> None:
+    updated_at = mapping.order_updated_at(order)
+    state, _ = ShopifyOrder.objects.get_or_create(store=store, shopify_id=str(order["id"])[:32])
+    if state.updated_at and updated_at and updated_at < state.updated_at:
+        return
+    _merge(state.fulfillments, order.get("fulfillments"))
+    _merge(state.refunds, order.get("refunds"))
+    state.order = order
+    state.updated_at = updated_at or state.updated_at
+    state.save()
