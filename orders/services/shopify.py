@@ -43,6 +43,10 @@ _DOMAIN_RE = re.compile(r"^(?=.{4,255}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 APPLY_RETRY_SECONDS = 30.0
 
 
+# A delivery still `received` this long after it came was lost on its way to the worker.
+STRANDED_AFTER = timedelta(minutes=10)
+
+
 class InvalidStore(ValueError):
     pass
 
@@ -312,6 +316,15 @@ def deliveries_reprocess(*, deliveries: QuerySet[WebhookDelivery]) -> int:
     return len(ids)
 
 
+def deliveries_requeue_stranded(*, older_than: timedelta = STRANDED_AFTER) -> int:
+    """Queue again deliveries still `received` long after they came (a process that stopped
+    between the commit and the enqueue, a worker that died); how many."""
+    stranded = WebhookDelivery.objects.filter(
+        outcome=Outcome.RECEIVED, received_at__lt=timezone.now() - older_than
+    )
+    return deliveries_reprocess(deliveries=stranded)
+
+
 def deliveries_purge(*, days: int | None = None) -> int:
     """Delete deliveries received more than `days` (default: the retention setting) ago."""
     if days is None:
@@ -324,7 +337,9 @@ def deliveries_purge(*, days: int | None = None) -> int:
 # --- Backfill -------------------------------------------------------------------------------
 
 
-def shopify_orders_import(*, store: ShopifyStore, records: Iterable[RawRecord]) -> ImportResult:
+def shopify_orders_import(
+    *, store: ShopifyStore, records: Iterable[RawRecord], dry_run: bool = False
+) -> ImportResult:
     """Import a shop's existing orders (REST order objects) through the webhooks' mapping.
 
     Counted like `import_orders`; an order that cannot be mapped is rejected with the reason.
@@ -367,7 +382,9 @@ def shopify_orders_import(*, store: ShopifyStore, records: Iterable[RawRecord]) 
             continue
         documents.append(RawRecord(record.position, document))
         written.append((record.position, order))
-    result = orders_import(documents=documents)
+    result = orders_import(documents=documents, dry_run=dry_run)
+    if dry_run:
+        return result
     rejected = {error.record for error in result.errors}
     for position, order in written:
         if position not in rejected:
