@@ -535,6 +535,60 @@ def test_a_card_number_in_shopify_text_is_refused_by_the_import_and_not_echoed()
     assert not Order.objects.exists()
 
 
+def test_a_customer_shopify_sends_without_a_name_is_named_by_the_billing_address():
+    order = payload("variant_eur.json")
+    order["customer"] |= {"first_name": None, "last_name": None, "email": None}
+
+    customer = order_document(order, shop_domain=SHOP, brand=BRAND)["customer"]
+
+    assert (customer["id"], customer["first_name"], customer["last_name"], customer["email"]) == (
+        "7000000000001",
+        "Lena",
+        "Vogel",
+        "lena.vogel@example.com",  # the order's own email
+    )
+
+
+def test_a_refund_paid_back_in_the_customers_currency_counts_in_shop_money():
+    order = payload("variant_partial_refund.json")
+    refund = order["refunds"][0]
+    for transaction in refund["transactions"]:
+        transaction |= {"amount": "11.40", "currency": "USD"}
+    refund["order_adjustments"] = [
+        {
+            "kind": "shipping_refund",
+            "amount": "-5.40",
+            "amount_set": {
+                "shop_money": {"amount": "-4.99", "currency_code": "EUR"},
+                "presentment_money": {"amount": "-5.40", "currency_code": "USD"},
+            },
+        }
+    ]
+
+    summary = order_document(order, shop_domain=SHOP, brand=BRAND)["price_summary"]
+
+    # The line's 10.50 EUR and the shipping's 4.99 EUR, not the dollars.
+    assert summary["total_refunded_amount"] == {"value": Decimal("15.49"), "currency": "EUR"}
+
+
+def test_a_refund_whose_transactions_failed_gave_nothing_back():
+    order = payload("variant_partial_refund.json")
+    for transaction in order["refunds"][0]["transactions"]:
+        transaction["status"] = "failure"
+
+    summary = order_document(order, shop_domain=SHOP, brand=BRAND)["price_summary"]
+
+    assert summary["total_refunded_amount"] == {"value": Decimal("0.00"), "currency": "EUR"}
+
+
+def test_an_amount_only_in_shop_money_is_read_from_it():
+    order = order_without("total_price")  # total_price_set is still there
+
+    summary = order_document(order, shop_domain=SHOP, brand=BRAND)["price_summary"]
+
+    assert summary["final_total_amount"] == {"value": Decimal("61.06"), "currency": "EUR"}
+
+
 # --- broken payloads ---
 
 

@@ -126,15 +126,13 @@ def order_document(
     shipping = _address(order.get("shipping_address"), "shipping_address")
     billing = _address(order.get("billing_address"), "billing_address")
     customer = _customer(order, order_id, shipping or billing, billing or shipping, brand)
-    items = [_item(line, reader, index) for index, line in enumerate(_list(order, "line_items"))]
+    items = [_item(line, reader) for line in _list(order, "line_items")]
     parcels = _parcels(
         _merged(_list(order, "fulfillments"), fulfillments, "fulfillments"),
         {item["id"] for item in items},
         service_level=_service_level(order),
     )
-    refunded = _refunded(
-        _merged(_list(order, "refunds"), refunds, "refunds"), reader, order.get("currency")
-    )
+    refunded = _refunded(_merged(_list(order, "refunds"), refunds, "refunds"), reader)
     summary = _price_summary(order, reader)
     if refunded is not None:
         # Shopify may refund in the customer's currency what the shop sees converted: the
@@ -159,13 +157,7 @@ def order_document(
             CancellationStatus.CANCELED.value if order.get("cancelled_at") else None
         ),
         "payment_status": _payment_status(financial),
-        "status": (
-            "cancelled"
-            if order.get("cancelled_at")
-            else "closed"
-            if order.get("closed_at")
-            else "open"
-        ),
+        "status": _status(order),
         "customer": customer,
         "items": items,
         "status_history": _history(order, parcels),
@@ -293,6 +285,14 @@ class _Money:
             value = _shop_money(data.get(f"{field}_set"))
         return None if value is None else self.amount(value, path or field)
 
+    def shop(self, data: dict, field: str, path: str) -> Decimal | None:
+        """The shop money of data[field + "_set"], else data[field]: for objects whose plain
+        amounts may be in the customer's currency (refund lines)."""
+        value = _shop_money(data.get(f"{field}_set"))
+        if value is None:
+            value = data.get(field)
+        return None if value is None else self.amount(value, path)
+
     def signed(self, value: Any, field: str) -> Decimal:
         """An amount Shopify may write negative (order adjustments), as its size."""
         if isinstance(value, str):
@@ -358,37 +358,32 @@ def _service_level(order: dict) -> str | None:
     return None
 
 
-def _refunded(refunds: list[dict], reader: _Money, currency: str) -> Decimal | None:
-    """What the refunds gave back in the shop's currency; None when there are none.
+def _refunded(refunds: list[dict], reader: _Money) -> Decimal | None:
+    """What the refunds gave back, in the shop's currency; None when there are none.
 
-    A refund's successful `refund` transactions, when they are in the shop's currency;
-    else (a multi-currency shop refunding in the customer's) its lines and shipping in
-    shop money.
+    A refund's successful `refund` transactions; when those are in another currency (a
+    multi-currency shop pays back in the customer's), the shop money of its lines and of
+    its shipping refund. A refund whose transactions all failed gave nothing back.
     """
     if not refunds:
         return None
     total = Decimal(0)
     for refund in refunds:
-        transactions = [
+        paid_back = [
             transaction
             for transaction in _list(refund, "transactions")
             if isinstance(transaction, dict)
             and transaction.get("kind") == "refund"
-            and transaction.get("status") in ("success", None)
+            and transaction.get("status") == "success"
         ]
-        if all(t.get("currency") in (None, currency) for t in transactions) and transactions:
-            total += sum(
-                (
-                    reader.amount(t.get("amount"), "refunds.transactions.amount")
-                    for t in transactions
-                ),
-                Decimal(0),
-            )
+        if all(t.get("currency") in (None, reader.currency) for t in paid_back):
+            for transaction in paid_back:
+                total += reader.amount(transaction.get("amount"), "refunds.transactions.amount")
             continue
         for line in _list(refund, "refund_line_items"):
             line = _object(line, "refunds.refund_line_items")
             for field in ("subtotal", "total_tax"):
-                total += reader.field(line, field, f"refunds.refund_line_items.{field}") or 0
+                total += reader.shop(line, field, f"refunds.refund_line_items.{field}") or 0
         for adjustment in _list(refund, "order_adjustments"):
             adjustment = _object(adjustment, "refunds.order_adjustments")
             if adjustment.get("kind") == "shipping_refund":
@@ -437,29 +432,28 @@ def _address(raw: Any, field: str) -> dict | None:
 def _customer(
     order: dict, order_id: str, address: dict | None, named_by: dict | None, brand: str
 ) -> dict:
-    raw = _object(order.get("customer"), "customer")
-    if raw and raw.get("id") is not None:
+    """The buyer: Shopify's customer, else (a guest checkout) one made from the order.
+
+    Where Shopify leaves the customer's name out (no access to protected customer data, or
+    a guest), the billing address (else the shipping one) names them.
+    """
+    raw = _object(order.get("customer"), "customer") or {}
+    region = (address or {}).get("country_code")
+    if raw.get("id") is not None:
         customer_id = _id(raw["id"], "customer.id")
         default = _object(raw.get("default_address"), "customer.default_address") or {}
-        region = default.get("country_code") or (address or {}).get("country_code")
-        first, last = raw.get("first_name"), raw.get("last_name")
-        email = raw.get("email") or order.get("email") or order.get("contact_email")
-        phone = raw.get("phone") or order.get("phone")
+        region = default.get("country_code") or region
         since = _timestamp(raw.get("created_at"), "customer.created_at")
     else:
-        # A guest checkout: the order is all Shopify knows of the buyer.
-        customer_id = f"guest-{order_id}"
-        named_by = named_by or {}
-        region = (address or {}).get("country_code")
-        first, last = named_by.get("first_name"), named_by.get("last_name")
-        email = order.get("email") or order.get("contact_email")
-        phone = order.get("phone")
-        since = None
+        customer_id, raw, since = f"guest-{order_id}", {}, None
+    if not (raw.get("first_name") or raw.get("last_name")):
+        raw = {**raw, **{name: (named_by or {}).get(name) for name in ("first_name", "last_name")}}
+    phone = raw.get("phone") or order.get("phone")
     body = {
         "id": customer_id,
-        "first_name": _text(first, NAME),
-        "last_name": _text(last, NAME),
-        "email": _valid_email(email),
+        "first_name": _text(raw.get("first_name"), NAME),
+        "last_name": _text(raw.get("last_name"), NAME),
+        "email": _valid_email(raw.get("email") or order.get("email") or order.get("contact_email")),
         "phone_number": phones.to_e164(phone, region) if isinstance(phone, str) else None,
         "brand": brand or None,
         "customer_since": since,
@@ -478,7 +472,7 @@ def _valid_email(value: Any) -> str | None:
     return text
 
 
-def _item(raw: Any, reader: _Money, index: int) -> dict:
+def _item(raw: Any, reader: _Money) -> dict:
     raw = _object(raw, "line_items")
     quantity = raw.get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
@@ -525,6 +519,13 @@ def _payment(raw: Any, financial: Any) -> dict | None:
     if isinstance(financial, str) and financial:
         body["is_refunded"] = financial == "refunded"
     return body or None
+
+
+def _status(order: dict) -> str:
+    """Shopify's own words for where the order stands, as its admin filters them."""
+    if order.get("cancelled_at"):
+        return "cancelled"
+    return "closed" if order.get("closed_at") else "open"
 
 
 def _payment_status(financial: Any) -> str | None:
