@@ -20,7 +20,13 @@ Decisions:
   fulfillment with several tracking numbers is one parcel per number (`<id>`, `<id>-2`, ...),
   the items on the first.
 - `is_refunded` is true only when Shopify says `refunded` (all of it); a partial refund shows
-  as `payment_status` PARTIALLY_REFUNDED and in `total_refunded_amount`.
+  as `payment_status` PARTIALLY_REFUNDED and in `total_refunded_amount`: the successful
+  `refund` transactions (in another currency: the refund lines' shop money), at most the
+  final total.
+- Text longer than its column (names 150, address 255, city 128) is cut to fit. A line of
+  more than 100 of one item is a MappingError: an order document holds 1-100 per line.
+- The customer's Shopify admin page is `customer_external_url()`; the document has no field
+  for it.
 """
 
 from __future__ import annotations
