@@ -209,12 +209,12 @@ def test_purge_queues_deliveries_left_unapplied_again(
     run_command, store, django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr(shopify, "delivery_apply", lambda delivery_id: queued.append(delivery_id))
-    stranded = delivery(store, "stranded", age=timedelta(minutes=11), outcome=Outcome.RECEIVED)
+    monkeypatch.setattr(shopify, "deliveries_apply", lambda store_id: queued.append(store_id))
+    delivery(store, "stranded", age=timedelta(minutes=11), outcome=Outcome.RECEIVED)
     delivery(store, "just-in", age=timedelta(seconds=5), outcome=Outcome.RECEIVED)
 
     with django_capture_on_commit_callbacks(execute=True):
         status, out, err = run_command("purge_webhook_deliveries")
 
-    assert queued == [stranded.pk]
+    assert queued == [store.pk]
     assert "Queued 1 unapplied deliveries again." in out

@@ -499,6 +499,85 @@ def test_with_the_database_backend_the_answer_comes_before_the_worker_applies(cl
     assert Order.objects.filter(external_id=ORDER_ID).exists()
 
 
+@pytest.fixture
+def queued(settings):
+    """The tasks enqueued (not run), as the database backend would hold them for a worker."""
+    from django_tasks import task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    return task_backends["default"].results
+
+
+def test_a_burst_of_deliveries_queues_one_task_to_apply_them_in_order(send, store, queued):
+    send(shop.fulfillment(), topic="fulfillments/create", webhook_id="wh-1")
+    send(shop.order(), topic="orders/create", webhook_id="wh-2")
+    send(shop.order(updated_at="2026-11-30T12:00:00-05:00"), topic="orders/paid", webhook_id="wh-3")
+
+    assert [(r.task.name, r.kwargs) for r in queued] == [
+        ("deliveries_apply_task", {"store_id": store.pk})
+    ]
+    assert set(WebhookDelivery.objects.values_list("outcome", flat=True)) == {Outcome.RECEIVED}
+
+    assert shopify.deliveries_apply(store_id=store.pk) == 3
+
+    outcomes = WebhookDelivery.objects.order_by("id").values_list("webhook_id", "outcome")
+    assert list(outcomes) == [(f"wh-{n}", Outcome.APPLIED) for n in (1, 2, 3)]
+    assert stored_order().shipments.count() == 1
+
+
+def test_a_delivery_after_a_drain_started_queues_another(send, store, queued):
+    send(shop.order(), webhook_id="wh-1")
+    shopify.deliveries_apply(store_id=store.pk)
+
+    send(shop.fulfillment(), topic="fulfillments/create", webhook_id="wh-2")
+
+    assert len(queued) == 2
+    assert shopify.deliveries_apply(store_id=store.pk) == 1
+    assert WebhookDelivery.objects.get(webhook_id="wh-2").outcome == Outcome.APPLIED
+
+
+def test_a_drain_queued_long_ago_and_never_started_is_not_waited_for(send, store, queued):
+    send(shop.order(), webhook_id="wh-1")
+    ShopifyStore.objects.update(apply_queued_at=timezone.now() - timedelta(minutes=2))
+
+    send(shop.fulfillment(), topic="fulfillments/create", webhook_id="wh-2")
+
+    assert len(queued) == 2
+
+
+def test_a_drain_applies_in_short_transactions(send, store, queued, monkeypatch):
+    ticks = iter(range(1000))
+    monkeypatch.setattr(shopify, "clock", lambda: next(ticks) * shopify.APPLY_SECONDS)
+    transactions = []
+    apply_some = shopify._apply_some
+    monkeypatch.setattr(
+        shopify, "_apply_some", lambda store_id: transactions.append(1) or apply_some(store_id)
+    )
+    for n in range(3):
+        send(shop.order(order_id=100 + n, name=f"#{n}"), webhook_id=f"wh-{n}")
+
+    assert shopify.deliveries_apply(store_id=store.pk) == 3
+
+    assert len(transactions) == 4  # one delivery each (the clock says time is up), then none
+
+
+def test_a_failed_enqueue_still_answers_200_and_lets_the_next_delivery_queue_a_drain(
+    send, store, monkeypatch, caplog
+):
+    class Unreachable:
+        def enqueue(self, **kwargs):
+            raise ConnectionError("queue unreachable")
+
+    monkeypatch.setattr(shopify, "deliveries_apply_task", Unreachable())
+
+    response = send(shop.order(), webhook_id="wh-1")
+
+    assert response.status_code == HTTPStatus.OK
+    assert WebhookDelivery.objects.get().outcome == Outcome.RECEIVED
+    assert ShopifyStore.objects.get().apply_queued_at is None
+    assert f"Could not queue the Shopify deliveries of store {store.pk}" in caplog.text
+
+
 # --- Retention --------------------------------------------------------------------------------
 
 

@@ -8,8 +8,10 @@ are written, so a local cancellation is kept like on any import.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import time
 import traceback
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -17,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -25,7 +27,7 @@ from orders.documents import RawRecord
 from orders.integrations.shopify import mapping
 from orders.models import ShopifyOrder, ShopifyStore, WebhookDelivery
 from orders.services.imports import ImportResult, orders_import
-from orders.services.transactions import retrying
+from orders.services.transactions import lost_lock_race, retrying
 
 logger = logging.getLogger("ercdash.shopify")
 
@@ -41,6 +43,13 @@ _DOMAIN_RE = re.compile(r"^(?=.{4,255}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 # Apply attempts that found the database busy are retried this long (the task then fails and
 # the delivery stays `received`, to be reprocessed).
 APPLY_RETRY_SECONDS = 30.0
+# A drain applies at most this many deliveries, or for about this long, per transaction.
+APPLY_BATCH = 50
+APPLY_SECONDS = 0.05
+# A drain queued this long ago and not started is not waited for: another one is enqueued
+# (the first may have been lost between a commit and its enqueue).
+DRAIN_TRUSTED_FOR = timedelta(seconds=30)
+clock = time.monotonic  # patched by tests
 
 
 # A delivery still `received` this long after it came was lost on its way to the worker.
@@ -108,7 +117,7 @@ def _order_ref(topic: str, payload: dict[str, Any]) -> str:
 def delivery_receive(
     *, store: ShopifyStore, topic: str, webhook_id: str, payload: dict[str, Any]
 ) -> WebhookDelivery:
-    """Store a signed delivery durably and have it applied after the commit.
+    """Store a signed delivery durably and have it applied after the commit (_drain_request).
 
     The unique constraint on (store, webhook id) decides what is a repeat, so two copies of one
     delivery arriving together are applied once: the loser is recorded as `duplicate`.
@@ -131,7 +140,7 @@ def delivery_receive(
         with transaction.atomic():
             delivery.save(force_insert=True)
         if delivery.outcome == Outcome.RECEIVED:
-            transaction.on_commit(lambda: delivery_apply_task.enqueue(delivery_id=delivery.pk))
+            _drain_request(store_id=store.pk)
 
     try:
         retrying(insert)
@@ -151,38 +160,115 @@ def delivery_receive(
 
 
 # --- Applying -------------------------------------------------------------------------------
+#
+# A store's deliveries are applied by a drain task, oldest first, several per short write
+# transaction: one task (and its few queue writes) per burst of deliveries rather than per
+# delivery, which is what lets one worker keep up with Shopify's peaks on SQLite too.
+
+
+def _drain_request(*, store_id: int) -> None:
+    """Have the store's received deliveries applied: a drain is enqueued after the commit,
+    unless one is queued already (apply_queued_at, cleared when a drain starts)."""
+    now = timezone.now()
+    claimed = (
+        ShopifyStore.objects.filter(pk=store_id)
+        .filter(Q(apply_queued_at__isnull=True) | Q(apply_queued_at__lt=now - DRAIN_TRUSTED_FOR))
+        .update(apply_queued_at=now)
+    )
+    if claimed:
+        transaction.on_commit(lambda: _drain_enqueue(store_id=store_id))
+
+
+def _drain_enqueue(*, store_id: int) -> None:
+    # The delivery is committed whatever happens here: a failed enqueue must not fail the
+    # answer (Shopify would send the delivery again, as a duplicate). Undo the queued mark
+    # instead, so the next delivery enqueues a drain (and purge_webhook_deliveries, from
+    # cron, catches a store that gets none).
+    try:
+        retrying(lambda: deliveries_apply_task.enqueue(store_id=store_id))
+    except Exception as exc:
+        logger.error("Could not queue the Shopify deliveries of store %s: %s", store_id, exc)
+        with contextlib.suppress(DatabaseError):
+            ShopifyStore.objects.filter(pk=store_id).update(apply_queued_at=None)
 
 
 @task()
-def delivery_apply_task(delivery_id: int) -> str:
-    """Apply one stored webhook delivery (enqueued once it is committed)."""
-    return delivery_apply(delivery_id=delivery_id)
+def deliveries_apply_task(store_id: int) -> int:
+    """Apply a store's received webhook deliveries (enqueued after a delivery's commit)."""
+    return deliveries_apply(store_id=store_id)
+
+
+def deliveries_apply(*, store_id: int) -> int:
+    """Apply every delivery of the store still `received`, oldest first; how many.
+
+    The queued mark is cleared before the first look, so a delivery committed after that
+    look enqueues another drain: none is left behind. Two drains of one store at once (two
+    workers) share the work: each takes deliveries the other has not locked.
+    """
+    ShopifyStore.objects.filter(pk=store_id, apply_queued_at__isnull=False).update(
+        apply_queued_at=None
+    )
+    count = 0
+    while done := retrying(lambda: _apply_some(store_id), seconds=APPLY_RETRY_SECONDS):
+        count += len(done)
+        for delivery_id, outcome in done:
+            level = logging.WARNING if outcome == Outcome.FAILED else logging.INFO
+            logger.log(level, "Shopify delivery %s %s", delivery_id, outcome)
+    return count
+
+
+def _apply_some(store_id: int) -> list[tuple[int, str]]:
+    """Apply the next few received deliveries in this transaction (up to APPLY_BATCH, or
+    APPLY_SECONDS, so other writers never wait long); their ids and outcomes."""
+    pending = list(
+        WebhookDelivery.objects.select_for_update(skip_locked=True)
+        .filter(store_id=store_id, outcome=Outcome.RECEIVED)
+        .order_by("id")
+        .values_list("pk", flat=True)[:APPLY_BATCH]
+    )
+    started = clock()
+    done: list[tuple[int, str]] = []
+    for delivery_id in pending:
+        if done and clock() - started >= APPLY_SECONDS:
+            break
+        done.append((delivery_id, _apply_one(delivery_id)))
+    return done
 
 
 def delivery_apply(*, delivery_id: int) -> str:
-    """Apply a delivery still `received`; its outcome. Applying twice changes nothing more.
-
-    A mapping or validation problem makes the delivery `failed` with the reason. An unexpected
-    error does too, logged by its type and place only (the message may quote the payload);
-    a database error is raised, leaving the delivery `received` for a retry.
-    """
-    try:
-        outcome = retrying(lambda: _apply(delivery_id), seconds=APPLY_RETRY_SECONDS)
-    except DatabaseError:
-        raise
-    except Exception as exc:
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        place = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
-        logger.error("Shopify delivery %s failed: %s at %s", delivery_id, type(exc).__name__, place)
-        WebhookDelivery.objects.filter(pk=delivery_id, outcome=Outcome.RECEIVED).update(
-            outcome=Outcome.FAILED,
-            reason=f"Unexpected error ({type(exc).__name__}); see the logs for delivery "
-            f"{delivery_id}.",
-        )
-        return Outcome.FAILED
+    """Apply one delivery still `received` now; its outcome. Applying again changes nothing."""
+    outcome = retrying(lambda: _apply_one(delivery_id), seconds=APPLY_RETRY_SECONDS)
     level = logging.WARNING if outcome == Outcome.FAILED else logging.INFO
     logger.log(level, "Shopify delivery %s %s", delivery_id, outcome)
     return outcome
+
+
+def _apply_one(delivery_id: int) -> str:
+    """Apply a delivery in a savepoint of the caller's transaction; its outcome.
+
+    A mapping or validation problem makes the delivery `failed` with the reason (_apply). So
+    does an unexpected error, logged by its type and place only (its message may quote the
+    payload). Losing a race for a lock is raised: the caller's transaction is tried again.
+    """
+    try:
+        with transaction.atomic():
+            return _apply(delivery_id)
+    except DatabaseError as exc:
+        if lost_lock_race(exc):
+            raise
+        error = exc
+        reason = "The database refused this delivery"
+    except Exception as exc:
+        error = exc
+        reason = "Unexpected error"
+    frame = traceback.extract_tb(error.__traceback__)[-1]
+    place = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+    logger.error("Shopify delivery %s failed: %s at %s", delivery_id, type(error).__name__, place)
+    WebhookDelivery.objects.filter(pk=delivery_id, outcome=Outcome.RECEIVED).update(
+        outcome=Outcome.FAILED,
+        reason=f"{reason} ({type(error).__name__}); see the logs for delivery {delivery_id}.",
+    )
+    return Outcome.FAILED
 
 
 def _apply(delivery_id: int) -> str:
@@ -306,13 +392,18 @@ def _merge(known: dict[str, Any], incoming: Iterable[Any] | None) -> bool:
 
 def deliveries_reprocess(*, deliveries: QuerySet[WebhookDelivery]) -> int:
     """Apply these deliveries again (duplicates excepted); how many were queued."""
-    ids = list(deliveries.exclude(outcome=Outcome.DUPLICATE).values_list("pk", flat=True))
+    chosen = deliveries.exclude(outcome=Outcome.DUPLICATE)
+    ids = list(chosen.values_list("pk", flat=True))
+    stores = set(chosen.values_list("store_id", flat=True).distinct())
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk__in=ids).update(
             outcome=Outcome.RECEIVED, reason="", applied_at=None
         )
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: delivery_apply_task.enqueue(delivery_id=pk))
+        for store_id in sorted(stores):
+            # Not through _drain_request: a drain queued earlier may have looked already.
+            transaction.on_commit(
+                lambda store_id=store_id: deliveries_apply_task.enqueue(store_id=store_id)
+            )
     return len(ids)
 
 

@@ -24,6 +24,9 @@ class ShopifyStore(models.Model):
     # During a rotation the old secret keeps working until the rotation is ended.
     previous_secret = models.CharField(max_length=255, blank=True, default="")
     rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when a task to apply the store's deliveries was enqueued, cleared when it starts
+    # (orders.services.shopify): a burst of deliveries needs one task, not one each.
+    apply_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
