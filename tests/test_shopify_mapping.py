@@ -426,6 +426,49 @@ def test_a_fulfillment_with_two_tracking_numbers_is_two_parcels():
 
 
 @pytest.mark.django_db
+def test_a_parcel_never_holds_more_than_is_left_unshipped():
+    order = payload("variant_split_fulfillments.json")
+    order["fulfillments"][0]["status"] = "success"  # the whole order, before the two parcels
+
+    doc = order_document(order, shop_domain=SHOP, brand=BRAND)
+
+    assert [(parcel["id"], parcel["items"]) for parcel in doc["shipments"]] == [
+        (
+            "4100000000001",
+            [
+                {"item_id": "14100000000005", "quantity": 2},
+                {"item_id": "14100000000006", "quantity": 1},
+            ],
+        ),
+        ("4100000000002", []),
+        ("4100000000003", []),
+    ]
+    assert imported(doc)["created"] == 1
+
+
+def test_a_tracking_link_holding_a_card_number_is_left_out():
+    order = payload("variant_split_fulfillments.json")
+    order["fulfillments"][1]["tracking_urls"] = [f"https://track.example/?ref={VISA_TEST_PAN}"]
+
+    ups = order_document(order, shop_domain=SHOP, brand=BRAND)["shipments"][0]
+
+    assert ups["tracking_number"] == "1Z999AA10123456784"
+    assert "tracking_url" not in ups
+
+
+def test_a_tracking_link_without_a_number_is_kept():
+    order = payload("variant_split_fulfillments.json")
+    fulfillment = order["fulfillments"][2]
+    fulfillment |= {"tracking_number": None, "tracking_numbers": []}
+    fulfillment["tracking_urls"] = ["https://local-courier.example/parcel/AB12"]
+
+    usps = order_document(order, shop_domain=SHOP, brand=BRAND)["shipments"][1]
+
+    assert usps["tracking_url"] == "https://local-courier.example/parcel/AB12"
+    assert "tracking_number" not in usps
+
+
+@pytest.mark.django_db
 def test_a_cancellation_keeps_the_stage_the_order_had_reached():
     imported(document("variant_cancelled.json"))
 

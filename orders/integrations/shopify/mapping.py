@@ -135,7 +135,7 @@ def order_document(
     items = [_item(line, reader) for line in _list(order, "line_items")]
     parcels = _parcels(
         _merged(_list(order, "fulfillments"), fulfillments, "fulfillments"),
-        {item["id"] for item in items},
+        {item["id"]: item["quantity"] for item in items},
         service_level=_service_level(order),
     )
     refunded = _refunded(_merged(_list(order, "refunds"), refunds, "refunds"), reader)
@@ -544,9 +544,15 @@ def _payment_status(financial: Any) -> str | None:
 
 
 def _parcels(
-    fulfillments: list[dict], item_ids: set[str], *, service_level: str | None
+    fulfillments: list[dict], ordered: dict[str, int], *, service_level: str | None
 ) -> list[tuple[dict, dict]]:
-    """(shipment, fulfillment) for each parcel the fulfillments sent, oldest first."""
+    """(shipment, fulfillment) for each parcel the fulfillments sent, oldest first.
+
+    A parcel never holds more of an item than is left unshipped: Shopify's counts should not
+    go over, but a fulfillment update and an order edit may cross, and a document that went
+    over would be refused whole.
+    """
+    unshipped = dict(ordered)
     parcels = []
     for fulfillment in fulfillments:
         if fulfillment.get("status") in NOT_SHIPPED:
@@ -563,7 +569,11 @@ def _parcels(
             line = _object(line, "fulfillments.line_items")
             item_id = _id(line.get("id"), "fulfillments.line_items.id")
             quantity = line.get("quantity")
-            if item_id in item_ids and isinstance(quantity, int) and 1 <= quantity <= 100:
+            if isinstance(quantity, bool) or not isinstance(quantity, int):
+                continue
+            quantity = min(quantity, unshipped.get(item_id, 0))
+            if quantity > 0:
+                unshipped[item_id] -= quantity
                 lines[item_id] = lines.get(item_id, 0) + quantity
         shipped = _timestamp(fulfillment.get("created_at"), "fulfillments.created_at")
         history = _parcel_history(fulfillment, shipped)
@@ -573,7 +583,7 @@ def _parcels(
                 "id": fulfillment_id if index == 0 else f"{fulfillment_id}-{index + 1}",
                 "carrier": _text(fulfillment.get("tracking_company"), LABEL),
                 "tracking_number": shipments.normalize_tracking_number(number) if number else None,
-                "tracking_url": url if number and _is_https(url) else None,
+                "tracking_url": _tracking_url(url, number),
                 "service_level": service_level,
                 "shipping_date": shipped,
             }
@@ -586,6 +596,17 @@ def _parcels(
             body["status_history"] = history
             parcels.append((body, fulfillment))
     return parcels
+
+
+def _tracking_url(url: Any, number: str | None) -> str | None:
+    """Shopify's link when it is an https link holding no card number but the parcel's own."""
+    if not _is_https(url):
+        return None
+    try:
+        shipments.validate_tracking_url(url, number or "")
+    except ValidationError:
+        return None
+    return url
 
 
 def _tracking_numbers(fulfillment: dict) -> list[str]:
