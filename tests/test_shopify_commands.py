@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -218,3 +219,16 @@ def test_purge_queues_deliveries_left_unapplied_again(
 
     assert queued == [store.pk]
     assert "Queued 1 unapplied deliveries again." in out
+
+
+def test_import_shopify_orders_takes_the_rest_apis_order_fixture(run_command, store, tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "shopify" / "order_python_api.json"
+    order = json.loads(fixture.read_text())["order"]
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps({"orders": [order]}))
+
+    status, out, err = run_command("import_shopify_orders", str(path), "--store", shop.SHOP)
+
+    assert (status, err) == (0, "")
+    assert json.loads(out) == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert Order.objects.get().external_id == str(order["id"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from pathlib import Path
 from http import HTTPStatus
 
 import pytest
@@ -593,3 +594,74 @@ def test_the_purge_deletes_deliveries_older_than_the_retention(send, settings):
 
     assert list(WebhookDelivery.objects.values_list("webhook_id", flat=True)) == ["wh-new"]
     assert Order.objects.exists()
+
+
+# --- Shopify's published samples, through the whole path --------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "shopify"
+SAMPLES = {
+    "orders/create": "orders_create.json",
+    "orders/updated": "orders_updated.json",
+    "orders/paid": "orders_paid.json",
+    "orders/cancelled": "orders_cancelled.json",
+    "fulfillments/create": "fulfillments_create.json",
+    "fulfillments/update": "fulfillments_update.json",
+    "refunds/create": "refunds_create.json",
+}
+SAMPLE_ORDER_ID = "820982911946154508"
+
+
+def sample(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()  # signed and sent byte for byte as published
+
+
+def test_every_published_sample_is_applied_in_shopifys_order(send):
+    for topic, name in SAMPLES.items():
+        assert send(sample(name), topic=topic).status_code == HTTPStatus.OK
+
+    outcomes = WebhookDelivery.objects.order_by("id").values_list("topic", "outcome", "reason")
+    assert list(outcomes) == [(topic, Outcome.APPLIED, "") for topic in SAMPLES]
+    order = Order.objects.get(external_id=SAMPLE_ORDER_ID)
+    assert (order.brand, order.cancellation_status) == ("Casa Lisboa", "CANCELED")
+
+
+def test_published_samples_in_reverse_wait_for_their_order(send):
+    send(sample("refunds_create.json"), topic="refunds/create", webhook_id="wh-refund")
+    send(sample("fulfillments_create.json"), topic="fulfillments/create", webhook_id="wh-f")
+    waiting = WebhookDelivery.objects.values_list("outcome", flat=True)
+    assert set(waiting) == {Outcome.WAITING}
+
+    send(sample("orders_create.json"), topic="orders/create", webhook_id="wh-order")
+
+    assert set(WebhookDelivery.objects.values_list("outcome", flat=True)) == {Outcome.APPLIED}
+    assert Order.objects.filter(external_id=SAMPLE_ORDER_ID).exists()
+
+
+def test_a_published_sample_sent_twice_is_applied_once(send):
+    send(sample("orders_create.json"), webhook_id="b54557e4-twice")
+    send(sample("orders_create.json"), webhook_id="b54557e4-twice")
+
+    outcomes = WebhookDelivery.objects.order_by("id").values_list("outcome", flat=True)
+    assert list(outcomes) == [Outcome.APPLIED, Outcome.DUPLICATE]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "variant_eur.json",
+        "variant_jpy.json",
+        "variant_portugal.json",
+        "variant_split_fulfillments.json",
+        "variant_cancelled.json",
+        "variant_partial_refund.json",
+        "variant_guest.json",
+        "variant_payment_details.json",
+        "variant_no_payment_details.json",
+    ],
+)
+def test_each_variant_order_is_applied(send, name):
+    send(sample(name), topic="orders/create", webhook_id=f"wh-{name}")
+
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.outcome, delivery.reason) == (Outcome.APPLIED, "")
+    assert Order.objects.filter(external_id=str(delivery.payload["id"])).exists()

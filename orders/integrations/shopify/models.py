@@ -6,6 +6,7 @@ depends on them.
 
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -121,9 +122,10 @@ class ShopifyOrder(models.Model):
     shopify_id = models.CharField("Shopify order id", max_length=32)
     # The order's updated_at of the newest orders/* payload applied: older ones change nothing.
     updated_at = models.DateTimeField(null=True, blank=True)
-    order = models.JSONField(null=True, blank=True)
-    fulfillments = models.JSONField(default=dict, blank=True)
-    refunds = models.JSONField(default=dict, blank=True)
+    # A backfill file is read with exact decimals (orders.documents.parse): stored as strings.
+    order = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    fulfillments = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    refunds = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         verbose_name = "Shopify order state"
