@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
-from pathlib import Path
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
