@@ -223,6 +223,16 @@ def test_an_unknown_topic_is_200_and_recorded_as_ignored_without_its_payload(sen
     assert delivery.reason == "ercdash does not apply this topic."
 
 
+def test_a_payload_with_a_nul_character_is_200_and_failed_without_its_payload(send):
+    response = send(shop.order(note="before\x00after"), webhook_id="wh-nul")
+
+    assert response.status_code == HTTPStatus.OK
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.outcome, delivery.payload) == (Outcome.FAILED, {})
+    assert delivery.reason == "The payload holds a NUL character (\\u0000); not stored or applied."
+    assert not Order.objects.exists()
+
+
 def test_the_endpoint_needs_no_session_csrf_token_or_trailing_slash(store):
     from django.test import Client
 

@@ -134,6 +134,12 @@ def delivery_receive(
     if not known:
         delivery.outcome = Outcome.IGNORED
         delivery.reason = "ercdash does not apply this topic."
+    elif _holds_nul(payload):
+        # PostgreSQL cannot store it; answering 500 would have Shopify retry it for two days
+        # and then drop the subscription.
+        delivery.outcome = Outcome.FAILED
+        delivery.payload = {}
+        delivery.reason = "The payload holds a NUL character (\\u0000); not stored or applied."
 
     def insert() -> None:
         delivery.pk = None
@@ -157,6 +163,16 @@ def delivery_receive(
             reason=f"Repeats delivery {first.values_list('pk', flat=True).first()}; not applied.",
         )
     return delivery
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 # --- Applying -------------------------------------------------------------------------------
