@@ -587,13 +587,17 @@ def webhook_intake(args, env: dict[str, str], database_url: str) -> list[dict]:
     first = 0
     try:
         for rate in args.webhook_rates:
-            pairs = int(rate * args.step_seconds) // 2
+            pairs = int(rate * args.step_seconds) // 2 + 1
             queue = shopify_deliveries(first, pairs)
             ids = [headers["X-Shopify-Webhook-Id"] for _, _, headers, _ in queue]
             first += pairs
             run = Run(phase=f"{rate:g}/s")
             started_at, started = timezone.now(), time.monotonic()
             threads = send_deliveries(run, args.port, queue, rate, args.webhook_connections, 5)
+            # A step lasts --step-seconds whatever the server manages: what it did not take
+            # in that time is left unsent.
+            run.stop.wait(args.step_seconds)
+            run.stop.set()
             for thread in threads:
                 thread.join()
             sent_seconds = time.monotonic() - started
@@ -607,7 +611,7 @@ def webhook_intake(args, env: dict[str, str], database_url: str) -> list[dict]:
             steps.append(
                 {
                     "offered_per_s": rate,
-                    "deliveries": len(ids),
+                    "deliveries": len(run.samples),
                     "accepted": len(answered),
                     "accepted_per_s": round(len(answered) / sent_seconds, 1),
                     "errors": sum(1 for s in run.samples if s.outcome != "ok"),

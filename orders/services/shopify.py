@@ -306,6 +306,7 @@ def _apply(delivery_id: int) -> str:
     state, _ = ShopifyOrder.objects.select_for_update().get_or_create(
         store=delivery.store, shopify_id=delivery.order_ref
     )
+    state.store = delivery.store  # loaded already
     if topic in ORDER_TOPICS:
         updated_at = mapping.order_updated_at(payload)
         if state.updated_at and updated_at and updated_at < state.updated_at:
