@@ -10,9 +10,15 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django_tasks_db.models import DBTaskResult
 
 from orders.models import ShopifyStore, WebhookDelivery
 from orders.services import shopify
+
+# The task queue's own admin (django-tasks-db) lists task rows that hold only store ids; what
+# operators need is each delivery's outcome and reason, below.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 
 class ShopifyStoreForm(forms.ModelForm):
@@ -81,7 +87,10 @@ class ShopifyStoreAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description="End the secret rotation (stop accepting the old secret)")
+    @admin.action(
+        description="End the secret rotation (stop accepting the old secret)",
+        permissions=["change"],
+    )
     def end_rotation(self, request: HttpRequest, queryset: QuerySet[ShopifyStore]) -> None:
         stores = list(queryset.exclude(previous_secret=""))
         for store in stores:
