@@ -18,8 +18,12 @@ the bulk import has finished. Writers:
 - the bulk import: `manage.py import_orders` of `--import` documents, a third of them updates
   of orders the readers are reading;
 - a trickle of API cancels (`--cancel-rate` per second, each with an Idempotency-Key);
-- the Shopify webhook stream: `shopify_webhook_stream` is its slot. The connector does not
-  exist yet, so the slot sends nothing and the report says so.
+- the Shopify webhook stream (`--webhook-rate` deliveries per second, 0 for none): signed
+  `orders/create` + `fulfillments/create` pairs, applied by a `db_worker` beside gunicorn.
+
+`--webhooks` runs the webhook intake alone instead: signed pairs at rising rates
+(`--webhook-rates`, `--step-seconds` each) against gunicorn and one `db_worker`, reporting per
+rate the deliveries per second accepted (answered 200) and applied, and the answer times.
 
 Reported per phase and endpoint: requests, errors (connection errors and unexpected statuses),
 timeouts (no answer within `--timeout` seconds), p50, p99 and max latency (from the moment the
@@ -353,14 +357,298 @@ def cancel_requests(dataset: Dataset) -> list[tuple[str, str, dict[str, str]]]:
     ]
 
 
-def shopify_webhook_stream(run: Run, port: int, rate: float) -> str:
-    """Slot for the Shopify webhook stream: signed deliveries to the connector at `rate`/s.
+# --- Shopify webhooks ------------------------------------------------------------------------
 
-    The Shopify connector does not exist yet, so this sends nothing. When it does, start a
-    requester here that posts signed `orders/updated` and `fulfillments/create` payloads for
-    the orders being read, and record them as the "shopify webhooks" endpoint.
-    """
-    return "not run: the Shopify connector does not exist yet"
+SHOP = "bench-shop.myshopify.com"
+SHOP_SECRET = "bench-shopify-webhook-secret-0123456789"
+WEBHOOKS = "/integrations/shopify/webhooks"
+
+
+def shopify_order(n: int) -> dict:
+    """Shopify order n, as its orders/create webhook carries it."""
+    created = at(n)
+    return {
+        "id": 7_000_000_000 + n,
+        "name": f"#S{n:06d}",
+        "currency": "EUR",
+        "created_at": created,
+        "updated_at": created,
+        "email": f"cliente{n}@example.com",
+        "financial_status": "paid",
+        "customer": {
+            "id": 6_000_000_000 + n // 2,
+            "first_name": "Maria",
+            "last_name": f"Silva {n // 2}",
+            "email": f"cliente{n}@example.com",
+        },
+        "total_line_items_price": "39.81",
+        "total_discounts": "0.00",
+        "total_tax": "7.44",
+        "total_price": "43.80",
+        "shipping_lines": [{"id": 1, "title": "CTT Expresso", "price": "3.99"}],
+        "line_items": [
+            {"id": 9_000_000_000 + 2 * n + k, "title": f"Item {k}", "sku": f"SKU-{k}",
+             "quantity": 1 + k, "price": "13.27"}
+            for k in range(2)
+        ],
+        "shipping_address": {
+            "first_name": "Maria",
+            "last_name": f"Silva {n // 2}",
+            "address1": "Rua Augusta 1",
+            "city": "Lisboa",
+            "zip": "1100-048",
+            "country_code": "PT",
+            "province_code": "11",
+            "phone": "+351 910 000 000",
+        },
+        "fulfillments": [],
+        "refunds": [],
+    }  # fmt: skip
+
+
+def shopify_fulfillment(n: int) -> dict:
+    order = shopify_order(n)
+    return {
+        "id": 5_000_000_000 + n,
+        "order_id": order["id"],
+        "status": "success",
+        "created_at": at(n + 60),
+        "updated_at": at(n + 60),
+        "tracking_company": "UPS",
+        "tracking_number": f"1Z999AA1{n:010d}",
+        "tracking_numbers": [f"1Z999AA1{n:010d}"],
+        "shipment_status": "in_transit",
+        "line_items": [
+            {"id": item["id"], "quantity": item["quantity"]} for item in order["line_items"]
+        ],
+    }
+
+
+def shopify_deliveries(first: int, pairs: int) -> list[tuple[str, str, dict[str, str], bytes]]:
+    """Signed orders/create + fulfillments/create pairs for orders first..first+pairs-1."""
+    from orders.integrations.shopify.signing import sign
+
+    deliveries = []
+    for n in range(first, first + pairs):
+        for topic, payload in (
+            ("orders/create", shopify_order(n)),
+            ("fulfillments/create", shopify_fulfillment(n)),
+        ):
+            body = json.dumps(payload).encode()
+            headers = {
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": topic,
+                "X-Shopify-Shop-Domain": SHOP,
+                "X-Shopify-Webhook-Id": f"bench-{topic}-{n}",
+                "X-Shopify-Hmac-Sha256": sign(body=body, secret=SHOP_SECRET),
+            }
+            deliveries.append(("POST", WEBHOOKS, headers, body))
+    return deliveries
+
+
+def sender(run: Run, port: int, queue: list, interval: float, offset: float, timeout: float):
+    """One keep-alive connection posting the next delivery of the shared queue every
+    `interval` seconds (as soon as the last is answered when slower), until the queue is
+    empty or the run stops."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    next_at = time.monotonic() + offset
+    while not run.stop.is_set():
+        delay = next_at - time.monotonic()
+        if delay > 0 and run.stop.wait(delay):
+            break
+        with run.lock:
+            if not queue:
+                break
+            method, path, headers, body = queue.pop(0)
+        phase = run.phase
+        started = time.monotonic()
+        status, outcome = 0, "error"
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+            outcome = "ok" if status == 200 else "error"
+        except TimeoutError:
+            outcome = "timeout"
+            conn.close()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+        run.record(
+            Sample("shopify webhooks", phase, (time.monotonic() - started) * 1000, outcome, status)
+        )
+        next_at = max(next_at + interval, time.monotonic())
+
+
+def send_deliveries(
+    run: Run, port: int, queue: list, rate: float, connections: int, timeout: float
+):
+    threads = []
+    for k in range(connections):
+        interval = connections / rate
+        thread = threading.Thread(
+            target=sender,
+            args=(run, port, queue, interval, k * interval / connections, timeout),
+            daemon=True,
+        )
+        threads.append(thread)
+        thread.start()
+    return threads
+
+
+def start_worker(env: dict[str, str], name: str = "writes-worker") -> subprocess.Popen:
+    """`manage.py db_worker`, as production runs it beside gunicorn."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-startup-delay",
+         "--no-reload", "--verbosity", "0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stderr=(DATA / f"{name}.log").open("w"),
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+
+
+def shopify_store() -> None:
+    from orders.models import ShopifyStore
+    from orders.services import shopify
+
+    if not ShopifyStore.objects.filter(domain=SHOP).exists():
+        shopify.store_register(domain=SHOP, brand="Bench Shop", secret=SHOP_SECRET)
+
+
+def shopify_webhook_stream(run: Run, port: int, rate: float, first: int = 0) -> list:
+    """The Shopify webhook stream beside the other writers: signed orders/create +
+    fulfillments/create pairs posted at `rate` deliveries per second (two connections) until
+    the run stops; recorded as the "shopify webhooks" endpoint. The caller runs a db_worker."""
+    if rate <= 0:
+        return []
+    shopify_store()
+    queue = shopify_deliveries(first, pairs=int(rate * 600) // 2 + 1)
+    return send_deliveries(run, port, queue, rate, connections=2, timeout=5)
+
+
+def webhook_outcomes() -> dict[str, int]:
+    from django.db.models import Count
+
+    from orders.models import WebhookDelivery
+
+    return dict(WebhookDelivery.objects.values_list("outcome").annotate(n=Count("id")))
+
+
+def settle(deadline: float) -> None:
+    """Wait (until `deadline`) for the worker to apply every delivery received."""
+    from orders.models import WebhookDelivery
+
+    while (
+        time.monotonic() < deadline and WebhookDelivery.objects.filter(outcome="received").exists()
+    ):
+        time.sleep(0.2)
+
+
+def applied_by(started_at: datetime, ids: list[str], deadline: float) -> dict:
+    """Wait (until `deadline`) for the worker to settle these deliveries; what came of them."""
+    from django.db.models import Count, Max
+
+    from orders.models import WebhookDelivery
+
+    deliveries = WebhookDelivery.objects.filter(webhook_id__in=ids)
+    while time.monotonic() < deadline and deliveries.filter(outcome="received").exists():
+        time.sleep(0.2)
+    # A fulfillment that came before its order waits, and counts once the order is applied.
+    while time.monotonic() < deadline and deliveries.filter(outcome="waiting").exists():
+        time.sleep(0.2)
+    outcomes = dict(deliveries.values_list("outcome").annotate(n=Count("id")))
+    last = deliveries.filter(outcome="applied").aggregate(last=Max("applied_at"))["last"]
+    return {"outcomes": outcomes, "last_applied": last}
+
+
+def webhook_intake(args, env: dict[str, str], database_url: str) -> list[dict]:
+    """Signed pairs at rising rates against gunicorn + one db_worker: per step, deliveries/s
+    accepted (answered 200) and applied (by the worker, until the step's last one), and the
+    p50/p99 answer times."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    fresh_database(database_url)
+    call_command("migrate", verbosity=0)
+    shopify_store()
+    env = {**env, "ERCDASH_TASKS_BACKEND": "database"}
+    server = start_gunicorn(env, args.port, args.workers)
+    worker = start_worker(env, "webhooks-worker")
+    steps = []
+    first = 0
+    try:
+        for rate in args.webhook_rates:
+            pairs = int(rate * args.step_seconds) // 2 + 1
+            queue = shopify_deliveries(first, pairs)
+            ids = [headers["X-Shopify-Webhook-Id"] for _, _, headers, _ in queue]
+            first += pairs
+            run = Run(phase=f"{rate:g}/s")
+            started_at, started = timezone.now(), time.monotonic()
+            threads = send_deliveries(run, args.port, queue, rate, args.webhook_connections, 5)
+            # A step lasts --step-seconds whatever the server manages: what it did not take
+            # in that time is left unsent.
+            run.stop.wait(args.step_seconds)
+            run.stop.set()
+            for thread in threads:
+                thread.join()
+            sent_seconds = time.monotonic() - started
+            settled = applied_by(started_at, ids, time.monotonic() + 120)
+            answered = [s for s in run.samples if s.outcome == "ok"]
+            latencies = [s.latency_ms for s in answered]
+            applied = settled["outcomes"].get("applied", 0)
+            applied_seconds = (
+                (settled["last_applied"] - started_at).total_seconds() if applied else 0
+            )
+            steps.append(
+                {
+                    "offered_per_s": rate,
+                    "deliveries": len(run.samples),
+                    "accepted": len(answered),
+                    "accepted_per_s": round(len(answered) / sent_seconds, 1),
+                    "errors": sum(1 for s in run.samples if s.outcome != "ok"),
+                    "applied": applied,
+                    "applied_per_s": round(applied / applied_seconds, 1) if applied else 0,
+                    "outcomes": settled["outcomes"],
+                    "p50_ms": round(percentile(latencies, 0.50), 1),
+                    "p99_ms": round(percentile(latencies, 0.99), 1),
+                    "max_ms": round(max(latencies, default=0.0), 1),
+                }
+            )
+            print(f"webhooks {rate:g}/s: {json.dumps(steps[-1])}", flush=True)
+    finally:
+        stop_gunicorn(server)
+        stop_worker(worker)
+    return steps
+
+
+def print_webhook_table(rounds: list[list[dict]], title: str) -> None:
+    print(f"\n{title}: medians of {len(rounds)} rounds")
+    print(
+        "| offered /s | deliveries | accepted /s | applied /s | errors | p50 answer ms "
+        "| p99 answer ms | max ms |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for position, step in enumerate(rounds[0]):
+        cells = [r[position] for r in rounds]
+
+        def med(name: str, cells: list[dict] = cells) -> float:
+            return statistics.median(c[name] for c in cells)
+
+        print(
+            f"| {step['offered_per_s']:g} | {sum(c['deliveries'] for c in cells)} "
+            f"| {med('accepted_per_s'):.1f} | {med('applied_per_s'):.1f} "
+            f"| {sum(c['errors'] for c in cells)} | {med('p50_ms'):.1f} | {med('p99_ms'):.1f} "
+            f"| {max(c['max_ms'] for c in cells):.0f} |"
+        )
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
@@ -404,6 +692,10 @@ def one_round(args, env: dict[str, str], database_url: str) -> dict:
 
     fresh_database(database_url)
     dataset = build(args.orders, args.imports)
+    if args.webhook_rate > 0:
+        # Deliveries are applied by a db_worker beside gunicorn, as in production.
+        env = {**env, "ERCDASH_TASKS_BACKEND": "database"}
+        worker = start_worker(env)
     server = start_gunicorn(env, args.port, args.workers)
     run = Run()
     threads = []
@@ -434,7 +726,7 @@ def one_round(args, env: dict[str, str], database_url: str) -> dict:
         time.sleep(args.quiet)
 
         run.phase = "during writes"
-        webhooks = shopify_webhook_stream(run, args.port, args.webhook_rate)
+        threads += shopify_webhook_stream(run, args.port, args.webhook_rate)
         cancels = threading.Thread(
             target=requester,
             args=(
@@ -465,6 +757,9 @@ def one_round(args, env: dict[str, str], database_url: str) -> dict:
         for thread in [*threads, *([cancels] if "cancels" in locals() else [])]:
             thread.join(timeout=args.timeout + 5)
         stop_gunicorn(server)
+        if args.webhook_rate > 0:
+            settle(time.monotonic() + 60)
+            stop_worker(worker)
 
     page_views = sum(1 for s in run.samples if s.endpoint == "console page" and s.outcome == "ok")
     cancels_ok = sum(1 for s in run.samples if s.endpoint == "api cancel" and s.outcome == "ok")
@@ -477,7 +772,7 @@ def one_round(args, env: dict[str, str], database_url: str) -> dict:
             "exit_code": importer.returncode,
             "summary": importer.stdout.strip().splitlines()[-1:] or importer.stderr[-500:],
         },
-        "shopify webhooks": webhooks,
+        "shopify webhooks": webhook_outcomes() if args.webhook_rate > 0 else "not run",
         "audit": {
             "console page views answered": page_views,
             "view_order audit rows": audit.filter(channel="console", action="view_order").count(),
@@ -505,7 +800,7 @@ def percentile(values: list[float], q: float) -> float:
 def summarize(samples: list[Sample]) -> dict:
     table: dict[str, dict] = {}
     for phase in ("reads alone", "during writes"):
-        for endpoint in (*ENDPOINTS, "api cancel"):
+        for endpoint in (*ENDPOINTS, "api cancel", "shopify webhooks"):
             chosen = [s for s in samples if s.phase == phase and s.endpoint == endpoint]
             if not chosen:
                 continue
@@ -554,7 +849,17 @@ def main() -> None:
     parser.add_argument("--page-rate", type=float, default=4, help="console pages per second")
     parser.add_argument("--poll-rate", type=float, default=8, help="timeline polls per second")
     parser.add_argument("--cancel-rate", type=float, default=1, help="API cancels per second")
-    parser.add_argument("--webhook-rate", type=float, default=5, help="(slot, not run yet)")
+    parser.add_argument(
+        "--webhook-rate", type=float, default=5, help="Shopify deliveries per second (0: none)"
+    )
+    parser.add_argument(
+        "--webhooks",
+        action="store_true",
+        help="only the webhook intake run: signed pairs at --webhook-rates against gunicorn",
+    )
+    parser.add_argument("--webhook-rates", type=float, nargs="+", default=[50, 100, 150, 200, 300])
+    parser.add_argument("--step-seconds", type=float, default=10, help="per webhook rate")
+    parser.add_argument("--webhook-connections", type=int, default=8)
     parser.add_argument("--connections", type=int, default=4, help="per read endpoint")
     parser.add_argument("--timeout", type=float, default=5, help="client timeout, seconds")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
@@ -579,6 +884,17 @@ def main() -> None:
     env = configure()
     env["DATABASE_URL"] = database_url
     vendor = "postgresql" if database_url.startswith("postgres") else "sqlite"
+
+    if args.webhooks:
+        webhook_rounds = [webhook_intake(args, env, database_url) for _ in range(args.rounds)]
+        print_webhook_table(
+            webhook_rounds,
+            f"Shopify webhook intake, {vendor}, {args.workers} workers + 1 db_worker",
+        )
+        out = DATA / f"webhooks-{vendor}{'-' + args.label if args.label else ''}.json"
+        out.write_text(json.dumps({"args": vars(args), "rounds": webhook_rounds}, indent=1))
+        print(f"results: {out}")
+        return
 
     rounds = []
     for number in range(1, args.rounds + 1):

@@ -1,7 +1,8 @@
 """Middleware for people (console, admin, login), skipped by the token API.
 
 Each name wraps the middleware of the same name with browser_only; the
-settings list these instead of the originals. See browser_only for why. CSRF,
+settings list these instead of the originals. See browser_only for why. Machine-to-machine
+webhooks (/integrations/) are stateless too and skip it the same way. CSRF,
 X-Frame-Options and django-axes stay as they are: they cost little on API requests and the
 system checks look for them by name.
 """
@@ -21,6 +22,13 @@ from orders.console.middleware import AgentFormatsMiddleware as _AgentFormats
 from orders.console.middleware import AgentTimeZoneMiddleware as _AgentTimeZone
 from orders.console.middleware import ConsoleFrameMiddleware as _ConsoleFrame
 
+# Signed webhooks from platforms (Shopify): no sessions, cookies or CSRF either.
+WEBHOOK_PREFIX = "/integrations/"
+
+
+def is_stateless_path(path: str) -> bool:
+    return is_api_path(path) or path.startswith(WEBHOOK_PREFIX)
+
 
 def browser_only(middleware_class: type) -> type:
     """Subclass a middleware that serves people (sessions, CSRF, messages, CSP, login
@@ -33,21 +41,21 @@ def browser_only(middleware_class: type) -> type:
 
     class BrowserOnly(middleware_class):
         def __call__(self, request: HttpRequest) -> HttpResponse:
-            if is_api_path(request.path_info):
+            if is_stateless_path(request.path_info):
                 return self.get_response(request)
             return super().__call__(request)
 
         if hasattr(middleware_class, "process_view"):
 
             def process_view(self, request, view_func, view_args, view_kwargs):
-                if is_api_path(request.path_info):
+                if is_stateless_path(request.path_info):
                     return None
                 return super().process_view(request, view_func, view_args, view_kwargs)
 
         if hasattr(middleware_class, "process_exception"):
 
             def process_exception(self, request, exception):
-                if is_api_path(request.path_info):
+                if is_stateless_path(request.path_info):
                     return None
                 return super().process_exception(request, exception)
 

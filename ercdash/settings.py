@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "orders",
 ]
 
@@ -406,6 +408,26 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- Background tasks (Django's tasks framework, django-tasks backport) --------------------
+# immediate (default): a task runs in the process that enqueued it, right after the commit, so
+# `make run` needs no other process. database: tasks wait in the database for
+# `manage.py db_worker` (production). Any other value is a backend's dotted path (e.g. a
+# queue the deployment already runs), configured without code changes.
+ERCDASH_TASKS_BACKEND = os.environ.get("ERCDASH_TASKS_BACKEND", "").strip() or "immediate"
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+            "database": "django_tasks_db.DatabaseBackend",
+        }.get(ERCDASH_TASKS_BACKEND, ERCDASH_TASKS_BACKEND),
+    }
+}
+
+# --- Shopify connector (docs/shopify.md) --------------------------------------------------
+# Webhook deliveries (their payloads hold personal data) are deleted after this many days by
+# `manage.py purge_webhook_deliveries`.
+ERCDASH_WEBHOOK_RETENTION_DAYS = env_int("ERCDASH_WEBHOOK_RETENTION_DAYS", 30)
 
 # --- Agent console ------------------------------------------------------------------------
 # Phone numbers typed without a country code are read as numbers of this region.

@@ -9,6 +9,7 @@ from orders.api import views as api
 from orders.api.oauth import body_parameters_only
 from orders.api.throttling import rate_limited
 from orders.console import views
+from orders.integrations.shopify import views as shopify
 
 urlpatterns = [
     path("erc/ecommerce/", include("orders.api.urls")),
@@ -30,6 +31,8 @@ urlpatterns = [
         body_parameters_only(rate_limited(oauth.introspect)),
         name="oauth-introspect",
     ),
+    # Shopify's signed webhooks (every topic, every registered shop).
+    re_path(r"^integrations/shopify/webhooks/?$", shopify.webhooks, name="shopify-webhooks"),
     path("admin/", admin.site.urls),
     # Sign in and out only: no password reset (it would mail sign-in links to whoever
     # controls an address) and no self-service password change; admins set passwords.

@@ -609,3 +609,11 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}:{self.key}"
+
+
+# The Shopify connector's tables live beside it; importing them here registers them.
+from orders.integrations.shopify.models import (  # noqa: E402, F401
+    ShopifyOrder,
+    ShopifyStore,
+    WebhookDelivery,
+)

@@ -20,6 +20,7 @@ FORBIDDEN = {
     "orders/services": ("orders.api", "orders.console", "orders.admin"),
     "orders/api": ("orders.console", "orders.admin"),
     "orders/console": ("orders.api", "orders.admin"),
+    "orders/integrations": ("orders.api", "orders.console", "orders.admin"),
 }  # fmt: skip
 
 

@@ -23,7 +23,13 @@ from django.contrib.auth.models import Group, User
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from orders.models import AccessAudit, CancellationStatus, CancelReason
+from orders.models import (
+    AccessAudit,
+    CancellationStatus,
+    CancelReason,
+    ShopifyStore,
+    WebhookDelivery,
+)
 from tests import screenshot_sources
 
 ONE_LINE_COMMENT = re.compile(r"\{#.*?#\}")
@@ -281,6 +287,10 @@ def one_of_each(make_order, make_shipment, api_application, bearer, admin_user) 
     AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=1)
     AccessFailureLog.objects.create(**seen)
     AccessLog.objects.create(**seen)
+    store = ShopifyStore.objects.create(domain="casa.myshopify.com", brand="Casa", secret="s")
+    WebhookDelivery.objects.create(
+        store=store, topic="orders/create", webhook_id="wh-1", payload={"id": 1}
+    )
 
 
 def admin_urls(model, model_admin, request) -> list[str]:

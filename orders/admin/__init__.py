@@ -20,6 +20,7 @@ from orders.admin.orders import (
     StatusEventInline,
 )
 from orders.admin.shipments import ShipmentAdmin, ShipmentInline
+from orders.admin.shopify import ShopifyStoreAdmin, WebhookDeliveryAdmin
 from orders.admin.signins import AccessAttemptAdmin
 
 admin.site.site_header = "ercdash administration"
@@ -42,6 +43,8 @@ __all__ = [
     "PhoneSearchMixin",
     "ShipmentAdmin",
     "ShipmentInline",
+    "ShopifyStoreAdmin",
     "StatusEventInline",
     "UserAdmin",
+    "WebhookDeliveryAdmin",
 ]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orders import documents, services
+from orders.management.reporting import import_result_write
 
 
 class Command(BaseCommand):
@@ -37,10 +37,4 @@ class Command(BaseCommand):
         except documents.FileNotJson as exc:
             raise CommandError(str(exc)) from exc
 
-        result = services.orders_import(documents=records, dry_run=dry_run)
-        for error in result.errors:
-            line = {"record": error.record, "field": error.field, "description": error.description}
-            self.stderr.write(json.dumps(line, ensure_ascii=False), style_func=lambda text: text)
-        self.stdout.write(json.dumps(result.summary()))
-        if result.rejected:
-            sys.exit(1)
+        import_result_write(self, services.orders_import(documents=records, dry_run=dry_run))

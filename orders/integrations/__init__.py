@@ -1,0 +1,1 @@
+"""Connectors: other platforms' orders turned into order documents for the one import path."""

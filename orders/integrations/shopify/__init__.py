@@ -1,0 +1,1 @@
+"""Shopify: webhook deliveries and REST exports of a shop's orders, as order documents."""
