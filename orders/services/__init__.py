@@ -43,6 +43,12 @@ from orders.services.imports import (
     orders_import,
 )
 from orders.services.roles import ROLES, role_group
+from orders.services.shipping_address import (
+    ShippingAddressInvalid,
+    ShippingAddressNotChangeable,
+    order_change_shipping_address,
+    shipping_address_proposal,
+)
 
 __all__ = [
     "ROLES",
@@ -69,6 +75,10 @@ __all__ = [
     "idempotency_reserve",
     "audit_rows_write",
     "order_cancel",
+    "order_change_shipping_address",
+    "ShippingAddressInvalid",
+    "ShippingAddressNotChangeable",
+    "shipping_address_proposal",
     "order_refresh",
     "orders_embedding",
     "orders_export",
