@@ -49,6 +49,7 @@ from orders.services.shipping_address import (
     order_change_shipping_address,
     shipping_address_proposal,
 )
+from orders.services.shipping_address import address_values as shipping_address_values
 
 __all__ = [
     "ROLES",
@@ -79,6 +80,7 @@ __all__ = [
     "ShippingAddressInvalid",
     "ShippingAddressNotChangeable",
     "shipping_address_proposal",
+    "shipping_address_values",
     "order_refresh",
     "orders_embedding",
     "orders_export",
