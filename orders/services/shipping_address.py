@@ -108,14 +108,16 @@ def _address_for(order: Order, values: dict[str, str]) -> Address:
 def order_change_shipping_address(
     *,
     order: Order,
-    changes: Mapping[str, Any],
+    changes: Mapping[str, Any] | None = None,
+    address: Address | None = None,
     actor: str,
     channel: str,
     user=None,
     request_id: str = "",
     fallback_phone_region: str | None = None,
 ) -> Order:
-    """Send the order to a new address: `changes` over its current shipping address.
+    """Send the order to a new address: `changes` over its current shipping address, or
+    `address`, one of the customer's saved addresses (the admin's choice).
 
     ShippingAddressInvalid when the resulting address breaks the address rules;
     ShippingAddressNotChangeable when the order may not be redirected (rules.actions, the
@@ -129,20 +131,31 @@ def order_change_shipping_address(
         # Reload only plain fields: a full refresh would drop the loaded customer.
         order.refresh_from_db(fields=[*_STATE_FIELDS, "shipping_address"])
         previous = order.shipping_address
-        values = shipping_address_proposal(
-            current=previous, changes=changes, fallback_phone_region=fallback_phone_region
-        )
+        if address is not None:
+            if address.customer_id != order.customer_id:
+                raise ShippingAddressInvalid([("address", "Is another customer's address.")])
+            shipping_address_proposal(
+                current=address, changes={}, fallback_phone_region=fallback_phone_region
+            )
+            target = address
+            unchanged = previous is not None and previous.pk == address.pk
+        else:
+            values = shipping_address_proposal(
+                current=previous, changes=changes or {}, fallback_phone_region=fallback_phone_region
+            )
+            target = None
+            unchanged = values == address_values(previous)
         if not actions.can_change_shipping_address(order):
             raise _not_changeable(order)
-        if values == address_values(previous):
+        if unchanged:
             return order  # nothing to change: no new address, audit row or event
-        address = _address_for(order, values)
+        target = target or _address_for(order, values)
         now = timezone.now()
         updated = Order.objects.filter(
             pk=order.pk,
             shipping_address_id=previous.pk if previous else None,
             **actions.state_filter(actions.SHIPPING_ADDRESS_CHANGEABLE),
-        ).update(shipping_address=address, shipping_address_changed_at=now, updated_at=now)
+        ).update(shipping_address=target, shipping_address_changed_at=now, updated_at=now)
         if updated:
             break
         # Lost the race: to a cancel or a shipment (the next round says so) or to another
@@ -152,7 +165,7 @@ def order_change_shipping_address(
             f"Order {order.external_id} is being changed by someone else; try again."
         )
     order.refresh_from_db(fields=_STATE_FIELDS)
-    order.shipping_address = address
+    order.shipping_address = target
     audit_record(
         actor=actor,
         user=user,
@@ -161,7 +174,7 @@ def order_change_shipping_address(
         customer_id=order.customer.external_id,
         order_id=order.external_id,
         request_id=request_id,
-        changes={"before": address_body(previous), "after": address_body(address)},
+        changes={"before": address_body(previous), "after": address_body(target)},
     )
     # The timeline says what happened, at the stage the order had reached (as for cancel).
     # The actor stays out of it: API clients see the timeline; the audit row names them.
