@@ -210,6 +210,9 @@ class Order(models.Model):
     cancel_restock = models.BooleanField(null=True, blank=True)
     cancel_notify_customer = models.BooleanField(null=True, blank=True)
     cancel_refund_method = models.CharField(max_length=64, blank=True)
+    # Set when the shipping address was changed here (API, console, admin): a re-import of
+    # the source's view of the order keeps the address chosen here, as it keeps a cancel.
+    shipping_address_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Derived from items and status events, kept fresh by services.order_refresh so that
     # an order read is a single query.
@@ -253,7 +256,10 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-purchase_datetime", "-id"]
-        permissions = [("cancel_order", "Can cancel orders")]
+        permissions = [
+            ("cancel_order", "Can cancel orders"),
+            ("change_shipping_address", "Can change the shipping address of orders"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "order_number"], name="order_number_unique_per_customer"
@@ -560,6 +566,7 @@ class AccessAudit(models.Model):
         VIEW_CUSTOMER = "view_customer", "Viewed customer"
         VIEW_ORDER = "view_order", "Viewed order"
         CANCEL_ORDER = "cancel_order", "Canceled order"
+        CHANGE_SHIPPING_ADDRESS = "change_shipping_address", "Changed shipping address"
         EXPORT_ORDERS = "export_orders", "Exported orders"
         # By kind of query and number of results, never the text typed.
         SEARCH = "search", "Searched"
@@ -576,6 +583,9 @@ class AccessAudit(models.Model):
     order_external_id = models.CharField("order id", max_length=128, blank=True)
     request_id = models.CharField(max_length=128, blank=True)
     detail = models.CharField(max_length=255, blank=True)
+    # What a change changed: {"before": {...}, "after": {...}} (the previous and the new
+    # shipping address, say). Empty for looks.
+    changes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -127,6 +127,7 @@ def test_an_address_phone_is_read_in_the_addresses_own_country(admin_client):
     data = customer_data(
         **{
             "addresses-0-phone_number": "030 1234567",
+            "addresses-0-zip_code": "10115",  # a German postal code: the rules check its shape
             "addresses-0-region_code": "DE-BE",
             "addresses-0-country_code": "DE",
         }
@@ -140,8 +141,20 @@ def test_an_address_phone_is_read_in_the_addresses_own_country(admin_client):
 
 @pytest.mark.parametrize("key", ["external_id", "addresses-0-zip_code"])
 def test_ids_and_zip_codes_may_hold_long_digit_runs(admin_client, key):
-    # Card detection covers free text, not ids, order numbers, phones or zip codes.
-    response = admin_client.post(ADD, customer_data(**{key: CARD}))
+    # Card detection covers free text, not ids, order numbers, phones or zip codes. The
+    # address is in a country without postal-code data, so no shape rule applies either.
+    response = admin_client.post(
+        ADD,
+        customer_data(
+            **{
+                "addresses-0-zip_code": "",
+                key: CARD,
+                "addresses-0-phone_number": "+351 912 345 678",
+                "addresses-0-region_code": "AE-DU",
+                "addresses-0-country_code": "AE",
+            }
+        ),
+    )
 
     assert response.status_code == HTTPStatus.FOUND
 

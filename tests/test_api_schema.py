@@ -13,6 +13,7 @@ from django.db import close_old_connections, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ercdash.wsgi import application
 from orders.api import pagination
@@ -96,14 +97,16 @@ def test_oauth2_client_credentials_scheme_with_both_scopes(document):
     }
 
 
-def test_reads_ask_for_the_read_scope_and_cancel_for_the_write_scope(document):
-    cancel = "/erc/ecommerce/customers/{customer_id}/orders/{order_id}/cancel"
+def test_reads_ask_for_the_read_scope_and_order_actions_for_the_write_scope(document):
+    order = "/erc/ecommerce/customers/{customer_id}/orders/{order_id}"
+    actions = {order + "/cancel", order + "/change-shipping-address"}
 
     for path, methods in document["paths"].items():
         for method, details in methods.items():
-            scope = WRITE if (path, method) == (cancel, "post") else READ
+            scope = WRITE if path in actions and method == "post" else READ
             assert details["security"] == [{"oauth2": [scope]}], (path, method)
-    assert set(document["paths"][cancel]) == {"post"}
+    for path in actions:
+        assert set(document["paths"][path]) == {"post"}
 
 
 def test_every_operation_documents_the_error_bodies(document):
@@ -308,6 +311,13 @@ def test_api_conforms_to_its_openapi_document(case, fuzz_auth, in_process_reques
     with_genuine_cursor(case)
     # Each case starts from the seeded data: a cancel in one case must not turn the next
     # valid cancel into a 422.
+    # A schema-valid address may still break rules no schema can say (a region of another
+    # country, a postal code or phone the country does not have): a 400 there is by design.
+    excluded = (
+        [positive_data_acceptance]
+        if case.operation.path.endswith("/change-shipping-address")
+        else None
+    )
     with transaction.atomic():
-        case.call_and_validate(headers={"Authorization": fuzz_auth})
+        case.call_and_validate(headers={"Authorization": fuzz_auth}, excluded_checks=excluded)
         transaction.set_rollback(True)

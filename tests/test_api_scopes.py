@@ -46,6 +46,11 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict | None, int]] = {
         {"cancel_reason": "CUSTOMER_REQUEST"},
         HTTPStatus.OK,
     ),
+    ("post", "/erc/ecommerce/customers/{customer_id}/orders/{order_id}/change-shipping-address"): (
+        "/erc/ecommerce/customers/customer123/orders/order123/change-shipping-address",
+        {"city": "Porto", "region_code": "PT-13", "zip_code": "4000-322"},
+        HTTPStatus.OK,
+    ),
     ("get", "/erc/ecommerce/customers/{customer_id}/orders"): (
         "/erc/ecommerce/customers/customer123/orders",
         None,

@@ -33,7 +33,7 @@ from orders.models import (
     ShipmentItem,
     StatusEvent,
 )
-from orders.rules import cards, custom_fields, money, phones, places, shipments, statuses
+from orders.rules import addresses, cards, custom_fields, money, phones, shipments, statuses
 
 Application = get_application_model()
 AGENTS_GROUP = "Agents"
@@ -150,21 +150,21 @@ class AddressForm(CardSafeFormMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        region, country = cleaned.get("region_code"), cleaned.get("country_code")
-        if region and country and "region_code" not in self.errors:
-            try:
-                places.validate_region_code(region)
-                places.validate_region_in_country(region, country)
-            except ValidationError as error:
-                self.add_error("region_code", error)
-        # A national number is read in the address's own country, as import reads it.
-        phone = cleaned.get("phone_number", "").strip()
-        if phone and "country_code" not in self.errors:
-            region = country or settings.ERCDASH_DEFAULT_PHONE_REGION
-            try:
-                cleaned["phone_number"] = phones.normalize_phone(phone, region)
-            except ValidationError as error:
-                self.add_error("phone_number", error)
+        # The address rules every face shares (rules.addresses). A national phone number is
+        # read in the address's own country, else in the configured region (as the console
+        # search reads numbers). A field that already failed keeps its first error only.
+        values = {name: cleaned.get(name) for name in ADDRESS_VALUE_FIELDS}
+        normalized, problems = addresses.check(
+            values, fallback_phone_region=settings.ERCDASH_DEFAULT_PHONE_REGION
+        )
+        failed = set(self.errors)
+        for name, description in problems:
+            if name not in failed and name in self.fields:
+                self.add_error(name, description)
+                failed.add(name)
+        for name in ("phone_number", "zip_code"):
+            if name not in failed and name in cleaned:
+                cleaned[name] = normalized.get(name, cleaned[name])
         return cleaned
 
     def clean_region_code(self) -> str:
@@ -295,11 +295,50 @@ class OrderForm(CardSafeFormMixin, forms.ModelForm):
             address = cleaned.get(name)
             if address is not None and customer_pk and address.customer_id != customer_pk:
                 self.add_error(name, "This address belongs to another customer.")
+        if self.shipping_address_changed and "shipping_address" not in self.errors:
+            self._check_shipping_address_change(cleaned.get("shipping_address"))
         return cleaned
+
+    @property
+    def shipping_address_changed(self) -> bool:
+        """A saved order sent to another address: the change-shipping-address service's
+        business (OrderAdmin.save_model), with its state rule, address rules and audit."""
+        return bool(self.instance.pk) and "shipping_address" in self.changed_data
+
+    def _check_shipping_address_change(self, address: Address | None) -> None:
+        order = self.instance
+        if not order.is_change_shipping_address_allowed:
+            self.add_error("shipping_address", shipping_address_refusal(order))
+        elif address is None:
+            self.add_error("shipping_address", "An order that may still ship needs an address.")
+        else:
+            try:
+                services.shipping_address_proposal(current=address, changes={})
+            except services.ShippingAddressInvalid as exc:
+                problems = "; ".join(f"{name}: {text}" for name, text in exc.problems)
+                self.add_error(
+                    "shipping_address",
+                    f"This address cannot be shipped to ({problems}). Fix it on the customer "
+                    "first.",
+                )
 
     def save(self, commit: bool = True) -> Order:
         self.instance.card_last4 = self.cleaned_data.get("card_number", "")
         return super().save(commit=commit)
+
+
+def shipping_address_refusal(order: Order) -> str:
+    """Why the order's shipping address may not change, as the admin says it."""
+    if order.is_canceled:
+        why = "the order is canceled"
+    elif order.delivery_type == "LOCAL_PICKUP":
+        why = "the order is picked up in store"
+    else:
+        why = "the order has shipped, or part of it is in a parcel"
+    return (
+        f"The shipping address can no longer change: {why}. Only orders not canceled, with "
+        "nothing shipped and not picked up in store can be sent elsewhere."
+    )
 
 
 class OrderItemForm(CardSafeFormMixin, forms.ModelForm):

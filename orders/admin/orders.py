@@ -29,6 +29,8 @@ from orders.models import (
 )
 from orders.rules import actors, money
 
+CHANGE_ADDRESS_PERMISSION = "orders.change_shipping_address"
+
 
 def _request_id(request: HttpRequest) -> str:
     return getattr(request, "request_id", "")
@@ -249,7 +251,43 @@ class OrderAdmin(PhoneSearchMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
         # Order ids are API keys and an order never moves to another customer.
         fields = list(super().get_readonly_fields(request, obj))
-        return ["external_id", "customer", *fields] if obj else fields
+        if obj is None:
+            return fields
+        fields = ["external_id", "customer", *fields]
+        if not request.user.has_perm(CHANGE_ADDRESS_PERMISSION):
+            # Sending a saved order elsewhere is its own permission, as in the console.
+            fields.append("shipping_address")
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: Order, form, change: bool) -> None:
+        if not (change and form.shipping_address_changed):
+            super().save_model(request, obj, form, change)
+            return
+        # The rest of the form is saved as usual; the new shipping address goes through the
+        # service the API and the console use (state rule, address rules, audit, timeline).
+        address = obj.shipping_address
+        obj.shipping_address_id = form.initial.get("shipping_address")
+        super().save_model(request, obj, form, change)
+        try:
+            services.order_change_shipping_address(
+                order=obj,
+                address=address,
+                actor=_actor(request),
+                channel=AccessAudit.Channel.ADMIN,
+                user=request.user,
+                request_id=_request_id(request),
+            )
+        except (services.ShippingAddressNotChangeable, services.ShippingAddressInvalid):
+            # The order moved on between the form and the save (a parcel left meanwhile).
+            obj.refresh_from_db(fields=["shipping_address"])
+            self.message_user(request, forms.shipping_address_refusal(obj), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"Order {obj.order_number} will be shipped to {address}; the previous address "
+                "is kept in the access audit.",
+                messages.SUCCESS,
+            )
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -67,6 +67,12 @@ class NotCancellable(ApiError):
     message = "Order cannot be canceled"
 
 
+class ShippingAddressNotChangeable(ApiError):
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "shipping_address_not_changeable"
+    message = "Shipping address cannot be changed"
+
+
 class IdempotencyKeyReused(ApiError):
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "idempotency_key_reused"

@@ -17,6 +17,11 @@ urlpatterns = [
         name="order-cancel-preview",
     ),
     re_path(rf"^{ORDER}/cancel/?$", api.OrderCancelApi.as_view(), name="order-cancel"),
+    re_path(
+        rf"^{ORDER}/change-shipping-address/?$",
+        api.OrderChangeShippingAddressApi.as_view(),
+        name="order-change-shipping-address",
+    ),
     re_path(rf"^{CUSTOMER}/orders/?$", api.CustomerOrdersApi.as_view(), name="customer-orders"),
     re_path(
         rf"^{CUSTOMER}/shipments/?$", api.CustomerShipmentsApi.as_view(), name="customer-shipments"

@@ -25,7 +25,7 @@ from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
 from orders.models import AccessAudit, CancelReason, DeliveryType, DetailedType
-from orders.rules import cards, ids, text, times
+from orders.rules import addresses, cards, ids, text, times
 from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
@@ -302,6 +302,99 @@ class OrderCancelApi(ErcApiView):
             )
         href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
         return json_response(request, body.order_body(order, self_href=href))
+
+
+class OrderChangeShippingAddressApi(ErcApiView):
+    required_scope = settings.SCOPE_WRITE
+
+    @extend_schema(
+        **doc.operation(
+            operation_id="changeOrderShippingAddress",
+            summary="Change an order's shipping address",
+            description=(
+                "Sends the order to another address: the fields given replace those of the "
+                "current shipping address, the others keep their value. Allowed while "
+                "is_change_shipping_address_allowed: not canceled, nothing shipped, latest "
+                "stage at most CONFIRMED, not a store pickup. The previous address is kept "
+                'in the audit log and the timeline gets "Shipping address changed".'
+            ),
+            ok="Order",
+            ok_description="The order with its new shipping address.",
+            parameters=[doc.CUSTOMER_ID, doc.ORDER_ID, doc.BRAND, doc.IDEMPOTENCY_KEY],
+            not_found="No such order for this customer (and brand).",
+            extra={
+                422: "The order has shipped, is canceled or is a store pickup "
+                "(shipping_address_not_changeable), or the Idempotency-Key was first used "
+                "for another request (idempotency_key_reused)."
+            },
+            request="ChangeShippingAddressRequest",
+        )
+    )
+    def post(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        key = idempotency_key(request)
+        if not key:
+            return self.change(request, customer_id, order_id)
+        return keyed_write(
+            request,
+            key,
+            order_path(customer_id, order_id) + "/change-shipping-address",
+            request_body(request),
+            lambda: self.change(request, customer_id, order_id),
+        )
+
+    def change(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        changes = shipping_address_params(request)
+        brand = brand_param(request)
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
+        if order is None:
+            raise errors.order_not_found(order_id)
+        try:
+            order = services.order_change_shipping_address(
+                order=order,
+                changes=changes,
+                actor=request.user.actor,
+                channel=AccessAudit.Channel.API,
+                request_id=getattr(request._request, "request_id", ""),
+            )
+        except services.ShippingAddressInvalid as exc:
+            raise errors.InvalidParameters(exc.problems) from None
+        except services.ShippingAddressNotChangeable as exc:
+            # Answered, not raised: a keyed retry replays the refusal (as for cancel).
+            return errors.api_exception_handler(
+                errors.ShippingAddressNotChangeable(str(exc)), {"request": request, "view": self}
+            )
+        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+        return json_response(request, body.order_body(order, self_href=href))
+
+
+def shipping_address_params(request: Request) -> dict[str, Any]:
+    """The change-shipping-address body (Talkdesk's): the address fields, each optional.
+
+    Left out or null keeps the current value. A field this API does not know is refused
+    rather than ignored, so no client believes it had an effect (as for cancel). Values
+    are checked by the address rules once merged with the current address.
+    """
+    try:
+        data = request.data
+    except (ParseError, UnsupportedMediaType):
+        data = None
+    if not isinstance(data, dict):
+        raise errors.InvalidParameters([("body", "Must be a JSON object.")])
+    problems = [
+        (field_name(name), "Unknown field; this operation does not act on it.")
+        for name in data
+        if name not in addresses.FIELDS
+    ]
+    problems += [
+        (name, "Must be a string.")
+        for name in addresses.FIELDS
+        if data.get(name) is not None and not isinstance(data[name], str)
+    ]
+    if problems:
+        raise errors.InvalidParameters(problems)
+    return {name: data[name] for name in addresses.FIELDS if data.get(name) is not None}
 
 
 def request_body(request: Request) -> Any:

@@ -30,7 +30,8 @@ from orders.models import (
     Shipment,
     StatusEvent,
 )
-from orders.rules import carriers, phones, places
+from orders.rules import addresses, cards, carriers, phones, places
+from orders.rules.text import fold
 
 TZ_COOKIE = "tz"
 
@@ -554,3 +555,50 @@ def cancellation_facts(order: Order) -> list[Fact]:
     if order.cancel_refund_method:
         facts.append(Fact(str(_("Refund method requested")), order.cancel_refund_method))
     return facts
+
+
+def country_choices(locale: str | None = None) -> list[tuple[str, str]]:
+    """Every ISO 3166-1 country as (code, name in the agent's language), by name."""
+    locale = locale or format_locale()
+    names = [(code, country_name(code, locale)) for code in places.countries()]
+    # Accents do not move a name (Áustria sorts beside Austrália).
+    return sorted(names, key=lambda choice: fold(choice[1]))
+
+
+def region_choices(country: str, locale: str | None = None) -> list[tuple[str, str]]:
+    """The country's ISO 3166-2 subdivisions as (code, "name (code)"), by name."""
+    locale = locale or format_locale()
+    names = [
+        (code, f"{region_name(code, locale)} ({code})") for code in places.country_regions(country)
+    ]
+    return sorted(names, key=lambda choice: fold(choice[1]))
+
+
+# The address rules speak to integrators (field names, ISO codes); agents pick from lists
+# and read their own language. Same rules, the agent's words.
+ADDRESS_PROBLEM_LABELS = {
+    places.COUNTRY_DESCRIPTION: _("Choose a country from the list."),
+    places.REGION_DESCRIPTION: _("Choose a region from the list."),
+    places.REGION_COUNTRY_DESCRIPTION: _("Choose a region of the chosen country."),
+    phones.PHONE_DESCRIPTION: _(
+        "Enter a phone number of the chosen country, or one starting with + and its code."
+    ),
+    cards.PAN_DESCRIPTION: _(
+        "This looks like a full payment card number: only the last four digits may be stored."
+    ),
+    "This field is required.": _("Required for a delivery."),
+}
+
+
+def address_problem(name: str, description: str, *, country: str) -> str:
+    """A problem the address rules found, as the console says it to an agent."""
+    if name == "zip_code" and country and description.startswith("Must be a postal code"):
+        shape = addresses.postal_code_shape(country)
+        example = shape[1] if shape else ""
+        return str(
+            _("Must be a postal code of %(country)s, such as %(example)s.")
+            % {"country": country_name(country), "example": example}
+            if example
+            else _("Must be a postal code of %(country)s.") % {"country": country_name(country)}
+        )
+    return str(ADDRESS_PROBLEM_LABELS.get(description, description))

@@ -14,4 +14,9 @@ urlpatterns = [
         views.order_cancel,
         name="order_cancel",
     ),
+    path(
+        "customers/<str:customer_id>/orders/<str:order_id>/change-address",
+        views.order_change_address,
+        name="order_change_address",
+    ),
 ]

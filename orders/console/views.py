@@ -35,13 +35,14 @@ from django_htmx.middleware import HtmxDetails
 
 from orders import selectors, services
 from orders.console import presenters as console
-from orders.console.forms import CancelForm
+from orders.console.forms import CancelForm, ShippingAddressForm
 from orders.models import AccessAudit, Customer, Order
 from orders.rules import actors
 from orders.rules.ids import ID_RE
 
 AGENT_PERMISSION = "orders.view_order"
 CANCEL_PERMISSION = "orders.cancel_order"
+CHANGE_ADDRESS_PERMISSION = "orders.change_shipping_address"
 ORDERS_PER_PAGE = 10
 MAX_PAGES = 50
 MAX_QUERY = 200
@@ -398,6 +399,144 @@ def not_cancellable_message(order: Order) -> str:
         "Order %(number)s has left the warehouse and can no longer be canceled; "
         "nothing was changed."
     ) % {"number": order.order_number}
+
+
+def _address_form_context(order: Order, form: ShippingAddressForm) -> dict[str, Any]:
+    country = str(form["country_code"].value() or "").upper()
+    region = str(form["region_code"].value() or "").upper()
+    choices = console.region_choices(country)
+    if region not in {code for code, _ in choices}:
+        region = ""  # a region of another country (the country just changed) is no choice
+    return {
+        **header_context(order),
+        "form": form,
+        "country_choices": console.country_choices(),
+        "region_choices": choices,
+        "region_value": region,
+        "region_error": form["region_code"].errors[0] if form["region_code"].errors else "",
+    }
+
+
+def _address_form_response(
+    request: HtmxHttpRequest,
+    order: Order,
+    form: ShippingAddressForm,
+    status: int = HTTPStatus.OK,
+) -> HttpResponse:
+    form.scrub_card_numbers()
+    template = "orders/order_change_address.html"
+    return render(
+        request,
+        template + "#address-form" if request.htmx else template,
+        _address_form_context(order, form),
+        status=status,
+    )
+
+
+def _address_outcome_response(
+    request: HtmxHttpRequest, order: Order, *, message: str, level: str, status: int
+) -> HttpResponse:
+    """HTMX: the fresh header in place of the form; the timeline, the addresses and the
+    outcome (announced by its role="status" region) out of band."""
+    context = {
+        **timeline_context(order),
+        **header_context(order),
+        "outcome": message,
+        "outcome_level": level,
+    }
+    response = render(request, "orders/order_change_address.html#outcome", context, status=status)
+    return reswap(retarget(response, "#order-header"), "outerHTML")
+
+
+def _current_address_form(order: Order) -> ShippingAddressForm:
+    return ShippingAddressForm(initial=services.shipping_address_values(order.shipping_address))
+
+
+@agent_view(AGENT_PERMISSION, CHANGE_ADDRESS_PERMISSION, methods=("GET", "POST"))
+def order_change_address(request: HtmxHttpRequest, customer_id: str, order_id: str) -> HttpResponse:
+    """The new shipping address, saved through the same service as the API and admin."""
+    order = _order_or_404(customer_id, order_id)
+    if request.method == "GET" and request.htmx and "country_code" in request.GET:
+        # The region picker following the country picker: codes and names, no personal data.
+        form = ShippingAddressForm(request.GET)
+        return render(
+            request,
+            "orders/order_change_address.html#region-field",
+            _address_form_context(order, form),
+        )
+    if request.method == "GET":
+        if not order.is_change_shipping_address_allowed and not request.htmx:
+            messages.warning(request, address_not_changeable_message(order))
+            return HttpResponseRedirect(order_url(order), status=HTTPStatus.SEE_OTHER)
+        audit_order(request, order, "change address page")  # the form shows the address
+        if not order.is_change_shipping_address_allowed:
+            return _address_outcome_response(
+                request,
+                order,
+                message=address_not_changeable_message(order),
+                level="danger",
+                status=HTTPStatus.UNPROCESSABLE_ENTITY,
+            )
+        return _address_form_response(request, order, _current_address_form(order))
+
+    audit_order(request, order, "change address page")
+    if "update_regions" in request.POST:
+        # Without JavaScript the region list follows the country on this round trip:
+        # the typed values come back as they were, nothing is checked or saved yet.
+        typed = {name: request.POST.get(name, "") for name in ShippingAddressForm.base_fields}
+        return _address_form_response(request, order, ShippingAddressForm(initial=typed))
+    form = ShippingAddressForm(request.POST)
+    if not form.is_valid():
+        return _address_form_response(request, order, form, status=HTTPStatus.BAD_REQUEST)
+    try:
+        order = services.order_change_shipping_address(
+            order=order,
+            changes=form.cleaned_data,
+            actor=actors.agent(request.user.get_username()),
+            channel=AccessAudit.Channel.CONSOLE,
+            user=request.user,
+            request_id=getattr(request, "request_id", ""),
+        )
+    except services.ShippingAddressInvalid as exc:
+        country = form.cleaned_data.get("country_code", "")
+        for name, description in exc.problems:
+            text = console.address_problem(name, description, country=country)
+            form.add_error(name if name in form.fields else None, text)
+        return _address_form_response(request, order, form, status=HTTPStatus.BAD_REQUEST)
+    except services.ShippingAddressNotChangeable:
+        message, level, status = (
+            address_not_changeable_message(order),
+            "danger",
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        )
+    else:
+        message, level, status = (
+            _("Order %(number)s will be sent to the new address.") % {"number": order.order_number},
+            "success",
+            HTTPStatus.OK,
+        )
+    if request.htmx:
+        return _address_outcome_response(
+            request, order, message=message, level=level, status=status
+        )
+    messages.add_message(
+        request, messages.SUCCESS if level == "success" else messages.ERROR, message
+    )
+    return HttpResponseRedirect(order_url(order), status=HTTPStatus.SEE_OTHER)
+
+
+def address_not_changeable_message(order: Order) -> str:
+    if order.is_canceled:
+        return _("Order %(number)s is canceled; its address was not changed.") % {
+            "number": order.order_number
+        }
+    if order.delivery_type == "LOCAL_PICKUP":
+        return _("Order %(number)s is picked up in store; it has no address to change.") % {
+            "number": order.order_number
+        }
+    return _("Order %(number)s has left the warehouse; its address can no longer be changed.") % {
+        "number": order.order_number
+    }
 
 
 class AgentLoginView(LoginView):

@@ -21,12 +21,12 @@ from orders.documents.fields import (
 )
 from orders.models import DetailedType, GenericType
 from orders.rules import (
+    addresses,
     cards,
     custom_fields,
     ids,
     money,
     phones,
-    places,
     shipments,
     statuses,
     times,
@@ -256,31 +256,16 @@ class _Normalizer:
         raw = self.obj(path, raw, ADDRESS_FIELDS)
         if raw is None:
             return None
-        country = raw.get("country_code")
-        if country is not None:
-            country = self.rule(f"{path}.country_code", places.validate_country_code, country)
-        region = raw.get("region_code")
-        if region is not None:
-            region = self.rule(f"{path}.region_code", places.validate_region_code, region)
-        if region is not None and country is not None:
-            region = self.rule(
-                f"{path}.region_code", places.validate_region_in_country, region, country
-            )
+        # The address rules every face shares (rules.addresses): codes, phone, postal code,
+        # free text. A full card number was already reported by normalize()'s first pass.
+        values, problems = addresses.check(raw)
+        for name, description in problems:
+            if description != PAN_DESCRIPTION:
+                self.error(f"{path}.{name}", description)
         body = compact(
             {
                 "id": self.ident(f"{path}.id", raw.get("id"), required=False),
-                "first_name": self.text(
-                    f"{path}.first_name", raw.get("first_name"), max_length=150
-                ),
-                "last_name": self.text(f"{path}.last_name", raw.get("last_name"), max_length=150),
-                "phone_number": self.phone(
-                    f"{path}.phone_number", raw.get("phone_number"), country
-                ),
-                "address": self.text(f"{path}.address", raw.get("address"), max_length=255),
-                "zip_code": self.text(f"{path}.zip_code", raw.get("zip_code"), max_length=32),
-                "city": self.text(f"{path}.city", raw.get("city"), max_length=128),
-                "region_code": region,
-                "country_code": country,
+                **{name: values.get(name) for name in addresses.FIELDS},
             }
         )
         body["default"] = bool(self.boolean(f"{path}.default", raw.get("default")))

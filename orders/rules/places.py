@@ -68,3 +68,12 @@ def region_name(code: str, locale: str = "en") -> str:
     if region is None:
         return code
     return _catalog("iso3166-2", locale).gettext(region.name)
+
+
+@lru_cache(maxsize=256)
+def country_regions(country: str) -> tuple[str, ...]:
+    """The ISO 3166-2 codes of the country's subdivisions (none for an unknown country)."""
+    if country not in countries():
+        return ()
+    found = pycountry.subdivisions.get(country_code=country) or []
+    return tuple(sorted(region.code for region in found))

@@ -43,6 +43,13 @@ from orders.services.imports import (
     orders_import,
 )
 from orders.services.roles import ROLES, role_group
+from orders.services.shipping_address import (
+    ShippingAddressInvalid,
+    ShippingAddressNotChangeable,
+    order_change_shipping_address,
+    shipping_address_proposal,
+)
+from orders.services.shipping_address import address_values as shipping_address_values
 
 __all__ = [
     "ROLES",
@@ -69,6 +76,11 @@ __all__ = [
     "idempotency_reserve",
     "audit_rows_write",
     "order_cancel",
+    "order_change_shipping_address",
+    "ShippingAddressInvalid",
+    "ShippingAddressNotChangeable",
+    "shipping_address_proposal",
+    "shipping_address_values",
     "order_refresh",
     "orders_embedding",
     "orders_export",

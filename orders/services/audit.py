@@ -30,8 +30,10 @@ def audit_record(
     order_id: str = "",
     request_id: str = "",
     detail: str = "",
+    changes: dict | None = None,
 ) -> AccessAudit:
-    """Write one access-audit row: who did what to which customer/order, when, through what."""
+    """Write one access-audit row: who did what to which customer/order, when, through what
+    (and, for a change, the values before and after)."""
     return AccessAudit.objects.create(
         actor=actor,
         user=user,
@@ -41,6 +43,7 @@ def audit_record(
         order_external_id=order_id,
         request_id=request_id,
         detail=detail,
+        changes=changes or {},
     )
 
 

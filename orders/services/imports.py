@@ -194,22 +194,28 @@ def _datetime(value: str | None) -> datetime | None:
 def _with_local_changes(document: dict[str, Any], order: Order | None) -> dict[str, Any]:
     """The document with what ercdash itself did to the stored order put back.
 
-    A cancellation made here (API, console, admin) is never undone by the source system's
-    view of the order: the order stays CANCELED and keeps its timeline event, whatever the
-    imported document says. Re-importing such a document then changes nothing.
+    A cancellation or a new shipping address made here (API, console, admin) is never
+    undone by the source system's view of the order: the order stays CANCELED, keeps the
+    address chosen here and its timeline events, whatever the imported document says.
+    Re-importing such a document then changes nothing.
     """
-    if order is None or order.canceled_at is None:
+    if order is None or (order.canceled_at is None and order.shipping_address_changed_at is None):
         return document
     local = [body.status_event_body(event) for event in order.status_events.all() if event.is_local]
     history = document["status_history"] + [e for e in local if e not in document["status_history"]]
     # Oldest first, like normalize(); on equal times our own events go first, as they are
     # the ones kept (lower ids) when the source's events are written again.
     history.sort(key=lambda event: (event.get("status_date_time", ""), event not in local))
-    return {
-        **document,
-        "cancellation_status": CancellationStatus.CANCELED.value,
-        "status_history": history,
-    }
+    document = {**document, "status_history": history}
+    if order.canceled_at is not None:
+        document["cancellation_status"] = CancellationStatus.CANCELED.value
+    if order.shipping_address_changed_at is not None:
+        shipping = body.address_body(order.shipping_address)
+        if shipping is None:
+            document.pop("shipping_address", None)
+        else:
+            document["shipping_address"] = shipping
+    return document
 
 
 def _order_unchanged(document: dict[str, Any], order: Order | None) -> bool:

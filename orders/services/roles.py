@@ -13,6 +13,8 @@ AGENT_PERMISSIONS = [
     "view_order",
     "view_orderitem",
     "view_statusevent",
+    # Redirecting a parcel that has not left is the order edit callers ask for most.
+    "change_shipping_address",
 ]
 ROLES = {
     "Agents": AGENT_PERMISSIONS,

@@ -97,13 +97,16 @@ def context(new_context, browser_locale, browser_time_zone):
 
 @pytest.fixture
 def agent_user(transactional_db):
-    """Transactional tests flush the tables after each test, migration 0002's Agents group
+    """Transactional tests flush the tables after each test, the migrations' Agents group
     included: recreate it (post_migrate has already recreated the permissions)."""
     from django.contrib.auth.models import Group, Permission, User
 
     group, _ = Group.objects.get_or_create(name="Agents")
     group.permissions.add(
-        Permission.objects.get(content_type__app_label="orders", codename="view_order")
+        *Permission.objects.filter(
+            content_type__app_label="orders",
+            codename__in=["view_order", "change_shipping_address"],
+        )
     )
     user = User.objects.create_user("agent", password="agent-password-1")
     user.groups.add(group)

@@ -27,6 +27,7 @@ OPERATIONS: list[tuple[str, re.Pattern[str], str]] = [
     # Talkdesk's reference says "200 - no content" for cancel, yet describes the order:
     # ercdash answers the canceled order, which a client that ignores the body never sees.
     ("POST", re.compile(rf"^{ORDER}/cancel/?$"), "Order"),
+    ("POST", re.compile(rf"^{ORDER}/change-shipping-address/?$"), "Order"),
     ("GET", re.compile(rf"^{CUSTOMER}/orders/?$"), "OrderList"),
     ("GET", re.compile(rf"^{CUSTOMER}/most-recent-order/?$"), "MostRecentOrder"),
     ("GET", re.compile(rf"^{CUSTOMER}/shipments/?$"), "ShipmentList"),

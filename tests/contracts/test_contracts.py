@@ -104,6 +104,37 @@ def test_cancel_answers_meet_the_shapes(client, bearer, shop):
     assert answers == [(HTTPStatus.OK, []), (HTTPStatus.UNPROCESSABLE_ENTITY, [])]
 
 
+def test_change_shipping_address_answers_meet_the_shapes(client, bearer, shop):
+    auth = bearer(READ, WRITE)
+    changeable = next(
+        order
+        for order in Order.objects.select_related("shipping_address")
+        if order.is_change_shipping_address_allowed and order.shipping_address
+    )
+    shipped = next(
+        order for order in Order.objects.all() if order.latest_generic_type == "DELIVERED"
+    )
+    answers = []
+
+    for order in (changeable, shipped):
+        url = (
+            f"{API}/customers/{order.customer.external_id}/orders/{order.external_id}"
+            "/change-shipping-address"
+        )
+        answers.append(
+            served(
+                client,
+                auth,
+                "POST",
+                url,
+                data=json.dumps({"first_name": "Jane", "address": "Another street 2"}),
+                content_type="application/json",
+            )  # fmt: skip
+        )
+
+    assert answers == [(HTTPStatus.OK, []), (HTTPStatus.UNPROCESSABLE_ENTITY, [])]
+
+
 @pytest.mark.parametrize(
     ("scopes", "method", "url", "status"),
     [

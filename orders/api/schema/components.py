@@ -538,6 +538,51 @@ COMPONENTS: dict[str, dict[str, Any]] = {
             ),
         }
     ),
+    # Talkdesk's shape. Every property optional: left out or null keeps the current value,
+    # "" clears it; any other property is a 400.
+    "ChangeShippingAddressRequest": _object(
+        {
+            "first_name": _string("John", maxLength=150, pattern=NO_NUL, nullable=True),
+            "last_name": _string("Doe", maxLength=150, pattern=NO_NUL, nullable=True),
+            "phone_number": _string(
+                "+351 910 000 000",
+                maxLength=32,
+                nullable=True,
+                description="Any common format; a national number is read in the address's "
+                "country. Stored as E.164.",
+            ),
+            "address": _string(
+                "Rua Augusta 1",
+                minLength=1,
+                maxLength=255,
+                pattern=NO_NUL,
+                nullable=True,
+                description="The street line; the new address must have one. No full card "
+                "numbers (nor in the names and city).",
+            ),
+            "zip_code": _string(
+                "1100-048",
+                maxLength=32,
+                nullable=True,
+                description="In the country's own shape where Google's address data has one "
+                "(1100-048 in PT, 40202 or 40202-1234 in US).",
+            ),
+            "city": _string("Lisbon", maxLength=128, pattern=NO_NUL, nullable=True),
+            "region_code": _string(
+                "PT-11",
+                maxLength=6,
+                pattern="^([A-Z]{2}-[A-Z0-9]{1,3})?$",
+                nullable=True,
+                description="ISO 3166-2, a region of country_code.",
+            ),
+            "country_code": _string(
+                "PT",
+                pattern="^[A-Z]{2}$",
+                nullable=True,
+                description="ISO 3166-1 alpha-2, upper-case; the new address must have one.",
+            ),
+        }
+    ),
     "Contact": _object(
         {
             "customer_id": {**ERC_ID, "example": "customer123"},
