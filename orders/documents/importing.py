@@ -74,22 +74,26 @@ def _card_number_paths(raw: Any) -> list[str]:
     """
     found: list[str] = []
 
-    def walk(value: Any, keys: tuple[str, ...]) -> None:
-        if isinstance(value, dict):
-            for key, child in value.items():
-                walk(child, (*keys, str(key)))
-        elif isinstance(value, list):
-            for index, child in enumerate(value):
-                walk(child, (*keys, str(index)))
-        elif isinstance(value, str) and _may_hold_card_number(value):
-            key = keys[-1] if keys else ""
-            path = ".".join(_safe_key(name) for name in keys)
-            if key in CHECKED_BY_SHIPMENT_RULES and path.startswith("shipments."):
-                return
-            if key not in NOT_FREE_TEXT or "custom_fields" in path.split(".")[:-1]:
-                found.append(path)
+    def hit(keys: tuple[str, ...]) -> None:
+        key = keys[-1] if keys else ""
+        path = ".".join(_safe_key(name) for name in keys)
+        if key in CHECKED_BY_SHIPMENT_RULES and path.startswith("shipments."):
+            return
+        if key not in NOT_FREE_TEXT or "custom_fields" in path.split(".")[:-1]:
+            found.append(path)
 
-    walk(raw, ())
+    def walk(value: dict | list, keys: tuple[str, ...]) -> None:
+        for key, child in value.items() if isinstance(value, dict) else enumerate(value):
+            if isinstance(child, str):
+                if _may_hold_card_number(child):
+                    hit((*keys, str(key)))
+            elif isinstance(child, dict | list):
+                walk(child, (*keys, str(key)))
+
+    if isinstance(raw, dict | list):
+        walk(raw, ())
+    elif isinstance(raw, str) and _may_hold_card_number(raw):
+        hit(())
     return found
 
 

@@ -11,6 +11,7 @@ from itertools import islice
 from typing import Any
 
 from django.db import DatabaseError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from orders import documents as order_documents
@@ -168,9 +169,7 @@ def _import_chunk(
         written_orders.add(document["id"])
         written_customers.add(document["customer_id"])
     while to_write:
-        started = clock()
-        written = _write_some(to_write, dry_run=dry_run, size=pace.size)
-        pace.took(len(written), clock() - started)
+        written = _write_some(to_write, dry_run=dry_run, pace=pace)
         outcomes.update(written)
         to_write = to_write[len(written) :]
 
@@ -184,9 +183,9 @@ def _import_chunk(
 
 
 def _write_some(
-    pending: list[tuple[int, dict[str, Any]]], *, dry_run: bool, size: int = WRITE_BATCH
+    pending: list[tuple[int, dict[str, Any]]], *, dry_run: bool, pace: _Pace
 ) -> dict[int, Outcome]:
-    """Write the first `size` pending records (or fewer) in one short transaction; their
+    """Write the first pending records (pace.size, or fewer) in one short transaction; their
     outcomes.
 
     The records are written as one batch. If the database refuses the batch (a constraint
@@ -203,14 +202,18 @@ def _write_some(
             outcomes = {pending[0][0]: _write_one(pending[0][1])}
             transaction.set_rollback(True)
             return outcomes
-        batch = pending[:size]
+        # Timed from the moment the transaction holds its locks (not the wait for them).
+        started = clock()
+        batch = pending[: pace.size]
         try:
             with transaction.atomic():
-                return _write_batch(batch)
+                outcomes = _write_batch(batch)
         except DatabaseError as exc:
             if lost_lock_race(exc):
                 raise  # the whole transaction is tried again
-        return {position: _write_one(document) for position, document in batch}
+            outcomes = {position: _write_one(document) for position, document in batch}
+        pace.took(len(outcomes), clock() - started)
+        return outcomes
 
     return retrying(write, seconds=WRITE_RETRY_SECONDS)
 
@@ -242,10 +245,16 @@ def _write_batch(batch: list[tuple[int, dict[str, Any]]]) -> dict[int, Outcome]:
     (a rejected record leaves no trace), then the rows are written with bulk statements and
     every order written is derived and rendered once.
     """
+    # Read again inside the transaction: another writer may have changed them since the
+    # chunk was compared. Whole documents only for the orders that exist.
+    ids = [document["id"] for _, document in batch]
+    existing = list(Order.objects.filter(external_id__in=ids).values_list("external_id", flat=True))
     stored = (
         selectors.orders_with_documents()
-        .filter(external_id__in=[document["id"] for _, document in batch])
+        .filter(external_id__in=existing)
         .in_bulk(field_name="external_id")
+        if existing
+        else {}
     )
     # The stored orders' own customers too: a record may try to move its order.
     customer_ids = {document["customer_id"] for _, document in batch}
@@ -333,10 +342,7 @@ def _batch_save(
         StatusEvent.objects.filter(order__in=updated, is_local=False).delete()
     OrderItem.objects.bulk_create(items)
     StatusEvent.objects.bulk_create(events)
-    if highlights:
-        for order, item in highlights:
-            order.derived_highlighted_item = item  # has its id now
-        Order.objects.bulk_update([order for order, _ in highlights], ["derived_highlighted_item"])
+    _highlights_save(highlights)
     for order, document, is_new, _ in written:
         parcels = document.get("shipments", [])
         if parcels or not is_new:  # no query for an order without parcels
@@ -348,6 +354,21 @@ def _batch_save(
             orders=orders_embedding(addresses=rows.changed_addresses).exclude(
                 pk__in=[order.pk for order, _, _, _ in written]
             )
+        )
+
+
+def _highlights_save(highlights: list[tuple[Order, OrderItem]]) -> None:
+    """Point new orders at their highlighted items, now that the items have ids: one UPDATE
+    per position of the highlighted item among the order's items (nearly always the same
+    few), a subquery instead of a CASE over every order."""
+    by_position: dict[int, list[Order]] = defaultdict(list)
+    for order, item in highlights:
+        order.derived_highlighted_item = item
+        by_position[item.position].append(order)
+    for position, orders in by_position.items():
+        item = OrderItem.objects.filter(order=OuterRef("pk"), position=position).values("pk")
+        Order.objects.filter(pk__in=[order.pk for order in orders]).update(
+            derived_highlighted_item=Subquery(item[:1])
         )
 
 
