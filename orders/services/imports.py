@@ -238,12 +238,13 @@ def _write_one(document: dict[str, Any]) -> Outcome:
 
 def _write_batch(batch: list[tuple[int, dict[str, Any]]]) -> dict[int, Outcome]:
     """Write records as one batch, in a number of queries that does not grow with them; the
-    outcomes of the first ones (a record whose order an earlier one of the batch wrote, or
-    whose stored order may have changed under an earlier one, is left for the next batch).
+    outcomes of the first ones (a record whose order an earlier one of the batch wrote is
+    left for the next batch).
 
-    The records are applied one after the other to the rows in memory, exactly as one by one
-    (a rejected record leaves no trace), then the rows are written with bulk statements and
-    every order written is derived and rendered once.
+    The records are applied one after the other to the rows in memory, exactly as one by one:
+    a stored order is compared with its record through the same customer and address objects
+    the earlier records changed, and a rejected record leaves no trace. Then the rows are
+    written with bulk statements and every order written is derived and rendered once.
     """
     # Read again inside the transaction: another writer may have changed them since the
     # chunk was compared. Whole documents only for the orders that exist.
@@ -263,12 +264,9 @@ def _write_batch(batch: list[tuple[int, dict[str, Any]]]) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
     written: list[tuple[Order, dict[str, Any], bool, list[dict[str, Any]]]] = []
     seen_orders: set[str] = set()
-    touched_customers: set[str] = set()
     for position, document in batch:
         order = stored.get(document["id"])
-        if document["id"] in seen_orders or (
-            order is not None and document["customer_id"] in touched_customers
-        ):
+        if document["id"] in seen_orders:
             break  # read again by the next batch, with this one written
         try:
             document = _with_local_changes(document, order)
@@ -300,7 +298,6 @@ def _write_batch(batch: list[tuple[int, dict[str, Any]]]) -> dict[int, Outcome]:
         written.append((order, document, created, local_events))
         outcomes[position] = ("created" if created else "updated", [])
         seen_orders.add(document["id"])
-        touched_customers.add(document["customer_id"])
     if written:
         _batch_save(rows, written)
     return outcomes
