@@ -260,7 +260,8 @@ def _write_batch(batch: list[tuple[int, dict[str, Any]]]) -> dict[int, Outcome]:
     # The stored orders' own customers too: a record may try to move its order.
     customer_ids = {document["customer_id"] for _, document in batch}
     customer_ids |= {order.customer.external_id for order in stored.values()}
-    rows = _BatchRows.load(customer_ids, stored)
+    order_numbers = {document["order_number"] for _, document in batch}
+    rows = _BatchRows.load(customer_ids, order_numbers, stored)
     outcomes: dict[int, Outcome] = {}
     written: list[tuple[Order, dict[str, Any], bool, list[dict[str, Any]]]] = []
     seen_orders: set[str] = set()
@@ -415,7 +416,9 @@ class _BatchRows:
         self.changed_addresses: list[Address] = []
 
     @classmethod
-    def load(cls, customer_ids: set[str], stored: dict[str, Order]) -> _BatchRows:
+    def load(
+        cls, customer_ids: set[str], order_numbers: set[str], stored: dict[str, Order]
+    ) -> _BatchRows:
         rows = cls()
         rows.customers = Customer.objects.filter(external_id__in=customer_ids).in_bulk(
             field_name="external_id"
@@ -430,17 +433,18 @@ class _BatchRows:
                     rows.addresses[address.customer.external_id, address.external_id] = address
                 else:
                     rows.unnamed[address.customer.external_id].append(address)
-            numbers = Order.objects.filter(customer__in=list(by_pk)).values_list(
-                "customer__external_id", "order_number", "external_id"
-            )
+            # Only the numbers the batch uses can clash (nor be given up by a record).
+            numbers = Order.objects.filter(
+                customer__in=list(by_pk), order_number__in=order_numbers
+            ).values_list("customer__external_id", "order_number", "external_id")
             rows.numbers = {(customer, number): order for customer, number, order in numbers}
         # The stored orders see the batch's changes to their customer and addresses.
         for order in stored.values():
             order.customer = rows.customers[order.customer.external_id]
             for name in ("shipping_address", "billing_address"):
-                address_id = getattr(order, f"{name}_id")
-                if address_id is not None:
-                    setattr(order, name, addresses[address_id])
+                address = addresses.get(getattr(order, f"{name}_id"))
+                if address is not None:  # else another customer's: left as loaded
+                    setattr(order, name, address)
         return rows
 
     def check_order_number(self, document: dict[str, Any]) -> None:
