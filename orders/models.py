@@ -105,12 +105,16 @@ class Customer(models.Model):
         return f"{name} ({self.external_id})" if name else self.external_id
 
     def save(self, *args, **kwargs) -> None:
-        self.first_name_folded = fold(self.first_name)
-        self.last_name_folded = fold(self.last_name)
+        self.fold_names()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "first_name_folded", "last_name_folded"}
         super().save(*args, **kwargs)
+
+    def fold_names(self) -> None:
+        """Keep the folded copies of the names; save() does, bulk writes call it themselves."""
+        self.first_name_folded = fold(self.first_name)
+        self.last_name_folded = fold(self.last_name)
 
     @property
     def full_name(self) -> str:

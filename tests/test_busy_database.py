@@ -329,31 +329,50 @@ def test_the_import_writes_in_transactions_of_its_own_of_a_few_records(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_import_transaction_takes_no_more_records_once_it_has_run_its_time(
+def test_an_import_transaction_that_ran_over_its_time_makes_the_next_ones_smaller(
     monkeypatch, import_transactions
 ):
+    monkeypatch.setattr(imports, "FIRST_BATCH", 8)
+    monkeypatch.setattr(imports, "MIN_BATCH", 1)
+    # Every write transaction seems to last twice WRITE_SECONDS.
+    monkeypatch.setattr(imports, "WRITE_SECONDS", 1.0)
     ticks = iter(range(1000))
-    monkeypatch.setattr(imports, "clock", lambda: next(ticks) * imports.WRITE_SECONDS)
+    monkeypatch.setattr(imports, "clock", lambda: next(ticks) * 2.0)
 
-    services.orders_import(documents=documents(3))
+    result = services.orders_import(documents=documents(16))
 
-    assert import_transactions == [(1, False), (1, False), (1, False)]
+    assert result.summary() == {"created": 16, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert import_transactions == [(8, False), (4, False), (2, False), (1, False), (1, False)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_transaction_takes_no_fewer_than_min_batch_records(
+    monkeypatch, import_transactions
+):
+    monkeypatch.setattr(imports, "FIRST_BATCH", 4)
+    monkeypatch.setattr(imports, "MIN_BATCH", 3)
+    ticks = iter(range(1000))
+    monkeypatch.setattr(imports, "clock", lambda: next(ticks) * 100 * imports.WRITE_SECONDS)
+
+    services.orders_import(documents=documents(10))
+
+    assert import_transactions == [(4, False), (3, False), (3, False)]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_an_import_transaction_that_lost_a_lock_race_is_written_and_counted_once(
     monkeypatch, no_pauses
 ):
-    real = imports._order_write
+    real = imports._write_batch
     failures = [locked()]
 
-    def write_failing_once(document, order):
-        created = real(document, order)
-        if document["id"] == "order2" and failures:
-            raise failures.pop()  # order0..order2 are written: all three are rolled back
-        return created
+    def write_failing_once(batch):
+        outcomes = real(batch)
+        if failures:
+            raise failures.pop()  # order0..order3 are written: all are rolled back
+        return outcomes
 
-    monkeypatch.setattr(imports, "_order_write", write_failing_once)
+    monkeypatch.setattr(imports, "_write_batch", write_failing_once)
 
     result = services.orders_import(documents=documents(4))
 
@@ -369,12 +388,12 @@ def test_an_order_written_by_an_import_is_not_locked_once_its_transaction_is_don
     import psycopg
 
     monkeypatch.setattr(imports, "WRITE_BATCH", 1)
-    real = imports._order_write
+    real = imports._write_batch
     lockable: list[bool] = []
     db = connection.settings_dict
 
-    def write_and_look(document, order):
-        if document["id"] == "order1":
+    def write_and_look(batch):
+        if batch[0][1]["id"] == "order1":
             # Another session locks the order the previous transaction wrote, without waiting.
             with psycopg.connect(
                 dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
@@ -388,9 +407,9 @@ def test_an_order_written_by_an_import_is_not_locked_once_its_transaction_is_don
                     lockable.append(True)
                 except psycopg.errors.LockNotAvailable:
                     lockable.append(False)
-        return real(document, order)
+        return real(batch)
 
-    monkeypatch.setattr(imports, "_order_write", write_and_look)
+    monkeypatch.setattr(imports, "_write_batch", write_and_look)
 
     services.orders_import(documents=documents(2))
 

@@ -337,7 +337,14 @@ def test_a_rejected_record_changes_nothing_and_the_valid_ones_are_imported(impor
 
 
 def test_a_record_failing_in_the_database_is_rolled_back_alone(import_records, monkeypatch):
-    real = imports._customer_upsert
+    # The database refuses customer999 whether it is written in a batch or on its own.
+    real_batch, real = imports._write_batch, imports._customer_upsert
+
+    def failing_batch(batch):
+        outcomes = real_batch(batch)
+        if any(document["customer_id"] == "customer999" for _, document in batch):
+            raise IntegrityError(f'duplicate key value "{VISA_TEST_PAN}"')
+        return outcomes
 
     def failing(customer_id, body):
         if customer_id == "customer999":
@@ -345,6 +352,7 @@ def test_a_record_failing_in_the_database_is_rolled_back_alone(import_records, m
             raise IntegrityError(f'duplicate key value "{VISA_TEST_PAN}"')
         return real(customer_id, body)
 
+    monkeypatch.setattr(imports, "_write_batch", failing_batch)
     monkeypatch.setattr(imports, "_customer_upsert", failing)
     other = document(id="order999", order_number="#OTHER", customer_id="customer999", customer=None)
 

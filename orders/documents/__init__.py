@@ -30,7 +30,7 @@ from orders.documents.fields import (
     STATUS_FIELDS,
 )
 from orders.documents.importing import NOT_FREE_TEXT, DocumentError, iter_strings, normalize
-from orders.documents.reading import FileNotJson, RawRecord, parse
+from orders.documents.reading import FileNotJson, RawRecord, parse, read
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -53,4 +53,5 @@ __all__ = [
     "iter_strings",
     "normalize",
     "parse",
+    "read",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,6 +38,22 @@ PAN_DESCRIPTION = cards.PAN_DESCRIPTION
 MAX_TEXT = 10_000
 _email = EmailValidator()
 _url = URLValidator(schemes=["http", "https"])
+
+
+@cache
+def _values(choices: type) -> frozenset[str]:
+    # TextChoices.values builds a new list on every access; imports check every record.
+    return frozenset(choices.values)
+
+
+@lru_cache(maxsize=4096)
+def _url_ok(value: str) -> bool:
+    # Imported files repeat the same item images and card icons on many records.
+    try:
+        _url(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _safe_key(key: Any) -> str:
@@ -102,7 +119,7 @@ class _Normalizer:
     def choice(self, path: str, value: Any, choices: type) -> str | None:
         if value is None:
             return None
-        if value not in choices.values:
+        if not isinstance(value, str) or value not in _values(choices):
             self.error(path, "Must be one of " + ", ".join(choices.values) + ".")
             return None
         return value
@@ -144,9 +161,7 @@ class _Normalizer:
         value = self.text(path, value, max_length=1024)
         if value is None:
             return None
-        try:
-            _url(value)
-        except ValidationError:
+        if not _url_ok(value):
             self.error(path, "Must be an absolute http(s) URL.")
             return None
         return value

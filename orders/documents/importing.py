@@ -54,22 +54,58 @@ def iter_strings(value: Any, path: str = "", key: str = "") -> Iterator[tuple[st
         yield path, key, value
 
 
+def _may_hold_card_number(value: str) -> bool:
+    # A card number has at least 13 digits: a shorter ASCII string cannot hold one (NFKC may
+    # turn one non-ASCII character into several digits, so those are always checked).
+    if len(value) < 13 and value.isascii():
+        return False
+    return cards.contains_full_card_number(value)
+
+
+def _card_number_paths(raw: Any) -> list[str]:
+    """The dotted paths of the free-text strings holding a full card number, in the order
+    iter_strings walks them.
+
+    Custom fields are free text whatever their keys are called (a custom "phone_number" is no
+    phone field). Card-like tracking numbers and carrier links are checked by rules.shipments
+    (the parcel's own number may be 15-22 digits). The same walk as iter_strings, without a
+    generator per value and with the path spelled out only for a hit: every record of an
+    import goes through it.
+    """
+    found: list[str] = []
+
+    def hit(keys: tuple[str, ...]) -> None:
+        key = keys[-1] if keys else ""
+        path = ".".join(_safe_key(name) for name in keys)
+        if key in CHECKED_BY_SHIPMENT_RULES and path.startswith("shipments."):
+            return
+        if key not in NOT_FREE_TEXT or "custom_fields" in path.split(".")[:-1]:
+            found.append(path)
+
+    def walk(value: dict | list, keys: tuple[str, ...]) -> None:
+        for key, child in value.items() if isinstance(value, dict) else enumerate(value):
+            if isinstance(child, str):
+                if _may_hold_card_number(child):
+                    hit((*keys, str(key)))
+            elif isinstance(child, dict | list):
+                walk(child, (*keys, str(key)))
+
+    if isinstance(raw, dict | list):
+        walk(raw, ())
+    elif isinstance(raw, str) and _may_hold_card_number(raw):
+        hit(())
+    return found
+
+
 def normalize(raw: Any) -> dict[str, Any]:
     """The record in export shape, or DocumentError listing every problem found."""
     check = _Normalizer()
     if not isinstance(raw, dict):
         raise DocumentError([("", "Must be a JSON object (one order document).")])
 
-    # PCI DSS 3.4.1 first: a full card number anywhere rejects the record. Custom fields are
-    # free text whatever their keys are called (a custom "phone_number" is no phone field).
-    for path, key, value in iter_strings(raw):
-        # Card-like tracking numbers and carrier links are checked by rules.shipments (the
-        # parcel's own number may be 15-22 digits).
-        if key in CHECKED_BY_SHIPMENT_RULES and path.startswith("shipments."):
-            continue
-        free_text = key not in NOT_FREE_TEXT or "custom_fields" in path.split(".")[:-1]
-        if free_text and cards.contains_full_card_number(value):
-            check.error(path, cards.PAN_DESCRIPTION)
+    # PCI DSS 3.4.1 first: a full card number anywhere rejects the record.
+    for path in _card_number_paths(raw):
+        check.error(path, cards.PAN_DESCRIPTION)
     check.obj("", raw, ORDER_FIELDS)
 
     shipping = check.address("shipping_address", raw.get("shipping_address"))

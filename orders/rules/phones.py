@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ E164_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 PHONE_DESCRIPTION = "Must be a phone number in international form such as +351910000000."
 
 
+@lru_cache(maxsize=4096)  # an import meets the same numbers again and again
 def to_e164(raw: str, region: str | None = None) -> str | None:
     """E.164 for a number typed in any common format (national ones read in region), or None."""
     text = (raw or "").strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +11,8 @@ from itertools import islice
 from typing import Any
 
 from django.db import DatabaseError, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from orders import documents as order_documents
 from orders import selectors
@@ -26,7 +29,13 @@ from orders.models import (
     ShipmentItem,
     StatusEvent,
 )
-from orders.services.documents import order_refresh, orders_embedding, orders_refresh_documents
+from orders.services.documents import (
+    new_order_derive,
+    order_refresh,
+    orders_embedding,
+    orders_refresh,
+    orders_refresh_documents,
+)
 from orders.services.transactions import lost_lock_race, retrying
 
 
@@ -61,12 +70,18 @@ class RecordRejected(Exception):
         self.description = description
 
 
-IMPORT_CHUNK = 200
-# A write transaction takes no more records once it has run this long (or holds this many):
-# a waiting writer (an agent's audit row, a cancel) then gets the lock within about that,
-# whatever the machine's load, while an idle machine still writes many records per commit.
+# Records read, validated and compared with the stored orders at a time (outside any
+# transaction); memory stays flat whatever the size of the input.
+IMPORT_CHUNK = 1000
+# A write transaction should last about WRITE_SECONDS: a waiting writer (an agent's audit
+# row, a cancel) then gets the lock within about that. Records are written in batches (a few
+# statements for the whole batch); the size of the next batch follows how long the last one
+# took, between MIN_BATCH records (a transaction costs a commit and a few lookups whatever
+# its size: fewer records would not make it much shorter) and WRITE_BATCH.
 WRITE_SECONDS = 0.05
-WRITE_BATCH = 50
+FIRST_BATCH = 20
+MIN_BATCH = 10
+WRITE_BATCH = 500
 # A transaction keeps trying this long to get its locks (another import, a long admin job).
 WRITE_RETRY_SECONDS = 60.0
 clock = time.monotonic  # patched by tests
@@ -74,13 +89,26 @@ clock = time.monotonic  # patched by tests
 Outcome = tuple[str, list[tuple[str, str]]]  # ("created"|..., problems)
 
 
+class _Pace:
+    """The size of the next write transaction, from how long the last one took."""
+
+    def __init__(self) -> None:
+        self.size = max(1, min(FIRST_BATCH, WRITE_BATCH))
+
+    def took(self, records: int, seconds: float) -> None:
+        grown = min(WRITE_BATCH, 2 * records)  # grows gently, shrinks at once
+        fits = int(records * WRITE_SECONDS / seconds) if seconds > 0 else grown
+        self.size = max(1, min(MIN_BATCH, WRITE_BATCH), min(grown, fits))
+
+
 def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportResult:
     """Upsert order documents by order id in short write transactions; dry_run rolls back.
 
-    Each record has its own savepoint and each transaction holds a few records (WRITE_SECONDS),
-    so readers and other writers are never held up for long. A dry run writes each record in
-    a transaction of its own and rolls it back: it checks each record against the database
-    as it is, without the records before it in the same file.
+    Records are validated first, then written in batches, each batch in one short
+    transaction (WRITE_SECONDS), so readers and other writers are never held up for long; a
+    rejected record changes nothing and the records around it are written. A dry run writes
+    each record in a transaction of its own and rolls it back: it checks each record against
+    the database as it is, without the records before it in the same file.
     """
     result = ImportResult()
     records = (
@@ -89,13 +117,14 @@ def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportR
         else order_documents.RawRecord(n, record)
         for n, record in enumerate(documents, 1)
     )
+    pace = _Pace()
     while chunk := list(islice(records, IMPORT_CHUNK)):
-        _import_chunk(chunk, result, dry_run=dry_run)
+        _import_chunk(chunk, result, dry_run=dry_run, pace=pace)
     return result
 
 
 def _import_chunk(
-    records: list[order_documents.RawRecord], result: ImportResult, *, dry_run: bool
+    records: list[order_documents.RawRecord], result: ImportResult, *, dry_run: bool, pace: _Pace
 ) -> None:
     prepared: list[tuple[int, dict[str, Any] | None, list[tuple[str, str]]]] = []
     for record in records:
@@ -107,10 +136,10 @@ def _import_chunk(
         except order_documents.DocumentError as exc:
             prepared.append((record.position, None, exc.errors))
 
-    # The stored orders of the whole chunk in three queries, outside any transaction: a
-    # re-import that changes nothing costs no per-record query and takes no write lock. Once
-    # a record of this chunk is written they may be stale, so every later record is read
-    # again inside its write transaction.
+    # The stored orders of the whole chunk in four queries, outside any transaction: a
+    # re-import that changes nothing costs no per-record query and takes no write lock. A
+    # record whose order or customer an earlier record of the chunk writes is not decided
+    # here: it is compared again inside its write transaction, with those writes in view.
     order_ids = [document["id"] for _, document, _ in prepared if document]
     preloaded = (
         selectors.orders_with_documents()
@@ -119,22 +148,28 @@ def _import_chunk(
     )
     outcomes: dict[int, Outcome] = {}
     to_write: list[tuple[int, dict[str, Any]]] = []
+    written_orders: set[str] = set()
+    written_customers: set[str] = set()
     for position, document, problems in prepared:
         if document is None:
             outcomes[position] = ("", problems)
-        elif to_write:
-            to_write.append((position, document))
-        else:
+            continue
+        order = preloaded.get(document["id"])
+        if document["id"] not in written_orders and document["customer_id"] not in (
+            written_customers
+        ):
             try:
-                order = preloaded.get(document["id"])
                 if _order_unchanged(_with_local_changes(document, order), order):
                     outcomes[position] = ("unchanged", [])
-                else:
-                    to_write.append((position, document))
+                    continue
             except RecordRejected as exc:
                 outcomes[position] = ("", [(exc.field, exc.description)])
+                continue
+        to_write.append((position, document))
+        written_orders.add(document["id"])
+        written_customers.add(document["customer_id"])
     while to_write:
-        written = _write_some(to_write, dry_run=dry_run)
+        written = _write_some(to_write, dry_run=dry_run, pace=pace)
         outcomes.update(written)
         to_write = to_write[len(written) :]
 
@@ -147,44 +182,361 @@ def _import_chunk(
             setattr(result, outcome, getattr(result, outcome) + 1)
 
 
-def _write_some(pending: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> dict[int, Outcome]:
-    """Write the first of the pending records in one short transaction; their outcomes.
+def _write_some(
+    pending: list[tuple[int, dict[str, Any]]], *, dry_run: bool, pace: _Pace
+) -> dict[int, Outcome]:
+    """Write the first pending records (pace.size, or fewer) in one short transaction; their
+    outcomes.
 
-    The transaction is retried as a whole if it loses a race for a lock, and its outcomes
-    only count once it is over, so a retried record counts once.
+    The records are written as one batch. If the database refuses the batch (a constraint
+    that validation could not see), it is rolled back and its records are written one by one,
+    each in a savepoint, so that only the record at fault is rejected. The transaction is
+    retried as a whole if it loses a race for a lock, and its outcomes only count once it is
+    over, so a retried record counts once.
     """
 
     def write() -> dict[int, Outcome]:
-        outcomes: dict[int, Outcome] = {}
-        started = clock()
-        # A dry run checks each record on its own against the database as it is: the same
-        # answer however the records would have fallen into transactions.
-        for position, document in pending[: 1 if dry_run else WRITE_BATCH]:
-            if outcomes and clock() - started >= WRITE_SECONDS:
-                break
-            try:
-                order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
-                document = _with_local_changes(document, order)
-                if _order_unchanged(document, order):
-                    outcomes[position] = ("unchanged", [])
-                    continue
-                with transaction.atomic():
-                    outcomes[position] = (_order_write(document, order), [])
-            except RecordRejected as exc:
-                outcomes[position] = ("", [(exc.field, exc.description)])
-            except DatabaseError as exc:
-                if lost_lock_race(exc):
-                    raise  # the whole transaction is tried again
-                # The database's message may quote the values: never pass it on.
-                outcomes[position] = (
-                    "",
-                    [("", "The database refused this record (a constraint failed).")],
-                )
         if dry_run:
+            # A dry run checks each record on its own against the database as it is: the
+            # same answer however the records would have fallen into transactions.
+            outcomes = {pending[0][0]: _write_one(pending[0][1])}
             transaction.set_rollback(True)
+            return outcomes
+        # Timed from the moment the transaction holds its locks (not the wait for them).
+        started = clock()
+        batch = pending[: pace.size]
+        try:
+            with transaction.atomic():
+                outcomes = _write_batch(batch)
+        except DatabaseError as exc:
+            if lost_lock_race(exc):
+                raise  # the whole transaction is tried again
+            outcomes = {position: _write_one(document) for position, document in batch}
+        pace.took(len(outcomes), clock() - started)
         return outcomes
 
     return retrying(write, seconds=WRITE_RETRY_SECONDS)
+
+
+def _write_one(document: dict[str, Any]) -> Outcome:
+    """Write one record in a savepoint of its own; its outcome."""
+    try:
+        order = selectors.orders_with_documents().filter(external_id=document["id"]).first()
+        document = _with_local_changes(document, order)
+        if _order_unchanged(document, order):
+            return ("unchanged", [])
+        with transaction.atomic():
+            return (_order_write(document, order), [])
+    except RecordRejected as exc:
+        return ("", [(exc.field, exc.description)])
+    except DatabaseError as exc:
+        if lost_lock_race(exc):
+            raise  # the whole transaction is tried again
+        # The database's message may quote the values: never pass it on.
+        return ("", [("", "The database refused this record (a constraint failed).")])
+
+
+def _write_batch(batch: list[tuple[int, dict[str, Any]]]) -> dict[int, Outcome]:
+    """Write records as one batch, in a number of queries that does not grow with them; the
+    outcomes of the first ones (a record whose order an earlier one of the batch wrote is
+    left for the next batch).
+
+    The records are applied one after the other to the rows in memory, exactly as one by one:
+    a stored order is compared with its record through the same customer and address objects
+    the earlier records changed, and a rejected record leaves no trace. Then the rows are
+    written with bulk statements and every order written is derived and rendered once.
+    """
+    # Read again inside the transaction: another writer may have changed them since the
+    # chunk was compared. Whole documents only for the orders that exist.
+    ids = [document["id"] for _, document in batch]
+    existing = list(Order.objects.filter(external_id__in=ids).values_list("external_id", flat=True))
+    stored = (
+        selectors.orders_with_documents()
+        .filter(external_id__in=existing)
+        .in_bulk(field_name="external_id")
+        if existing
+        else {}
+    )
+    # The stored orders' own customers too: a record may try to move its order.
+    customer_ids = {document["customer_id"] for _, document in batch}
+    customer_ids |= {order.customer.external_id for order in stored.values()}
+    order_numbers = {document["order_number"] for _, document in batch}
+    rows = _BatchRows.load(customer_ids, order_numbers, stored)
+    outcomes: dict[int, Outcome] = {}
+    written: list[tuple[Order, dict[str, Any], bool, list[dict[str, Any]]]] = []
+    seen_orders: set[str] = set()
+    for position, document in batch:
+        order = stored.get(document["id"])
+        if document["id"] in seen_orders:
+            break  # read again by the next batch, with this one written
+        try:
+            document = _with_local_changes(document, order)
+            if _order_unchanged(document, order):
+                outcomes[position] = ("unchanged", [])
+                continue
+            rows.check_order_number(document)
+        except RecordRejected as exc:
+            outcomes[position] = ("", [(exc.field, exc.description)])
+            continue
+        customer = rows.customer(document["customer_id"], document.get("customer"))
+        shipping = rows.address(customer, document.get("shipping_address"))
+        if document.get("billing_address") == document.get("shipping_address"):
+            billing = shipping
+        else:
+            billing = rows.address(customer, document.get("billing_address"))
+        created = order is None
+        local_events = []
+        if created:
+            order = Order(external_id=document["id"], customer=customer)
+        else:
+            local_events = [
+                body.status_event_body(event)
+                for event in order.status_events.all()
+                if event.is_local
+            ]
+        rows.number_taken(document, order)
+        _order_fields(order, document, shipping, billing)
+        written.append((order, document, created, local_events))
+        outcomes[position] = ("created" if created else "updated", [])
+        seen_orders.add(document["id"])
+    if written:
+        _batch_save(rows, written)
+    return outcomes
+
+
+def _batch_save(
+    rows: _BatchRows, written: list[tuple[Order, dict[str, Any], bool, list[dict[str, Any]]]]
+) -> None:
+    """Write a batch applied in memory: customers and addresses, orders, items, events,
+    parcels; then derive and render each order once.
+
+    A new order without parcels is derived and rendered before it is inserted (from its items
+    and events in memory), so it is written once; the others are refreshed from the database
+    after their rows are written.
+    """
+    rows.save()
+    items: list[OrderItem] = []
+    events: list[StatusEvent] = []
+    highlights: list[tuple[Order, OrderItem]] = []
+    created: list[Order] = []
+    updated: list[Order] = []
+    refreshed: list[Order] = []
+    for order, document, is_new, local_events in written:
+        order_items = _new_items(order, document)
+        order_events = _new_events(order, document, local_events)
+        items += order_items
+        events += order_events
+        if is_new and not document.get("shipments"):
+            item = new_order_derive(order=order, items=order_items, events=order_events)
+            if item is not None:
+                highlights.append((order, item))
+        else:
+            refreshed.append(order)
+        (created if is_new else updated).append(order)
+    _orders_save(created, updated)
+    if updated:
+        # Items and the source's events are written again; our own events stay.
+        OrderItem.objects.filter(order__in=updated).delete()
+        StatusEvent.objects.filter(order__in=updated, is_local=False).delete()
+    OrderItem.objects.bulk_create(items)
+    StatusEvent.objects.bulk_create(events)
+    _highlights_save(highlights)
+    for order, document, is_new, _ in written:
+        parcels = document.get("shipments", [])
+        if parcels or not is_new:  # no query for an order without parcels
+            _shipments_write(order, parcels, created=is_new)
+    orders_refresh(orders=refreshed)
+    if rows.changed_addresses:
+        # Other orders embed the changed addresses too.
+        orders_refresh_documents(
+            orders=orders_embedding(addresses=rows.changed_addresses).exclude(
+                pk__in=[order.pk for order, _, _, _ in written]
+            )
+        )
+
+
+def _highlights_save(highlights: list[tuple[Order, OrderItem]]) -> None:
+    """Point new orders at their highlighted items, now that the items have ids: one UPDATE
+    per position of the highlighted item among the order's items (nearly always the same
+    few), a subquery instead of a CASE over every order."""
+    by_position: dict[int, list[Order]] = defaultdict(list)
+    for order, item in highlights:
+        order.derived_highlighted_item = item
+        by_position[item.position].append(order)
+    for position, orders in by_position.items():
+        item = OrderItem.objects.filter(order=OuterRef("pk"), position=position).values("pk")
+        Order.objects.filter(pk__in=[order.pk for order in orders]).update(
+            derived_highlighted_item=Subquery(item[:1])
+        )
+
+
+def _orders_save(created: list[Order], updated: list[Order]) -> None:
+    Order.objects.bulk_create(created)
+    if updated:
+        now = timezone.now()
+        for order in updated:
+            order.updated_at = now  # auto_now is not applied by bulk_update
+        Order.objects.bulk_update(updated, [*_ORDER_FIELDS, "updated_at"])
+
+
+# The columns _order_fields sets.
+_ORDER_FIELDS = [
+    "order_number",
+    "brand",
+    "purchase_datetime",
+    "delivery_type",
+    "shipping_address",
+    "billing_address",
+    "items_number",
+    "currency",
+    *order_documents.PRICE_SUMMARY_FIELDS,
+    "card_brand",
+    "card_brand_image_url",
+    "card_last4",
+    "is_refunded",
+    "highlighted_item_image_url",
+    "cancellation_status",
+    "payment_status",
+    "status",
+    "custom_fields",
+]
+
+
+class _BatchRows:
+    """The customers and addresses a batch touches, read once and changed in memory record by
+    record with the rules of _customer_upsert and _address_upsert, then written in bulk."""
+
+    def __init__(self) -> None:
+        self.customers: dict[str, Customer] = {}
+        self.addresses: dict[tuple[str, str], Address] = {}  # (customer id, address id)
+        self.unnamed: dict[str, list[Address]] = defaultdict(list)  # addresses without an id
+        self.numbers: dict[tuple[str, str], str] = {}  # (customer id, number) -> order id
+        self.new: list[Customer | Address] = []
+        self.dirty: dict[int, Customer | Address] = {}
+        self.changed_addresses: list[Address] = []
+
+    @classmethod
+    def load(
+        cls, customer_ids: set[str], order_numbers: set[str], stored: dict[str, Order]
+    ) -> _BatchRows:
+        rows = cls()
+        rows.customers = Customer.objects.filter(external_id__in=customer_ids).in_bulk(
+            field_name="external_id"
+        )
+        by_pk = {customer.pk: customer for customer in rows.customers.values()}
+        addresses = {}
+        if by_pk:
+            for address in Address.objects.filter(customer__in=list(by_pk)).order_by("id"):
+                address.customer = by_pk[address.customer_id]
+                addresses[address.pk] = address
+                if address.external_id:
+                    rows.addresses[address.customer.external_id, address.external_id] = address
+                else:
+                    rows.unnamed[address.customer.external_id].append(address)
+            # Only the numbers the batch uses can clash (nor be given up by a record).
+            numbers = Order.objects.filter(
+                customer__in=list(by_pk), order_number__in=order_numbers
+            ).values_list("customer__external_id", "order_number", "external_id")
+            rows.numbers = {(customer, number): order for customer, number, order in numbers}
+        # The stored orders see the batch's changes to their customer and addresses.
+        for order in stored.values():
+            order.customer = rows.customers[order.customer.external_id]
+            for name in ("shipping_address", "billing_address"):
+                address = addresses.get(getattr(order, f"{name}_id"))
+                if address is not None:  # else another customer's: left as loaded
+                    setattr(order, name, address)
+        return rows
+
+    def check_order_number(self, document: dict[str, Any]) -> None:
+        holder = self.numbers.get((document["customer_id"], document["order_number"]))
+        if holder is not None and holder != document["id"]:
+            raise RecordRejected(
+                "order_number", "Another order of this customer already has this order_number."
+            )
+
+    def number_taken(self, document: dict[str, Any], order: Order) -> None:
+        customer_id = document["customer_id"]
+        if order.pk is not None and self.numbers.get((customer_id, order.order_number)) == (
+            order.external_id
+        ):
+            del self.numbers[customer_id, order.order_number]
+        self.numbers[customer_id, document["order_number"]] = document["id"]
+
+    def customer(self, customer_id: str, data: dict[str, Any] | None) -> Customer:
+        customer = self.customers.get(customer_id)
+        if customer is None:
+            customer = self.customers[customer_id] = Customer(external_id=customer_id)
+            self.new.append(customer)
+        elif data is None or customer_body(customer) == data:
+            return customer  # unchanged rows are not rewritten
+        if data is not None:
+            _customer_fields(customer, data)
+            if customer.pk is not None:
+                self.dirty[id(customer)] = customer
+        return customer
+
+    def address(self, customer: Customer, data: dict[str, Any] | None) -> Address | None:
+        if data is None:
+            return None
+        fields = {name: data.get(name, "") for name in order_documents.ADDRESS_VALUE_FIELDS}
+        fields["is_default"] = data["default"]
+        if "id" not in data:
+            unnamed = self.unnamed[customer.external_id]
+            match = next(
+                (a for a in unnamed if all(getattr(a, k) == v for k, v in fields.items())), None
+            )
+            if match is None:
+                match = Address(customer=customer, external_id="", **fields)
+                unnamed.append(match)
+                self.new.append(match)
+            return match
+        key = (customer.external_id, data["id"])
+        address = self.addresses.get(key)
+        if address is None:
+            address = self.addresses[key] = Address(
+                customer=customer, external_id=data["id"], **fields
+            )
+            self.new.append(address)
+        elif address_body(address) != data:
+            for name, value in fields.items():
+                setattr(address, name, value)
+            if address.pk is not None:
+                self.dirty[id(address)] = address
+                if address not in self.changed_addresses:
+                    self.changed_addresses.append(address)
+        return address
+
+    def save(self) -> None:
+        """Write the new and changed customers, then the addresses (which need their ids)."""
+        now = timezone.now()
+        new_customers = [row for row in self.new if isinstance(row, Customer)]
+        for customer in new_customers:
+            customer.fold_names()
+        Customer.objects.bulk_create(new_customers)
+        dirty_customers = [row for row in self.dirty.values() if isinstance(row, Customer)]
+        if dirty_customers:
+            for customer in dirty_customers:
+                customer.fold_names()
+                customer.updated_at = now  # auto_now is not applied by bulk_update
+            Customer.objects.bulk_update(dirty_customers, [*_CUSTOMER_FIELDS, "updated_at"])
+        Address.objects.bulk_create([row for row in self.new if isinstance(row, Address)])
+        dirty_addresses = [row for row in self.dirty.values() if isinstance(row, Address)]
+        if dirty_addresses:
+            Address.objects.bulk_update(dirty_addresses, _ADDRESS_FIELDS)
+
+
+_CUSTOMER_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone_number",
+    "brand",
+    "customer_since",
+    "custom_fields",
+    "first_name_folded",
+    "last_name_folded",
+]
+_ADDRESS_FIELDS = [*order_documents.ADDRESS_VALUE_FIELDS, "is_default"]
 
 
 def _datetime(value: str | None) -> datetime | None:
@@ -253,6 +605,27 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
     created = order is None
     if created:
         order = Order(external_id=document["id"], customer=customer)
+    _order_fields(order, document, shipping, billing)
+    order.save()
+
+    local_events = []
+    if not created:
+        order.items.all().delete()
+        order.status_events.filter(is_local=False).delete()
+        local_events = [
+            body.status_event_body(event) for event in order.status_events.filter(is_local=True)
+        ]
+    OrderItem.objects.bulk_create(_new_items(order, document))
+    StatusEvent.objects.bulk_create(_new_events(order, document, local_events))
+    _shipments_write(order, document.get("shipments", []), created=created)
+    order_refresh(order=order)
+    return "created" if created else "updated"
+
+
+def _order_fields(
+    order: Order, document: dict[str, Any], shipping: Address | None, billing: Address | None
+) -> None:
+    """Set the order's own columns from the document (not its items, events or parcels)."""
     summary = document.get("price_summary", {})
     payment = document.get("payment_details", {})
     currencies = [money["currency"] for money in summary.values()] + [
@@ -279,16 +652,10 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
     order.payment_status = document.get("payment_status", "")
     order.status = document.get("status", "")
     order.custom_fields = document.get("custom_fields", {})
-    order.save()
 
-    local_events = []
-    if not created:
-        order.items.all().delete()
-        order.status_events.filter(is_local=False).delete()
-        local_events = [
-            body.status_event_body(event) for event in order.status_events.filter(is_local=True)
-        ]
-    OrderItem.objects.bulk_create(
+
+def _new_items(order: Order, document: dict[str, Any]) -> list[OrderItem]:
+    return [
         OrderItem(
             order=order,
             position=position,
@@ -302,9 +669,14 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
             description=item.get("description", ""),
         )
         for position, item in enumerate(document["items"])
-    )
-    # Created in timeline order, so ties on the timestamp keep their order by id.
-    StatusEvent.objects.bulk_create(
+    ]
+
+
+def _new_events(
+    order: Order, document: dict[str, Any], local_events: list[dict[str, Any]]
+) -> list[StatusEvent]:
+    # In timeline order, so ties on the timestamp keep their order by id.
+    return [
         StatusEvent(
             order=order,
             generic_type=event["generic_type"],
@@ -313,11 +685,8 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
             description=event.get("description", ""),
         )
         for event in document["status_history"]
-        if event not in local_events  # kept above, with their flag
-    )
-    _shipments_write(order, document.get("shipments", []), created=created)
-    order_refresh(order=order)
-    return "created" if created else "updated"
+        if event not in local_events  # kept, with their flag
+    ]
 
 
 def _shipments_write(order: Order, parcels: list[dict[str, Any]], *, created: bool) -> None:
@@ -397,15 +766,19 @@ def _customer_upsert(customer_id: str, body: dict[str, Any] | None) -> Customer:
     elif body is None or customer_body(customer) == body:
         return customer  # unchanged rows are not rewritten
     if body is not None:
-        customer.first_name = body.get("first_name", "")
-        customer.last_name = body.get("last_name", "")
-        customer.email = body.get("email", "")
-        customer.phone_number = body.get("phone_number", "")
-        customer.brand = body.get("brand", "")
-        customer.customer_since = _datetime(body.get("customer_since"))
-        customer.custom_fields = body.get("custom_fields", {})
+        _customer_fields(customer, body)
     customer.save()
     return customer
+
+
+def _customer_fields(customer: Customer, body: dict[str, Any]) -> None:
+    customer.first_name = body.get("first_name", "")
+    customer.last_name = body.get("last_name", "")
+    customer.email = body.get("email", "")
+    customer.phone_number = body.get("phone_number", "")
+    customer.brand = body.get("brand", "")
+    customer.customer_since = _datetime(body.get("customer_since"))
+    customer.custom_fields = body.get("custom_fields", {})
 
 
 def _address_upsert(customer: Customer, body: dict[str, Any] | None) -> Address | None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orders import documents, services
+from orders.management.inputs import input_stream
 from orders.management.reporting import import_result_write
 
 
@@ -25,16 +23,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: str, dry_run: bool, **options) -> None:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
+        with input_stream(path) as stream:
             try:
-                data = Path(path).read_bytes()
-            except OSError as exc:
-                raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
-        try:
-            records = documents.parse(data)
-        except documents.FileNotJson as exc:
-            raise CommandError(str(exc)) from exc
-
-        import_result_write(self, services.orders_import(documents=records, dry_run=dry_run))
+                records = documents.read(stream)
+            except documents.FileNotJson as exc:
+                raise CommandError(str(exc)) from exc
+            result = services.orders_import(documents=records, dry_run=dry_run)
+        import_result_write(self, result)
