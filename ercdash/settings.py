@@ -94,7 +94,7 @@ MIDDLEWARE = [
 # django-axes first: it refuses a locked-out login before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "orders.console.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "ercdash.urls"

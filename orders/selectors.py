@@ -507,10 +507,30 @@ def customer_orders(*, customer: Customer, offset: int, limit: int) -> tuple[lis
 def console_order_get(*, customer_id: str, order_id: str) -> Order | None:
     """The order of this customer with addresses (one query); timeline and items come apart.
 
-    The stored API document is left behind: pages never show it."""
+    Pages never show the stored API document, but the order page keys its cached panels on
+    it (console.panels): every write path refreshes it."""
     return (
         orders_with_relations()
-        .defer("document")
+        .filter(external_id=order_id, customer__external_id=customer_id)
+        .first()
+    )
+
+
+# What presenters.timeline_version reads: the timeline's refresh compares them first.
+TIMELINE_VERSION_FIELDS = (
+    "updated_at",
+    "latest_status_at",
+    "latest_generic_type",
+    "latest_detailed_type",
+    "cancellation_status",
+)
+
+
+def console_order_stamp(*, customer_id: str, order_id: str) -> Order | None:
+    """Only the fields the timeline's version is made of, of this customer's order: the
+    refresh answers "unchanged" without loading the order, its customer and addresses."""
+    return (
+        Order.objects.only(*TIMELINE_VERSION_FIELDS)
         .filter(external_id=order_id, customer__external_id=customer_id)
         .first()
     )
