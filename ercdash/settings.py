@@ -207,6 +207,8 @@ else:
             "LOCATION": "ercdash",
         }
     }
+    # Django's database sessions, read by a hand-written query (ercdash/sessions.py says why).
+    SESSION_ENGINE = "ercdash.sessions"
 
 # Django's defaults first, so people's passwords keep the slow default hasher; the last one
 # is for OAuth client secrets only (CLIENT_SECRET_HASHER below, orders/hashers.py says why).

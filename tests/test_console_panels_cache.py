@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from orders import selectors, services
 from orders.console import presenters as console
@@ -289,3 +291,39 @@ def test_n_page_views_leave_n_audit_rows_cached_or_not(agent_client, agent_user,
 
     rows = AccessAudit.objects.filter(user=agent_user, action="view_order", detail="")
     assert rows.count() == 25
+
+
+# --- the session and the user: read by hand-written queries, never kept past the request ------
+
+
+def test_a_session_logged_out_elsewhere_is_refused_at_once(order):
+    ann = user_in("Agents", "ann")
+    browser = signed_in(ann)
+    stolen = Client()
+    stolen.cookies["sessionid"] = browser.cookies["sessionid"].value
+    assert stolen.get(ORDER_URL).status_code == 200
+
+    browser.post("/accounts/logout/")
+
+    response = stolen.get(ORDER_URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_an_expired_session_is_refused(order):
+    client = signed_in(user_in("Agents", "ann"))
+    Session.objects.update(expire_date=timezone.now())
+
+    assert client.get(ORDER_URL).status_code == 302
+
+
+def test_a_deactivated_agent_is_refused_at_once(order):
+    ann = user_in("Agents", "ann")
+    client = signed_in(ann)
+    assert client.get(ORDER_URL).status_code == 200
+
+    User.objects.filter(pk=ann.pk).update(is_active=False)
+
+    assert client.get(ORDER_URL).status_code == 302
+    poll = client.get(ORDER_URL, {"v": console.timeline_version(order)}, **HX)
+    assert poll["HX-Redirect"].startswith("/accounts/login/")

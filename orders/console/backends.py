@@ -1,4 +1,5 @@
-"""Django's model authentication backend, reading a user's permissions in one query."""
+"""Django's model authentication backend, with its per-request reads hand-written: the signed-in
+user (every request) and their permissions (every console page), one query each."""
 
 from __future__ import annotations
 
@@ -37,11 +38,30 @@ def _permissions_sql() -> str:
     )
 
 
+@cache
+def _user_sql(database: str) -> str:
+    quote = connections[database].ops.quote_name
+    meta = get_user_model()._meta
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
+
+
 class ModelBackend(backends.ModelBackend):
-    """Every console request checks the agent's permissions; Django reads the user's own and
-    their groups' in two ORM queries, this reads both in one hand-written one (compiling
-    the ORM's would cost more than the query). Nothing is kept beyond the request (the user
-    object holds them, as in Django): a permission taken away applies at once."""
+    """Every console request loads the signed-in user and checks the agent's permissions;
+    Django reads the user's own and their groups' permissions in two ORM queries, this reads
+    both in one. Compiling the ORM's queries costs more than running them. Nothing is kept
+    beyond the request (the user object holds them, as in Django): a deactivated user or a
+    permission taken away applies at once."""
+
+    def get_user(self, user_id):
+        user_model = get_user_model()
+        database = router.db_for_read(user_model)
+        users = user_model._default_manager.db_manager(database).raw(
+            _user_sql(database),
+            [user_model._meta.pk.get_db_prep_value(user_id, connections[database])],
+        )
+        user = next(iter(users), None)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
