@@ -19,29 +19,32 @@ from django.utils import timezone
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
         model = self.model
-        database = router.db_for_read(model)
-        connection = connections[database]
+        connection = connections[router.db_for_read(model)]
         try:
+            key = self.session_key
             now = connection.ops.adapt_datetimefield_value(timezone.now())
-            rows = model.objects.db_manager(database).raw(
-                _session_sql(model, database), [self.session_key, now]
-            )
-            session = next(iter(rows), None)
+            with connection.cursor() as cursor:
+                cursor.execute(_session_sql(model, connection.alias), [key, now])
+                row = cursor.fetchone()
         except SuspiciousOperation as error:
             logging.getLogger(f"django.security.{error.__class__.__name__}").warning(str(error))
-            session = None
-        if session is None:
+            row = None
+        if row is None:
             self._session_key = None
-        return session
+            return None
+        # load() reads only the data; the expiry was checked by the query.
+        return model(session_key=key, session_data=row[0])
 
 
 @cache
 def _session_sql(model, database: str) -> str:
     quote = connections[database].ops.quote_name
     meta = model._meta
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
     return (
-        f"SELECT {columns} FROM {quote(meta.db_table)}"
-        f" WHERE {quote(meta.get_field('session_key').column)} = %s"
-        f" AND {quote(meta.get_field('expire_date').column)} > %s"
+        f"SELECT {column('session_data')} FROM {quote(meta.db_table)}"
+        f" WHERE {column('session_key')} = %s AND {column('expire_date')} > %s"
     )
