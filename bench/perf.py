@@ -17,6 +17,7 @@ machine is only meaningful as a ratio within one run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -310,8 +311,9 @@ def agent_page_timing(page: str, samples: int = 30) -> tuple[float, int, int]:
         assert response.status_code == 200
     with CaptureQueriesContext(connection) as queries:
         client.get(page)
+    poll_path = timeline_poll_path(page)
     with CaptureQueriesContext(connection) as poll:
-        response = client.get(timeline_poll_path(page), HTTP_HX_REQUEST="true")
+        response = client.get(poll_path, HTTP_HX_REQUEST="true")
         assert response.status_code == 204, response.status_code
     return statistics.median(timings), len(queries), len(poll)
 
@@ -323,6 +325,22 @@ def timeline_poll_path(page: str) -> str:
 
     order_id = page.rsplit("/", 1)[1]
     return f"{page}?v={timeline_version(Order.objects.get(external_id=order_id))}"
+
+
+def audit_rows() -> int:
+    from orders.models import AccessAudit
+
+    return AccessAudit.objects.filter(action=AccessAudit.Action.VIEW_ORDER).count()
+
+
+def page_views_logged(page: str) -> int:
+    """Console order pages the server answered with 200, from its JSON access log."""
+    count = 0
+    for line in (DATA / "gunicorn.log").read_text().splitlines():
+        if line.startswith("{") and '"ercdash.access"' in line:
+            entry = json.loads(line)
+            count += entry.get("path") == page and entry.get("status") == 200
+    return count
 
 
 def free_port() -> int:
@@ -468,6 +486,7 @@ def main() -> None:
         "  return wrk.format(nil, paths[i])\nend\n"
     )
 
+    audit_rows_before = audit_rows()
     port = free_port()
     server = start_gunicorn(env, port)
     base = f"http://127.0.0.1:{port}"
@@ -493,6 +512,11 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+
+    # Every page view the server answered left its audit row (written after the response,
+    # finished by the workers' graceful stop); the unchanged polls (204) show nothing.
+    pages_served = page_views_logged(page)
+    audit_written = audit_rows() - audit_rows_before
 
     def median(name: str, key: str) -> float:
         return statistics.median(run[key] for run in runs[name])
@@ -526,6 +550,10 @@ def main() -> None:
             f"ratio {name} / {reference}, median of {args.rounds}: "
             f"{statistics.median(each):.3f} (runs: {', '.join(f'{r:.3f}' for r in each)})"
         )
+    print(
+        f"console order pages answered 200 (access log): {pages_served:,}; audit rows written: "
+        f"{audit_written:,} ({'every one' if audit_written == pages_served else 'MISMATCH'})"
+    )
     print(f"SQL queries per order read: {queries}")
     print(
         f"console order page ({CONSOLE_EVENTS} status events, {CONSOLE_ITEMS} items, "
