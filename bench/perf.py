@@ -17,6 +17,7 @@ machine is only meaningful as a ratio within one run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -208,19 +209,23 @@ def queries_per_request(order_path: str) -> int:
     return len(queries)
 
 
-def agent_page_timing(samples: int = 30) -> tuple[float, int]:
-    """Median server time (ms) and queries of the console order page for 50 status events."""
-    from django.contrib.auth.models import Group, User
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+CONSOLE_EVENTS, CONSOLE_ITEMS, CONSOLE_PARCELS = 50, 10, 5
 
+
+def console_order() -> str:
+    """Give order123 50 status events, 10 items and 5 parcels (each with lines and its own
+    history), as the console goal describes; returns the order page's path."""
     from orders import services
-    from orders.models import Order, StatusEvent
+    from orders.models import Order, OrderItem, Shipment, ShipmentEvent, ShipmentItem, StatusEvent
 
-    order = Order.objects.select_related("customer").get(external_id="order123")
-    if order.status_events.count() != 50:
+    order = Order.objects.select_related("customer", "shipping_address", "billing_address").get(
+        external_id="order123"
+    )
+    shape = (order.status_events.count(), order.items.count(), order.shipments.count())
+    if shape != (CONSOLE_EVENTS, CONSOLE_ITEMS, CONSOLE_PARCELS):
+        order.shipments.all().delete()
         order.status_events.all().delete()
+        order.items.all().delete()
         StatusEvent.objects.bulk_create(
             StatusEvent(
                 order=order,
@@ -229,24 +234,113 @@ def agent_page_timing(samples: int = 30) -> tuple[float, int]:
                 status_date_time=order.purchase_datetime + timedelta(hours=n),
                 description=f"Scan {n} at hub",
             )
-            for n in range(50)
+            for n in range(CONSOLE_EVENTS)
         )
+        items = OrderItem.objects.bulk_create(
+            OrderItem(
+                order=order,
+                external_id=f"item{k}",
+                position=k,
+                name=f"Item {k}",
+                sku=f"SKU-{k}",
+                quantity=2,
+                price=Decimal("3.50"),
+                currency="EUR",
+                image_url="https://img.example.com/a.jpg",
+            )
+            for k in range(CONSOLE_ITEMS)
+        )
+        for p in range(CONSOLE_PARCELS):
+            shipment = Shipment.objects.create(
+                order=order,
+                external_id=f"parcel{p}",
+                position=p,
+                carrier="UPS",
+                tracking_number=f"1Z999AA1012345678{p}",
+                service_level="UPS Standard",
+                shipping_date=order.purchase_datetime + timedelta(days=1),
+                delivery_date_start=order.purchase_datetime + timedelta(days=3, hours=9),
+                delivery_date_end=order.purchase_datetime + timedelta(days=3, hours=18),
+            )
+            ShipmentItem.objects.bulk_create(
+                ShipmentItem(shipment=shipment, item=item, quantity=1)
+                for item in items[2 * p : 2 * p + 2]
+            )
+            ShipmentEvent.objects.bulk_create(
+                ShipmentEvent(
+                    shipment=shipment,
+                    detailed_type=detailed,
+                    status_date_time=order.purchase_datetime + timedelta(days=1, hours=h),
+                    location="Lisbon hub",
+                )
+                for h, detailed in enumerate(("CONFIRMED", "IN_TRANSIT", "OUT_FOR_DELIVERY"))
+            )
         services.order_refresh(order=order)
+    return f"/agent/customers/{order.customer.external_id}/orders/{order.external_id}"
+
+
+def agent_session(page: str) -> dict[str, str]:
+    """A signed-in agent's cookies (session and CSRF), as a browser would send them back."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
     agent, _ = User.objects.get_or_create(username="bench-agent")
     agent.groups.add(Group.objects.get(name="Agents"))
     client = Client()
     client.force_login(agent)
-    path = f"/agent/customers/{order.customer.external_id}/orders/{order.external_id}"
-    client.get(path)
+    assert client.get(page).status_code == 200
+    return {name: morsel.value for name, morsel in client.cookies.items()}
+
+
+def agent_page_timing(page: str, samples: int = 30) -> tuple[float, int, int]:
+    """Median in-process server time (ms) of the console order page, and the SQL queries
+    of one page and of one unchanged-timeline poll."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(User.objects.get(username="bench-agent"))
+    client.get(page)
     timings = []
     for _ in range(samples):
         started = time.perf_counter()
-        response = client.get(path)
+        response = client.get(page)
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
     with CaptureQueriesContext(connection) as queries:
-        client.get(path)
-    return statistics.median(timings), len(queries)
+        client.get(page)
+    poll_path = timeline_poll_path(page)
+    with CaptureQueriesContext(connection) as poll:
+        response = client.get(poll_path, HTTP_HX_REQUEST="true")
+        assert response.status_code == 204, response.status_code
+    return statistics.median(timings), len(queries), len(poll)
+
+
+def timeline_poll_path(page: str) -> str:
+    """The page's timeline refresh as the browser sends it when nothing changed."""
+    from orders.console.presenters import timeline_version
+    from orders.models import Order
+
+    order_id = page.rsplit("/", 1)[1]
+    return f"{page}?v={timeline_version(Order.objects.get(external_id=order_id))}"
+
+
+def audit_rows() -> int:
+    from orders.models import AccessAudit
+
+    return AccessAudit.objects.filter(action=AccessAudit.Action.VIEW_ORDER).count()
+
+
+def page_views_logged(page: str) -> int:
+    """Console order pages the server answered with 200, from its JSON access log."""
+    count = 0
+    for line in (DATA / "gunicorn.log").read_text().splitlines():
+        if line.startswith("{") and '"ercdash.access"' in line:
+            entry = json.loads(line)
+            count += entry.get("path") == page and entry.get("status") == 200
+    return count
 
 
 def free_port() -> int:
@@ -293,8 +387,17 @@ def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def wrk(url: str, *, script: Path | None, duration: int, connections: int) -> dict[str, float]:
+def wrk(
+    url: str,
+    *,
+    script: Path | None,
+    duration: int,
+    connections: int,
+    headers: tuple[str, ...] = (),
+) -> dict[str, float]:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
     if script:
         command += ["-s", str(script)]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
@@ -324,9 +427,13 @@ def workers_cpu_seconds(server: subprocess.Popen) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def measured(server: subprocess.Popen, url: str, *, script: Path | None, args) -> dict:
+def measured(
+    server: subprocess.Popen, url: str, *, script: Path | None, headers: tuple[str, ...], args
+) -> dict:
     before = workers_cpu_seconds(server)
-    run = wrk(url, script=script, duration=args.duration, connections=args.connections)
+    run = wrk(
+        url, script=script, duration=args.duration, connections=args.connections, headers=headers
+    )
     requests = run["rps"] * args.duration
     run["cpu_us"] = (workers_cpu_seconds(server) - before) / requests * 1e6 if requests else 0
     return run
@@ -343,6 +450,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--skip-console", action="store_true", help="measure the API read and references only"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -353,7 +463,10 @@ def main() -> None:
     build_dataset(args.orders)
     order_path = "/erc/ecommerce/customers/customer123/orders/order123"
     queries = queries_per_request(order_path)
-    page_ms, page_queries = agent_page_timing()
+    page = console_order()
+    cookies = agent_session(page)
+    page_ms, page_queries, poll_queries = agent_page_timing(page)
+    poll = timeline_poll_path(page)
 
     # Spread reads over 1,000 orders so the index, not one hot row, is measured.
     ids = [(n // 10, n) for n in range(0, args.orders, max(1, args.orders // 1000))]
@@ -373,32 +486,44 @@ def main() -> None:
         "  return wrk.format(nil, paths[i])\nend\n"
     )
 
+    audit_rows_before = audit_rows()
     port = free_port()
     server = start_gunicorn(env, port)
     base = f"http://127.0.0.1:{port}"
-    targets = {  # name -> (url, wrk script)
-        "bare Django JSON view": (f"{base}/{BARE_PATH}", None),
-        "order read": (base, lua),
-        "/healthz (middleware probe)": (f"{base}/healthz", None),
+    # The agent's browser: its session and CSRF cookies on every request; the poll is the
+    # timeline's own htmx request carrying the version it already shows.
+    cookie = "Cookie: " + "; ".join(f"{name}={value}" for name, value in cookies.items())
+    targets = {  # name -> (url, wrk script, headers)
+        "bare Django JSON view": (f"{base}/{BARE_PATH}", None, ()),
+        "order read": (base, lua, ()),
+        "console order page": (f"{base}{page}", None, (cookie,)),
+        "timeline poll (204)": (f"{base}{poll}", None, (cookie, "HX-Request: true")),
+        "/healthz (middleware probe)": (f"{base}/healthz", None, ()),
     }
+    if args.skip_console:
+        del targets["console order page"], targets["timeline poll (204)"]
     runs: dict[str, list[dict]] = {name: [] for name in targets}
     try:
-        for url, script in targets.values():  # warm up
-            wrk(url, script=script, duration=3, connections=args.connections)
+        for url, script, headers in targets.values():  # warm up
+            wrk(url, script=script, duration=3, connections=args.connections, headers=headers)
         for _ in range(args.rounds):
-            for name, (url, script) in targets.items():
-                runs[name].append(measured(server, url, script=script, args=args))
+            for name, (url, script, headers) in targets.items():
+                runs[name].append(measured(server, url, script=script, headers=headers, args=args))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
 
+    # Every page view the server answered left its audit row (written after the response,
+    # finished by the workers' graceful stop); the unchanged polls (204) show nothing.
+    pages_served = page_views_logged(page)
+    audit_written = audit_rows() - audit_rows_before
+
     def median(name: str, key: str) -> float:
         return statistics.median(run[key] for run in runs[name])
 
-    def ratios(reference: str) -> list[float]:
+    def ratios(name: str, reference: str) -> list[float]:
         return [
-            order["rps"] / ref["rps"]
-            for ref, order in zip(runs[reference], runs["order read"], strict=True)
+            run["rps"] / ref["rps"] for ref, run in zip(runs[reference], runs[name], strict=True)
         ]
 
     vendor = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
@@ -415,16 +540,26 @@ def main() -> None:
             f"| {sum(r['errors'] for r in runs[name])} |"
         )
     print()
-    for reference in ("bare Django JSON view", "/healthz (middleware probe)"):
-        each = ratios(reference)
+    healthz = "/healthz (middleware probe)"
+    comparisons = [("order read", "bare Django JSON view")] + [
+        (name, healthz) for name in targets if name != healthz
+    ]
+    for name, reference in comparisons:
+        each = ratios(name, reference)
         print(
-            f"ratio order / {reference}, median of {args.rounds}: "
-            f"{statistics.median(each):.2f} (runs: {', '.join(f'{r:.2f}' for r in each)})"
+            f"ratio {name} / {reference}, median of {args.rounds}: "
+            f"{statistics.median(each):.3f} (runs: {', '.join(f'{r:.3f}' for r in each)})"
         )
+    print(
+        f"console order pages answered 200 (access log): {pages_served:,}; audit rows written: "
+        f"{audit_written:,} ({'every one' if audit_written == pages_served else 'MISMATCH'})"
+    )
     print(f"SQL queries per order read: {queries}")
     print(
-        f"agent order page, 50 status events: {page_ms:.1f} ms median server time "
-        f"(in-process, 30 requests), {page_queries} SQL queries"
+        f"console order page ({CONSOLE_EVENTS} status events, {CONSOLE_ITEMS} items, "
+        f"{CONSOLE_PARCELS} parcels): {page_ms:.1f} ms median server time in-process "
+        f"(30 requests), {page_queries} SQL queries; unchanged-timeline poll: "
+        f"{poll_queries} SQL queries"
     )
 
 

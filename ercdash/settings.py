@@ -96,7 +96,7 @@ MIDDLEWARE = [
 # django-axes first: it refuses a locked-out login before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "orders.console.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "ercdash.urls"
@@ -209,6 +209,8 @@ else:
             "LOCATION": "ercdash",
         }
     }
+    # Django's database sessions, read by a hand-written query (ercdash/sessions.py says why).
+    SESSION_ENGINE = "ercdash.sessions"
 
 # Django's defaults first, so people's passwords keep the slow default hasher; the last one
 # is for OAuth client secrets only (CLIENT_SECRET_HASHER below, orders/hashers.py says why).

@@ -364,10 +364,11 @@ def staff_client(client, db):
 
 @pytest.fixture(autouse=True)
 def database_sessions(settings):
-    # Query counts are pinned against database sessions; with REDIS_URL set (CI's second
+    # Query counts are pinned against database sessions (ercdash.sessions, the engine without
+    # Redis: Django's, loaded by a hand-written query); with REDIS_URL set (CI's second
     # pass) production would read sessions from the cache first. test_faults and
     # test_production_settings cover the cached_db engine explicitly.
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    settings.SESSION_ENGINE = "ercdash.sessions"
 
 
 @pytest.fixture(autouse=True)

@@ -141,7 +141,7 @@ def test_without_redis_url_the_cache_is_local_memory(production_env):
                 "LOCATION": "ercdash",
             }
         },
-        "SESSION_ENGINE": "django.contrib.sessions.backends.db",
+        "SESSION_ENGINE": "ercdash.sessions",
     }
 
 

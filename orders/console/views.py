@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +34,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from orders import selectors, services
+from orders.console import panels
 from orders.console import presenters as console
 from orders.console.forms import CancelForm, ShippingAddressForm
 from orders.models import AccessAudit, Customer, Order
@@ -266,14 +267,22 @@ def header_context(order: Order) -> dict[str, Any]:
 
 @agent_page
 def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> HttpResponse:
-    order = _order_or_404(customer_id, order_id)
     if request.htmx:
-        # The timeline's own refresh: nothing to swap when the client already has this version.
-        version = console.timeline_version(order)
+        # The timeline's own refresh: nothing to swap when the client already has this version,
+        # which the version's own fields tell without loading the order.
+        if not (ID_RE.match(customer_id) and ID_RE.match(order_id)):
+            raise Http404
+        stamp = selectors.console_order_stamp(customer_id=customer_id, order_id=order_id)
+        if stamp is None:
+            raise Http404
+        version = console.timeline_version(stamp)
         etag = f'"{version}"'
         if request.GET.get("v") == version or request.headers.get("If-None-Match") == etag:
             response = HttpResponse(status=HTTPStatus.NO_CONTENT)  # shows nothing: no audit
         else:
+            order = _order_or_404(customer_id, order_id)
+            version = console.timeline_version(order)
+            etag = f'"{version}"'
             audit_order(request, order, "timeline")
             # The Shipments panel rides along out of band: parcels move with the timeline.
             timeline = render_to_string(
@@ -287,7 +296,16 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
             response = HttpResponse(timeline + parcels)
         response["ETag"] = etag
         return response
+    order = _order_or_404(customer_id, order_id)
     audit_order(request, order)
+    context = {
+        **header_context(order),
+        "panels": panels.order_panels(order, partial(_panels, order)),
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+def _panels(order: Order) -> str:
     items = selectors.order_items(order=order)
     context = {
         **timeline_context(order),
@@ -296,7 +314,9 @@ def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> H
         "items": items,
         "price_lines": console.price_lines(order),
     }
-    return render(request, "orders/order_detail.html", context)
+    # No request: the panels are shared by every agent reading in this language, formats
+    # and time zone (console.panels).
+    return render_to_string("orders/order_detail.html#panels", context)
 
 
 def audit_order(request: HttpRequest, order: Order, detail: str = "") -> None:

@@ -1,0 +1,78 @@
+"""Django's model authentication backend, with its per-request reads hand-written: the signed-in
+user (every request) and their permissions (every console page), one query each."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.contrib.auth import backends, get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, connections, router
+
+
+@cache
+def _permissions_sql() -> str:
+    """The codenames (with app labels) of a user's own permissions and their groups'."""
+    quote = connection.ops.quote_name
+    user_model = get_user_model()
+    own = user_model._meta.get_field("user_permissions").remote_field.through._meta
+    membership = user_model._meta.get_field("groups").remote_field.through._meta
+    granted = Group._meta.get_field("permissions").remote_field.through._meta
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    return (
+        f"SELECT ct.{quote('app_label')}, p.{quote('codename')}"
+        f" FROM {quote(Permission._meta.db_table)} p"
+        f" INNER JOIN {quote(ContentType._meta.db_table)} ct"
+        f" ON ct.{quote('id')} = p.{column(Permission._meta, 'content_type')}"
+        f" WHERE p.{quote('id')} IN ("
+        f"SELECT {column(own, 'permission')} FROM {quote(own.db_table)}"
+        f" WHERE {column(own, 'user')} = %s"
+        f" UNION SELECT g.{column(granted, 'permission')} FROM {quote(granted.db_table)} g"
+        f" INNER JOIN {quote(membership.db_table)} m"
+        f" ON m.{column(membership, 'group')} = g.{column(granted, 'group')}"
+        f" WHERE m.{column(membership, 'user')} = %s)"
+    )
+
+
+@cache
+def _user_sql(database: str) -> str:
+    quote = connections[database].ops.quote_name
+    meta = get_user_model()._meta
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
+
+
+class ModelBackend(backends.ModelBackend):
+    """Every console request loads the signed-in user and checks the agent's permissions;
+    Django reads the user's own and their groups' permissions in two ORM queries, this reads
+    both in one. Compiling the ORM's queries costs more than running them. Nothing is kept
+    beyond the request (the user object holds them, as in Django): a deactivated user or a
+    permission taken away applies at once."""
+
+    def get_user(self, user_id):
+        user_model = get_user_model()
+        database = router.db_for_read(user_model)
+        users = user_model._default_manager.db_manager(database).raw(
+            _user_sql(database),
+            [user_model._meta.pk.get_db_prep_value(user_id, connections[database])],
+        )
+        user = next(iter(users), None)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            if user_obj.is_superuser:
+                user_obj._perm_cache = super().get_all_permissions(user_obj)
+            else:
+                database = router.db_for_read(Permission)
+                with connections[database].cursor() as cursor:
+                    cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
+                    rows = cursor.fetchall()
+                user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
+        return user_obj._perm_cache
