@@ -72,6 +72,11 @@ def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = 
     return condition | Q(**{field: ""}) if blank else condition
 
 
+class IntegrationType(models.TextChoices):
+    UNKNOWN = "UNKNOWN", "Unknown"
+    SHOPIFY = "SHOPIFY", "Shopify"
+
+
 class Customer(models.Model):
     external_id = models.CharField(
         "customer id", max_length=128, unique=True, validators=[ids.validate_external_id]
@@ -86,6 +91,9 @@ class Customer(models.Model):
     customer_since = models.DateTimeField(null=True, blank=True)
     # Key/value pairs from the source system (rules.custom_fields): shown, never interpreted.
     custom_fields = models.JSONField(default=dict, blank=True)
+    # Where the customer lives in the system they came from (a connector's admin page).
+    integration_type = models.CharField(max_length=16, choices=IntegrationType, blank=True)
+    integration_url = models.URLField(max_length=1024, blank=True)
     # Accent- and case-folded copies of the names (text.fold), kept by save(): SQLite has no
     # unaccent, and external-customers?name= must match "Jose" with "José" on every database.
     first_name_folded = models.CharField(max_length=150, blank=True, editable=False)

@@ -229,10 +229,11 @@ def test_the_customer_is_shopifys_customer_with_its_admin_page():
         "last_name": "Smith",
         "email": "john@example.com",
         "brand": BRAND,
+        "integration_info": {
+            "external_url": "https://casa-lisboa.myshopify.com/admin/customers/115310627314723954",
+            "type": "SHOPIFY",
+        },
     }
-    assert customer_external_url(shop_domain=SHOP, customer_id=customer.external_id) == (
-        "https://casa-lisboa.myshopify.com/admin/customers/115310627314723954"
-    )
 
 
 # --- the official Python client's fixtures (older API: payment_details) ---
@@ -519,6 +520,7 @@ def test_a_guest_checkout_is_a_customer_of_its_own_named_by_the_billing_address(
         "brand": BRAND,
     }
     assert wire("5860000000007")["customer_id"] == "guest-5860000000007"
+    # A guest has no page in the shop's admin to link to.
     assert customer_external_url(shop_domain=SHOP, customer_id=customer.external_id) is None
 
 

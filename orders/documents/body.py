@@ -213,8 +213,16 @@ def customer_body(customer: Customer) -> dict[str, Any]:
             "brand": customer.brand,
             "customer_since": rfc3339(customer.customer_since) if customer.customer_since else None,
             "custom_fields": custom_fields_body(customer.custom_fields),
+            "integration_info": integration_info_body(customer),
         }
     )
+
+
+def integration_info_body(customer: Customer) -> dict[str, str] | None:
+    """The customer's page in the system they came from (a connector's admin), when known."""
+    if not customer.integration_url:
+        return None
+    return {"external_url": customer.integration_url, "type": customer.integration_type}
 
 
 def shipment_event_body(event: ShipmentEvent) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from orders.documents.body import compact
 from orders.documents.fields import (
     ADDRESS_FIELDS,
     CUSTOMER_FIELDS,
+    INTEGRATION_INFO_FIELDS,
     ITEM_FIELDS,
     MONEY_FIELDS,
     SHIPMENT_FIELDS,
@@ -20,7 +21,7 @@ from orders.documents.fields import (
     SHIPMENT_STATUS_FIELDS,
     STATUS_FIELDS,
 )
-from orders.models import DetailedType, GenericType
+from orders.models import DetailedType, GenericType, IntegrationType
 from orders.rules import (
     addresses,
     cards,
@@ -264,8 +265,35 @@ class _Normalizer:
                 "custom_fields": self.custom_fields(
                     "customer.custom_fields", raw.get("custom_fields")
                 ),
+                "integration_info": self.integration_info(
+                    "customer.integration_info", raw.get("integration_info"), raw.get("id")
+                ),
             }
         )
+
+    def integration_info(self, path: str, raw: Any, customer_id: Any) -> dict[str, Any] | None:
+        """Where the customer lives in the system they came from: an https page and its kind.
+
+        The page's address carries the customer's own id, which may be 13 digits or more: it
+        is taken out before the card-number check, anything else card-like is refused."""
+        raw = self.obj(path, raw, INTEGRATION_INFO_FIELDS)
+        if raw is None:
+            return None
+        url = self.url(f"{path}.external_url", raw.get("external_url"))
+        own_id = customer_id if isinstance(customer_id, str) and customer_id else None
+        if raw.get("external_url") is None:
+            self.error(f"{path}.external_url", "This field is required.")
+        elif url is not None and not url.startswith("https://"):
+            self.error(f"{path}.external_url", "Must be an absolute https URL.")
+        elif url is not None and cards.contains_full_card_number(
+            url.replace(own_id, " ") if own_id else url
+        ):
+            self.error(f"{path}.external_url", cards.PAN_DESCRIPTION)
+            url = None
+        kind = self.choice(f"{path}.type", raw.get("type"), IntegrationType)
+        if raw.get("type") is None:
+            self.error(f"{path}.type", "This field is required.")
+        return compact({"external_url": url, "type": kind}) or None
 
     def address(self, path: str, raw: Any) -> dict[str, Any] | None:
         raw = self.obj(path, raw, ADDRESS_FIELDS)

@@ -13,7 +13,9 @@ CUSTOMER_FIELDS = (
     "brand",
     "customer_since",
     "custom_fields",
+    "integration_info",
 )
+INTEGRATION_INFO_FIELDS = ("external_url", "type")
 # The address's own values, stored as model fields of the same names.
 ADDRESS_VALUE_FIELDS = (
     "first_name",

@@ -22,7 +22,9 @@ from orders.rules import cards, shipments
 # there is not taken for a card number. Every other string is checked.
 # Tracking numbers are carrier references (USPS and FedEx ones run to 22-34 digits) and a
 # shipment's item_id is an item id. A tracking URL is checked by the shipment rules, which
-# take the parcel's own number out of it first.
+# take the parcel's own number out of it first; a customer's page in the system they came
+# from is checked by the customer rules, which take the customer's own id out of it first
+# (Shopify's ids run to 13 digits and more).
 NOT_FREE_TEXT = frozenset(
     {"id", "customer_id", "order_number", "phone_number", "zip_code", "tracking_number", "item_id"}
 )
@@ -78,6 +80,8 @@ def _card_number_paths(raw: Any) -> list[str]:
         key = keys[-1] if keys else ""
         path = ".".join(_safe_key(name) for name in keys)
         if key in CHECKED_BY_SHIPMENT_RULES and path.startswith("shipments."):
+            return
+        if path == "customer.integration_info.external_url":
             return
         if key not in NOT_FREE_TEXT or "custom_fields" in path.split(".")[:-1]:
             found.append(path)

@@ -533,6 +533,8 @@ _CUSTOMER_FIELDS = [
     "brand",
     "customer_since",
     "custom_fields",
+    "integration_type",
+    "integration_url",
     "first_name_folded",
     "last_name_folded",
 ]
@@ -779,6 +781,9 @@ def _customer_fields(customer: Customer, body: dict[str, Any]) -> None:
     customer.brand = body.get("brand", "")
     customer.customer_since = _datetime(body.get("customer_since"))
     customer.custom_fields = body.get("custom_fields", {})
+    integration = body.get("integration_info", {})
+    customer.integration_type = integration.get("type", "")
+    customer.integration_url = integration.get("external_url", "")
 
 
 def _address_upsert(customer: Customer, body: dict[str, Any] | None) -> Address | None:

@@ -25,8 +25,8 @@ Decisions:
   final total.
 - Text longer than its column (names 150, address 255, city 128) is cut to fit. A line of
   more than 100 of one item is a MappingError: an order document holds 1-100 per line.
-- The customer's Shopify admin page is `customer_external_url()`; the document has no field
-  for it.
+- A registered customer links to their page in the shop's admin (`customer.integration_info`,
+  type SHOPIFY); a guest has no such page.
 """
 
 from __future__ import annotations
@@ -132,6 +132,8 @@ def order_document(
     shipping = _address(order.get("shipping_address"), "shipping_address")
     billing = _address(order.get("billing_address"), "billing_address")
     customer = _customer(order, order_id, shipping or billing, billing or shipping, brand)
+    if url := customer_external_url(shop_domain=shop_domain, customer_id=customer["id"]):
+        customer["integration_info"] = {"external_url": url, "type": "SHOPIFY"}
     items = [_item(line, reader) for line in _list(order, "line_items")]
     parcels = _parcels(
         _merged(_list(order, "fulfillments"), fulfillments, "fulfillments"),
