@@ -4,14 +4,16 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ercdash_bench \\
         .venv/bin/python bench/perf.py --orders 1000000  # 1,000,000 orders on PostgreSQL
 
-Builds the dataset once (bulk inserts; reused while the order count matches), starts gunicorn
-with production settings (sync workers = cores; bench/wsgi.py adds one bare Django JSON view),
-then runs wrk in turn against the bare view, the seed order endpoint and /healthz (A B C A B C
-…), and prints requests/s, p50, p99, the gunicorn workers' CPU time per request, the median
-ratio and SQL queries per request. The goal's reference is the bare view, which passes through
-the same middleware as the API; /healthz is answered by a middleware before most of the stack,
-so the ratio against it is the stricter one. Not part of the test suite: timing on a shared
-machine is only meaningful as a ratio within one run.
+Builds the dataset once (bulk inserts; reused while the order count matches), gives order123
+50 status events, 10 items and 5 parcels, starts gunicorn with production settings (sync
+workers = cores; bench/wsgi.py adds one bare Django JSON view), then runs wrk in turn against
+the bare view, the seed order endpoint, the console's order page and its unchanged-timeline
+poll (a signed-in agent's cookies) and /healthz (A B C D E A B C D E …), and prints requests/s,
+p50, p99, the gunicorn workers' CPU time per request, the median ratios, SQL queries per
+request, and whether every page view answered left its audit row. The API's reference is the
+bare view, which passes through the same middleware as the API; /healthz is answered by a
+middleware before most of the stack, so the ratio against it is the stricter one. Not part of
+the test suite: timing on a shared machine is only meaningful as a ratio within one run.
 """
 
 from __future__ import annotations
