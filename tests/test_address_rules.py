@@ -67,6 +67,9 @@ def test_a_region_must_belong_to_its_country(region, country, ok):
         ("US", "40202-1234", "40202-1234"),
         ("GB", "sw1a  1aa", "SW1A 1AA"),
         ("JP", "100-0005", "100-0005"),
+        # Typed without the separator: the country's is put in.
+        ("PT", "1100048", "1100-048"),
+        ("PL", "00950", "00-950"),
         ("AE", "anything 12", "anything 12"),  # no postal codes in Google's data
     ],
 )
@@ -76,7 +79,9 @@ def test_postal_codes_take_their_countrys_shape(country, zip_code, stored):
     assert (cleaned["zip_code"], problems) == (stored, [])
 
 
-@pytest.mark.parametrize(("country", "zip_code"), [("PT", "1100"), ("US", "4020"), ("DE", "1011")])
+@pytest.mark.parametrize(
+    ("country", "zip_code"), [("PT", "1100"), ("US", "4020"), ("DE", "1011"), ("PT", "LX-1100")]
+)
 def test_a_postal_code_of_another_shape_is_refused(country, zip_code):
     _, problems = addresses.check({"zip_code": zip_code, "country_code": country})
 

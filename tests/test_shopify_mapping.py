@@ -356,6 +356,26 @@ def test_a_province_code_without_its_country_gets_one():
     assert doc["shipping_address"]["region_code"] == "PT-11"
 
 
+def test_a_postal_code_without_its_separator_gets_the_countrys():
+    order = payload("variant_portugal.json")
+    order["shipping_address"]["zip"] = "1100048"
+
+    doc = order_document(order, shop_domain=SHOP, brand=BRAND)
+
+    assert doc["shipping_address"]["zip_code"] == "1100-048"
+
+
+@pytest.mark.django_db
+def test_a_postal_code_of_another_shape_is_left_out_and_the_order_still_imported():
+    order = payload("variant_portugal.json")
+    order["shipping_address"]["zip"] = "LX-1"
+
+    doc = order_document(order, shop_domain=SHOP, brand=BRAND)
+
+    assert "zip_code" not in doc["shipping_address"]
+    assert imported(doc) == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 0}
+
+
 def test_a_province_that_is_no_iso_region_is_left_out():
     order = payload("variant_portugal.json")
     order["shipping_address"]["province_code"] = "LX"

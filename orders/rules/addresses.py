@@ -70,14 +70,32 @@ def postal_code_description(country: str) -> str:
 
 def normalize_zip_code(value: str, country: str) -> str:
     """The postal code as the country writes it (upper-case, single spaces), or a
-    ValidationError when the country's data says it cannot be one of its codes."""
+    ValidationError when the country's data says it cannot be one of its codes.
+
+    A code typed without its separator ("1100048", "k1a0b1") is given the one of the
+    country's example ("1100-048", "K1A 0B1") when that makes it fit: callers and shops
+    often leave it out, and it changes nothing of the code itself."""
     shape = postal_code_shape(country) if country else None
     if shape is None:
         return value
+    pattern, example = shape
     normalized = " ".join(value.upper().split())
-    if not shape[0].match(normalized):
-        raise ValidationError(postal_code_description(country), code="invalid_postal_code")
-    return normalized
+    if pattern.match(normalized):
+        return normalized
+    spaced = _with_separators_of(normalized, example)
+    if spaced and pattern.match(spaced):
+        return spaced
+    raise ValidationError(postal_code_description(country), code="invalid_postal_code")
+
+
+def _with_separators_of(value: str, example: str) -> str | None:
+    """value's letters and digits laid out like example's ("1100048", "2725-079" ->
+    "1100-048"), or None when they are not as many."""
+    chars = [char for char in value if char.isalnum()]
+    if not example or len(chars) != sum(char.isalnum() for char in example):
+        return None
+    taken = iter(chars)
+    return "".join(next(taken) if char.isalnum() else char for char in example)
 
 
 def check(

@@ -4,6 +4,7 @@ The mapping only reads: it writes nothing and logs nothing. What it builds goes 
 same import as `import_orders`, so every rule of docs/data.md (free text, card numbers, ids,
 money, shipments) applies to Shopify orders too. Values a valid Shopify payload may carry but
 a document may not (a phone that is no phone number, a province that is no ISO 3166-2 region,
+a postal code that cannot be one of its country's even with the country's separator put in,
 an http tracking link, a tracking number with other characters) are left out rather than
 guessed at, so a real shop's order is never rejected for them.
 
@@ -41,7 +42,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
 from orders.models import CancellationStatus, DeliveryType, DetailedType, GenericType
-from orders.rules import money, phones, places, shipments, statuses, times
+from orders.rules import addresses, money, phones, places, shipments, statuses, times
 
 # Shopify's shipment_status (the parcel, not the fulfillment request) -> our detailed type.
 SHIPMENT_STATUS = {
@@ -425,7 +426,7 @@ def _address(raw: Any, field: str) -> dict | None:
         "last_name": _text(raw.get("last_name"), NAME),
         "phone_number": phones.to_e164(phone, country) if isinstance(phone, str) else None,
         "address": _text(", ".join(line for line in lines if line), ADDRESS),
-        "zip_code": _text(raw.get("zip"), ZIP),
+        "zip_code": _zip_code(raw.get("zip"), country),
         "city": _text(raw.get("city"), CITY),
         "region_code": region,
         "country_code": country,
@@ -435,6 +436,18 @@ def _address(raw: Any, field: str) -> dict | None:
         return None
     body["default"] = False
     return body
+
+
+def _zip_code(value: Any, country: str | None) -> str | None:
+    """The postal code in its country's shape ("1100048" -> "1100-048"); left out, rather than
+    the whole order refused, when it cannot be one of the country's codes."""
+    code = _text(value, ZIP)
+    if not code or not country:
+        return code
+    try:
+        return addresses.normalize_zip_code(code, country)
+    except ValidationError:
+        return None
 
 
 def _customer(
