@@ -24,7 +24,7 @@ from orders.api import schema as doc
 from orders.api.auth import TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
-from orders.models import AccessAudit, CancelReason, DeliveryType, DetailedType
+from orders.models import AccessAudit, CancelReason, DeliveryType, DetailedType, Order
 from orders.rules import addresses, cards, ids, text, times
 from orders.rules.ids import ID_RE
 
@@ -242,8 +242,50 @@ class OrderCancelPreviewApi(ErcApiView):
         return json_response(request, body)
 
 
-class OrderCancelApi(ErcApiView):
+class OrderWriteApi(ErcApiView):
+    """An operation that changes one order: the write scope, an Idempotency-Key replays the
+    first answer, and the answer is the order as it now is."""
+
     required_scope = settings.SCOPE_WRITE
+    action = ""  # the path segment after the order, part of the idempotency key's request
+
+    def keyed(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        key = idempotency_key(request)
+        if not key:
+            return self.write(request, customer_id, order_id)
+        return keyed_write(
+            request,
+            key,
+            f"{order_path(customer_id, order_id)}/{self.action}",
+            request_body(request),
+            lambda: self.write(request, customer_id, order_id),
+        )
+
+    def write(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+        raise NotImplementedError
+
+    def target(self, request: Request, customer_id: str, order_id: str, brand: str | None) -> Order:
+        """The order to change: 404 when it is not this customer's (brand's, client's)."""
+        order = selectors.order_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+        )
+        if order is None:
+            raise errors.order_not_found(order_id)
+        return order
+
+    def refused(self, request: Request, error: Exception) -> HttpResponse:
+        # Answered, not raised: a keyed retry replays the refusal.
+        return errors.api_exception_handler(error, {"request": request, "view": self})
+
+    def answer(
+        self, request: Request, order: Order, customer_id: str, order_id: str, brand: str | None
+    ) -> HttpResponse:
+        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+        return json_response(request, body.order_body(order, self_href=href))
+
+
+class OrderCancelApi(OrderWriteApi):
+    action = "cancel"
 
     @extend_schema(
         **doc.operation(
@@ -268,25 +310,12 @@ class OrderCancelApi(ErcApiView):
         )
     )
     def post(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
-        key = idempotency_key(request)
-        if not key:
-            return self.cancel(request, customer_id, order_id)
-        return keyed_write(
-            request,
-            key,
-            order_path(customer_id, order_id) + "/cancel",
-            request_body(request),
-            lambda: self.cancel(request, customer_id, order_id),
-        )
+        return self.keyed(request, customer_id, order_id)
 
-    def cancel(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+    def write(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         reason, details = cancel_params(request)
         brand = brand_param(request)
-        order = selectors.order_get(
-            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
-        )
-        if order is None:
-            raise errors.order_not_found(order_id)
+        order = self.target(request, customer_id, order_id, brand)
         try:
             order = services.order_cancel(
                 order=order,
@@ -297,15 +326,12 @@ class OrderCancelApi(ErcApiView):
                 details=details,
             )
         except services.OrderNotCancellable as exc:
-            return errors.api_exception_handler(
-                errors.NotCancellable(str(exc)), {"request": request, "view": self}
-            )
-        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
-        return json_response(request, body.order_body(order, self_href=href))
+            return self.refused(request, errors.NotCancellable(str(exc)))
+        return self.answer(request, order, customer_id, order_id, brand)
 
 
-class OrderChangeShippingAddressApi(ErcApiView):
-    required_scope = settings.SCOPE_WRITE
+class OrderChangeShippingAddressApi(OrderWriteApi):
+    action = "change-shipping-address"
 
     @extend_schema(
         **doc.operation(
@@ -331,25 +357,12 @@ class OrderChangeShippingAddressApi(ErcApiView):
         )
     )
     def post(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
-        key = idempotency_key(request)
-        if not key:
-            return self.change(request, customer_id, order_id)
-        return keyed_write(
-            request,
-            key,
-            order_path(customer_id, order_id) + "/change-shipping-address",
-            request_body(request),
-            lambda: self.change(request, customer_id, order_id),
-        )
+        return self.keyed(request, customer_id, order_id)
 
-    def change(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
+    def write(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
         changes = shipping_address_params(request)
         brand = brand_param(request)
-        order = selectors.order_get(
-            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
-        )
-        if order is None:
-            raise errors.order_not_found(order_id)
+        order = self.target(request, customer_id, order_id, brand)
         try:
             order = services.order_change_shipping_address(
                 order=order,
@@ -361,12 +374,8 @@ class OrderChangeShippingAddressApi(ErcApiView):
         except services.ShippingAddressInvalid as exc:
             raise errors.InvalidParameters(exc.problems) from None
         except services.ShippingAddressNotChangeable as exc:
-            # Answered, not raised: a keyed retry replays the refusal (as for cancel).
-            return errors.api_exception_handler(
-                errors.ShippingAddressNotChangeable(str(exc)), {"request": request, "view": self}
-            )
-        href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
-        return json_response(request, body.order_body(order, self_href=href))
+            return self.refused(request, errors.ShippingAddressNotChangeable(str(exc)))
+        return self.answer(request, order, customer_id, order_id, brand)
 
 
 def shipping_address_params(request: Request) -> dict[str, Any]:
