@@ -97,7 +97,12 @@ MATCH_MODE = OpenApiParameter(
     "matchMode", {"type": "string", "enum": ["exact", "fuzzy"], "default": "exact"}
 )
 
-_IDS = {"type": "array", "items": {**ERC_ID}, "maxItems": 100}
+# An empty value counts as absent (ids=&ids=a is ids=a), as for every query parameter.
+_IDS = {
+    "type": "array",
+    "items": {"type": "string", "pattern": "^$|" + ERC_ID["pattern"], "maxLength": 128},
+    "maxItems": 100,
+}
 IDS = OpenApiParameter(
     "ids",
     _IDS,
