@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orders.rules import addresses
 from orders.rules.money import AMOUNT_FIELDS as AMOUNT_FIELDS  # the price summary's amounts
 
 CUSTOMER_FIELDS = (
@@ -16,17 +17,8 @@ CUSTOMER_FIELDS = (
     "integration_info",
 )
 INTEGRATION_INFO_FIELDS = ("external_url", "type")
-# The address's own values, stored as model fields of the same names.
-ADDRESS_VALUE_FIELDS = (
-    "first_name",
-    "last_name",
-    "phone_number",
-    "address",
-    "zip_code",
-    "city",
-    "region_code",
-    "country_code",
-)
+# The address's own values, stored as model fields of the same names (the address rules').
+ADDRESS_VALUE_FIELDS = addresses.FIELDS
 ADDRESS_FIELDS = ("id", *ADDRESS_VALUE_FIELDS, "default")
 PAYMENT_FIELDS = ("card_brand", "card_brand_image_url", "card_number", "is_refunded")
 EXTRA_INFO_FIELDS = ("highlighted_item_image_url", "latest_status_info")
