@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +52,8 @@ CLAIMED = "Being applied."
 # Folding a batch again because another drain changed one of its orders meanwhile: at most
 # this many times, then the last fold is recorded as it is.
 FOLD_ATTEMPTS = 5
+# A backfill reads, maps and writes this many orders at a time.
+BACKFILL_CHUNK = 500
 # A drain queued this long ago and not started is not waited for: another one is enqueued
 # (the first may have been lost between a commit and its enqueue).
 DRAIN_TRUSTED_FOR = timedelta(seconds=30)
@@ -642,22 +645,36 @@ def shopify_orders_import(
     Counted like `import_orders`; an order that cannot be mapped is rejected with the reason.
     Imported orders are remembered like applied webhooks, so an older webhook arriving later
     changes nothing; and where a webhook already brought a newer version of an order, that
-    version is kept (the file's older one counts as unchanged).
+    version is kept (the file's older one counts as unchanged). Records are read, mapped and
+    written BACKFILL_CHUNK at a time: memory does not grow with the input.
     """
-    records = list(records)
-    refs = [str(r.value["id"]) for r in records if isinstance(r.value, dict) and "id" in r.value]
-    states = {
-        state.shopify_id: state
-        for state in ShopifyOrder.objects.filter(store=store, shopify_id__in=refs)
-    }
+    result = ImportResult()
+    records = iter(records)
+    while chunk := list(islice(records, BACKFILL_CHUNK)):
+        part = _backfill_chunk(store=store, records=chunk, dry_run=dry_run)
+        result.created += part.created
+        result.updated += part.updated
+        result.unchanged += part.unchanged
+        result.rejected += part.rejected
+        result.errors += part.errors
+    return result
+
+
+def _backfill_chunk(
+    *, store: ShopifyStore, records: list[RawRecord], dry_run: bool
+) -> ImportResult:
+    refs = [_backfill_ref(record) for record in records]
+    states = _states(
+        ShopifyOrder.objects.filter(store=store, shopify_id__in=[ref for ref in refs if ref])
+    )
     documents: list[RawRecord] = []
     written: list[tuple[int, dict[str, Any]]] = []
-    for record in records:
+    for record, ref in zip(records, refs, strict=True):
         if record.error:
             documents.append(record)
             continue
         order = record.value
-        state = states.get(str(order.get("id"))) if isinstance(order, dict) else None
+        state = states.get(ref)
         if state is not None and state.order is not None:
             updated_at = mapping.order_updated_at(order)
             if state.updated_at and (updated_at is None or updated_at <= state.updated_at):
@@ -677,25 +694,47 @@ def shopify_orders_import(
                 RawRecord(record.position, error=f"Could not map the order: {exc.reason}")
             )
             continue
+        # The position stays the record's place in the file (errors name it).
         documents.append(RawRecord(record.position, document))
         written.append((record.position, order))
     result = orders_import(documents=documents, dry_run=dry_run)
-    if dry_run:
-        return result
-    rejected = {error.record for error in result.errors}
-    for position, order in written:
-        if position not in rejected:
-            _remember(store=store, order=order)
+    if not dry_run:
+        rejected = {error.record for error in result.errors}
+        retrying(
+            partial(
+                _remember,
+                store=store,
+                orders=[order for position, order in written if position not in rejected],
+            )
+        )
     return result
 
 
-def _remember(*, store: ShopifyStore, order: dict[str, Any]) -> None:
-    updated_at = mapping.order_updated_at(order)
-    state, _ = ShopifyOrder.objects.get_or_create(store=store, shopify_id=str(order["id"])[:32])
-    if state.updated_at and updated_at and updated_at < state.updated_at:
-        return
-    _merge(state.fulfillments, order.get("fulfillments"))
-    _merge(state.refunds, order.get("refunds"))
-    state.order = order
-    state.updated_at = updated_at or state.updated_at
-    state.save()
+def _backfill_ref(record: RawRecord) -> str:
+    value = record.value
+    if record.error or not isinstance(value, dict) or value.get("id") is None:
+        return ""
+    return str(value["id"])[:32]
+
+
+def _remember(*, store: ShopifyStore, orders: list[dict[str, Any]]) -> None:
+    """Keep imported orders as their states (in this transaction), unless newer ones are."""
+    refs = {str(order["id"])[:32] for order in orders}
+    ShopifyOrder.objects.bulk_create(
+        [ShopifyOrder(store=store, shopify_id=ref) for ref in refs], ignore_conflicts=True
+    )
+    states = _states(
+        ShopifyOrder.objects.select_for_update().filter(store=store, shopify_id__in=refs)
+    )
+    for order in orders:
+        state = states[str(order["id"])[:32]]
+        updated_at = mapping.order_updated_at(order)
+        if state.updated_at and updated_at and updated_at < state.updated_at:
+            continue
+        _merge(state.fulfillments, order.get("fulfillments"))
+        _merge(state.refunds, order.get("refunds"))
+        state.order = order
+        state.updated_at = updated_at or state.updated_at
+    ShopifyOrder.objects.bulk_update(
+        list(states.values()), ["updated_at", "order", "fulfillments", "refunds"]
+    )
