@@ -235,22 +235,23 @@ def deliveries_apply(*, store_id: int) -> int:
         apply_queued_at=None
     )
     count = 0
-    while batch := retrying(lambda: _claim(store_id=store_id)):
-        count += len(_batch_apply(batch))
+    while claimed := retrying(lambda: _claim(store_id=store_id)):
+        count += len(_batch_apply(claimed))
     return count
 
 
 def delivery_apply(*, delivery_id: int) -> str:
     """Apply one delivery still `received` now; its outcome. Applying again changes nothing."""
-    batch = retrying(lambda: _claim(delivery_id=delivery_id))
-    if not batch:
+    claimed = retrying(lambda: _claim(delivery_id=delivery_id))
+    if not claimed:
         outcome = WebhookDelivery.objects.filter(pk=delivery_id).values_list("outcome", flat=True)
         return outcome.first() or "gone"  # done before, or purged
-    return _batch_apply(batch)[delivery_id]
+    return _batch_apply(claimed).get(delivery_id, "gone")
 
 
-def _claim(*, store_id: int | None = None, delivery_id: int | None = None) -> list[WebhookDelivery]:
-    """Take the next received deliveries (up to APPLY_BATCH, oldest first) for this drain.
+def _claim(*, store_id: int | None = None, delivery_id: int | None = None) -> list[int]:
+    """Take the next received deliveries (up to APPLY_BATCH, oldest first) for this drain;
+    their ids.
 
     The claim is the CLAIMED reason, committed at once, so the batch is applied outside any
     long transaction and another drain never takes it (on PostgreSQL it skips the rows this
@@ -264,10 +265,10 @@ def _claim(*, store_id: int | None = None, delivery_id: int | None = None) -> li
         pending = pending.filter(pk=delivery_id)  # asked for by name: taken even if claimed
     else:
         pending = pending.filter(store_id=store_id, reason="")
-    batch = list(pending.order_by("id")[:APPLY_BATCH])
-    if batch:
-        WebhookDelivery.objects.filter(pk__in=[d.pk for d in batch]).update(reason=CLAIMED)
-    return batch
+    ids = list(pending.order_by("id").values_list("pk", flat=True)[:APPLY_BATCH])
+    if ids:
+        WebhookDelivery.objects.filter(pk__in=ids).update(reason=CLAIMED)
+    return ids
 
 
 @dataclass
@@ -299,13 +300,17 @@ def _snapshot(state: ShopifyOrder | None) -> tuple[Any, ...]:
     return (state.updated_at, state.order, state.fulfillments, state.refunds)
 
 
-def _batch_apply(batch: list[WebhookDelivery]) -> dict[int, str]:
+def _batch_apply(claimed: list[int]) -> dict[int, str]:
     """Apply claimed deliveries together; their outcomes by id.
 
     If another drain changed the state of one of the batch's orders meanwhile, the batch is
     folded again on the new states and written again (the import of the orders whose
     document did not change costs no write), so the newest state is always the one written.
     """
+    # The payloads are read (and decoded) after the claim's commit, not while it holds locks.
+    batch = list(WebhookDelivery.objects.filter(pk__in=claimed).order_by("id"))
+    if not batch:
+        return {}  # purged meanwhile
     store = ShopifyStore.objects.get(pk=batch[0].store_id)
     try:
         for attempt in range(1, FOLD_ATTEMPTS + 1):
@@ -318,7 +323,7 @@ def _batch_apply(batch: list[WebhookDelivery]) -> dict[int, str]:
     except BaseException:
         # Let the next drain take them (a lock it waited too long for, a stop).
         WebhookDelivery.objects.filter(
-            pk__in=[d.pk for d in batch], outcome=Outcome.RECEIVED, reason=CLAIMED
+            pk__in=claimed, outcome=Outcome.RECEIVED, reason=CLAIMED
         ).update(reason="")
         raise
     for delivery_id, (outcome, _) in outcomes.items():
