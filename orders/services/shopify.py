@@ -417,8 +417,10 @@ def _write(orders: dict[str, _Folded], outcomes: dict[int, tuple[str, str]]) -> 
             _unexpected(folded, exc, "Unexpected error")
     written = [folded for folded in written if folded.document is not None]
     records = [RawRecord(n, folded.document) for n, folded in enumerate(written, 1)]
+    results: list[tuple[list[_Folded], ImportResult]] = []
     try:
-        results = [(written, orders_import(documents=records))]
+        if records:
+            results = [(written, orders_import(documents=records))]
     except DatabaseError as exc:
         if lost_lock_race(exc):
             raise
