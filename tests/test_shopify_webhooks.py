@@ -20,7 +20,7 @@ from tests.shopify_payloads import deliver
 Outcome = WebhookDelivery.Outcome
 ORDER_ID = str(shop.ORDER_ID)
 # Claim, states, the import (one batch), record: the same whatever the batch size.
-BATCH_QUERIES = 33
+BATCH_QUERIES = 34
 
 
 @pytest.fixture
