@@ -4,6 +4,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ercdash_bench \\
         .venv/bin/python bench/imports.py                              # the same on PostgreSQL
     .venv/bin/python bench/imports.py --orders 200000 --rounds 1       # memory on a big file
+    .venv/bin/python bench/imports.py --shopify                        # import_shopify_orders
 
 The file holds `--orders` order documents of 3 items and 2 status events each, with a new
 customer every third order (the others reuse the customer of the order before, with the same
@@ -14,6 +15,11 @@ the command twice as a child process:
 
 - **new**: every order is created;
 - **unchanged**: the same file again, every order counts as unchanged.
+
+With `--shopify` the file holds Shopify REST order objects of the same shape (3 line items, a
+new customer every third order, a Lisbon shipping address) and the command is
+`import_shopify_orders --store bench-shop.myshopify.com` (the shop is registered after the
+migration).
 
 Reported per run: the counts line, seconds, orders/s, the child's CPU seconds and peak RSS
 (getrusage); "net" orders/s leaves out the command's start-up, timed on an empty file in the
@@ -118,15 +124,63 @@ def order_document(n: int) -> dict:
     }
 
 
-def write_file(orders: int) -> Path:
+SHOP = "bench-shop.myshopify.com"
+
+
+def shopify_order(n: int) -> dict:
+    """Shopify order n as its REST API lists it: 3 line items, customer n // 3."""
+    c = n // 3
+    address = {
+        "first_name": "Maria",
+        "last_name": f"Silva {c}",
+        "address1": f"Rua Augusta {c % 500 + 1}",
+        "city": "Lisboa",
+        "zip": "1100-048",
+        "country_code": "PT",
+        "province_code": "11",
+        "phone": "+351 910 000 000",
+    }
+    return {
+        "id": 7_000_000_000 + n,
+        "name": f"#B{n:07d}",
+        "currency": "EUR",
+        "created_at": at(n),
+        "updated_at": at(n + 30),
+        "email": f"cliente{c}@example.com",
+        "financial_status": "paid",
+        "customer": {
+            "id": 6_000_000_000 + c,
+            "first_name": "Maria",
+            "last_name": f"Silva {c}",
+            "email": f"cliente{c}@example.com",
+        },
+        "total_line_items_price": "59.70",
+        "total_discounts": "0.00",
+        "total_tax": "11.16",
+        "total_price": "63.69",
+        "shipping_lines": [{"id": 1, "title": "CTT Expresso", "price": "3.99"}],
+        "line_items": [
+            {"id": 9_000_000_000 + 3 * n + k, "title": f"Item {k}", "sku": f"SKU-{k}",
+             "quantity": 1, "price": "19.90"}
+            for k in range(3)
+        ],
+        "shipping_address": address,
+        "billing_address": address,
+        "fulfillments": [],
+        "refunds": [],
+    }  # fmt: skip
+
+
+def write_file(orders: int, *, shopify: bool = False) -> Path:
     """The JSON Lines file of `orders` documents (kept and reused while it exists)."""
-    path = DATA / f"import-{orders}.jsonl"
+    path = DATA / f"import-{'shopify-' if shopify else ''}{orders}.jsonl"
+    make = shopify_order if shopify else order_document
     if not path.exists():
         DATA.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         with partial.open("w") as out:
             for n in range(orders):
-                out.write(json.dumps(order_document(n)) + "\n")
+                out.write(json.dumps(make(n)) + "\n")
         partial.rename(path)
     return path
 
@@ -143,7 +197,7 @@ def environment(database_url: str) -> dict[str, str]:
     }
 
 
-def fresh_database(database_url: str) -> None:
+def fresh_database(database_url: str, *, shopify: bool = False) -> None:
     if database_url.startswith("sqlite"):
         path = Path(database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
@@ -157,13 +211,22 @@ def fresh_database(database_url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
     env = environment(database_url)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    if shopify:
+        subprocess.run(
+            [PYTHON, "manage.py", "add_shopify_store", SHOP, "--brand", "Bench Shop"],
+            cwd=ROOT, env=env, check=True, input=b"bench-shop-secret\n", stdout=subprocess.DEVNULL,
+        )  # fmt: skip
 
 
-def run_import(database_url: str, path: Path) -> dict:
-    """One `import_orders` run in a child process: counts, seconds and peak RSS."""
+def run_import(database_url: str, path: Path, *, shopify: bool = False) -> dict:
+    """One `import_orders` (or `import_shopify_orders`) run in a child process: counts,
+    seconds and peak RSS."""
+    command = ["import_shopify_orders", str(path), "--store", SHOP] if shopify else [
+        "import_orders", str(path)
+    ]  # fmt: skip
     started = time.perf_counter()
     child = subprocess.Popen(
-        [PYTHON, "manage.py", "import_orders", str(path)],
+        [PYTHON, "manage.py", *command],
         cwd=ROOT,
         env=environment(database_url),
         stdout=subprocess.PIPE,
@@ -174,7 +237,7 @@ def run_import(database_url: str, path: Path) -> dict:
     child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if child.returncode:
-        raise SystemExit(f"import_orders failed ({child.returncode}): {out.decode()}")
+        raise SystemExit(f"{command[0]} failed ({child.returncode}): {out.decode()}")
     counts = json.loads(out.decode().strip().splitlines()[-1])
     orders = sum(counts.values())
     cpu = usage.ru_utime + usage.ru_stime
@@ -199,29 +262,33 @@ def main() -> None:
     parser.add_argument(
         "--new-only", action="store_true", help="skip the unchanged re-import (big files)"
     )
+    parser.add_argument(
+        "--shopify", action="store_true", help="Shopify order objects, import_shopify_orders"
+    )
     args = parser.parse_args()
+    shopify = args.shopify
 
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA}/import.sqlite3"
     vendor = "postgresql" if database_url.startswith("postgres") else "sqlite"
     DATA.mkdir(parents=True, exist_ok=True)
     print(f"writing {args.orders:,} documents ...", flush=True)
-    path = write_file(args.orders)
+    path = write_file(args.orders, shopify=shopify)
     print(f"{path} ({path.stat().st_size / 2**20:,.0f} MiB)", flush=True)
 
     empty = DATA / "import-0.jsonl"
     empty.write_text("")
     rounds = []
     for number in range(1, args.rounds + 1):
-        fresh_database(database_url)
+        fresh_database(database_url, shopify=shopify)
         # The command's own start-up (Django, checks, the connection): the same for any file.
-        startup = run_import(database_url, empty)
+        startup = run_import(database_url, empty, shopify=shopify)
         print(f"{vendor} round {number} start-up:  {json.dumps(startup)}", flush=True)
-        new = run_import(database_url, path)
+        new = run_import(database_url, path, shopify=shopify)
         new["orders_per_second_net"] = round(args.orders / (new["seconds"] - startup["seconds"]))
         print(f"{vendor} round {number} new:       {json.dumps(new)}", flush=True)
         rounds.append({"new": new})
         if not args.new_only:
-            unchanged = run_import(database_url, path)
+            unchanged = run_import(database_url, path, shopify=shopify)
             unchanged["orders_per_second_net"] = round(
                 args.orders / (unchanged["seconds"] - startup["seconds"])
             )
@@ -246,7 +313,7 @@ def main() -> None:
         if kind in rounds[0]
     }
     print(f"{vendor}, {args.orders:,} orders: {json.dumps(summary)}")
-    label = args.label or f"{vendor}-{args.orders}"
+    label = args.label or f"{vendor}-{'shopify-' if shopify else ''}{args.orders}"
     result = {"vendor": vendor, "orders": args.orders, "rounds": rounds, "summary": summary}
     (DATA / f"imports-{label}.json").write_text(json.dumps(result, indent=2) + "\n")
     # The bench's own peak, for the record: the generator streams, so this stays small.

@@ -127,6 +127,46 @@ def test_import_shopify_orders_rejects_what_cannot_be_mapped_and_imports_the_res
     assert problems[1]["record"] == 3
 
 
+def test_import_shopify_orders_streams_json_lines_in_chunks_and_counts_the_files_positions(
+    run_command, store, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(shopify, "BACKFILL_CHUNK", 3)
+    card = "4111 1111 1111 1111"
+    orders = [shop.order(order_id=100 + n, name=f"#{n}") for n in range(8)]
+    orders[4]["line_items"] = [{"id": 1, "title": card, "quantity": 1, "price": "1"}]
+    orders[6] = shop.order(order_id=106, currency=None)
+    path = tmp_path / "orders.jsonl"
+    path.write_text("\n".join(json.dumps(order) for order in orders) + "\n")
+    chunks = []
+    real = shopify.orders_import
+    monkeypatch.setattr(
+        shopify,
+        "orders_import",
+        lambda *, documents, **options: (
+            chunks.append(len(documents)) or real(documents=documents, **options)
+        ),
+    )
+
+    status, out, err = run_command("import_shopify_orders", str(path), "--store", shop.SHOP)
+
+    assert status == 1
+    assert json.loads(out) == {"created": 6, "updated": 0, "unchanged": 0, "rejected": 2}
+    assert chunks == [3, 3, 2]
+    problems = [json.loads(line) for line in err.splitlines()]
+    assert [(problem["record"], problem["field"]) for problem in problems] == [
+        (5, "items.0.name"),
+        (7, ""),
+    ]
+    assert card not in err
+    assert set(Order.objects.values_list("external_id", flat=True)) == {
+        str(100 + n) for n in (0, 1, 2, 3, 5, 7)
+    }
+    remembered = ShopifyOrder.objects.filter(order__isnull=False)
+    assert set(remembered.values_list("shopify_id", flat=True)) == {
+        str(100 + n) for n in (0, 1, 2, 3, 5, 7)
+    }
+
+
 def test_import_shopify_orders_dry_run_writes_nothing(run_command, store, tmp_path):
     path = tmp_path / "orders.json"
     path.write_text(json.dumps({"orders": [shop.order()]}))

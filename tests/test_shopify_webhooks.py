@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from orders import services
+from orders.integrations.shopify import mapping
 from orders.models import CancelReason, Order, ShopifyOrder, ShopifyStore, WebhookDelivery
 from orders.services import shopify
 from tests import shopify_payloads as shop
@@ -18,6 +19,8 @@ from tests.shopify_payloads import deliver
 
 Outcome = WebhookDelivery.Outcome
 ORDER_ID = str(shop.ORDER_ID)
+# Claim, states, the import (one batch), record: the same whatever the batch size.
+BATCH_QUERIES = 34
 
 
 @pytest.fixture
@@ -182,8 +185,8 @@ def test_a_signed_body_that_is_not_a_json_object_is_400_and_nothing_is_stored(se
 
 def test_a_repeated_webhook_id_is_200_and_applied_once(send, monkeypatch):
     applied = []
-    apply = shopify._order_write
-    monkeypatch.setattr(shopify, "_order_write", lambda state: applied.append(1) or apply(state))
+    apply = shopify._order_document
+    monkeypatch.setattr(shopify, "_order_document", lambda state: applied.append(1) or apply(state))
 
     first = send(shop.order(), webhook_id="b54557e4-same")
     again = send(shop.order(), webhook_id="b54557e4-same")
@@ -440,7 +443,7 @@ def test_an_unexpected_error_fails_the_delivery_with_a_reason(send, monkeypatch,
     def broken(state):
         raise RuntimeError("ana.silva@example.com")
 
-    monkeypatch.setattr(shopify, "_order_write", broken)
+    monkeypatch.setattr(shopify, "_order_document", broken)
 
     send(shop.order(), webhook_id="wh-crash")
 
@@ -556,20 +559,176 @@ def test_a_drain_queued_long_ago_and_never_started_is_not_waited_for(send, store
     assert len(queued) == 2
 
 
-def test_a_drain_applies_in_short_transactions(send, store, queued, monkeypatch):
-    ticks = iter(range(1000))
-    monkeypatch.setattr(shopify, "clock", lambda: next(ticks) * shopify.APPLY_SECONDS)
-    transactions = []
-    apply_some = shopify._apply_some
-    monkeypatch.setattr(
-        shopify, "_apply_some", lambda store_id: transactions.append(1) or apply_some(store_id)
+@pytest.fixture
+def imports(monkeypatch):
+    """The documents of each orders_import call the connector makes."""
+    calls = []
+    real = shopify.orders_import
+
+    def counted(*, documents, **options):
+        documents = list(documents)
+        calls.append([getattr(record, "value", record)["id"] for record in documents])
+        return real(documents=documents, **options)
+
+    monkeypatch.setattr(shopify, "orders_import", counted)
+    return calls
+
+
+def test_a_batch_writes_each_order_once_and_gives_each_delivery_its_outcome(
+    send, store, queued, imports
+):
+    send(shop.fulfillment(), topic="fulfillments/create", webhook_id="wh-1")
+    send(shop.order(), topic="orders/create", webhook_id="wh-2")
+    send(shop.order(updated_at="2026-11-30T12:00:00-05:00", name="#PAID"), topic="orders/paid",
+         webhook_id="wh-3")  # fmt: skip
+    send(shop.order(updated_at="2026-11-30T11:00:00-05:00", name="#OLD"), topic="orders/updated",
+         webhook_id="wh-4")  # fmt: skip
+    send(shop.fulfillment(order_id=555), topic="fulfillments/create", webhook_id="wh-5")
+
+    assert shopify.deliveries_apply(store_id=store.pk) == 5
+
+    assert imports == [[ORDER_ID]]
+    outcomes = WebhookDelivery.objects.order_by("id").values_list("webhook_id", "outcome")
+    assert list(outcomes) == [
+        ("wh-1", Outcome.APPLIED),
+        ("wh-2", Outcome.APPLIED),
+        ("wh-3", Outcome.APPLIED),
+        ("wh-4", Outcome.STALE),
+        ("wh-5", Outcome.WAITING),
+    ]
+    assert WebhookDelivery.objects.get(webhook_id="wh-4").reason.startswith(
+        "Older than the order already applied"
     )
-    for n in range(3):
-        send(shop.order(order_id=100 + n, name=f"#{n}"), webhook_id=f"wh-{n}")
+    order = stored_order()
+    assert order.order_number == "#PAID"
+    assert order.shipments.count() == 1
+    state = ShopifyOrder.objects.get(shopify_id=ORDER_ID)
+    assert state.order["name"] == "#PAID"
+    assert set(state.fulfillments) == {str(shop.fulfillment()["id"])}
+    assert ShopifyOrder.objects.get(shopify_id="555").order is None
 
-    assert shopify.deliveries_apply(store_id=store.pk) == 3
 
-    assert len(transactions) == 4  # one delivery each (the clock says time is up), then none
+def test_a_refused_order_in_a_batch_fails_alone(send, store, queued, imports):
+    card = "4111 1111 1111 1111"
+    send(shop.order(order_id=101, name="#101"), webhook_id="wh-1")
+    send(shop.order(order_id=102, line_items=[{"id": 1, "title": card, "quantity": 1,
+         "price": "1"}]), webhook_id="wh-2")  # fmt: skip
+    send(shop.order(order_id=103, name="#103"), webhook_id="wh-3")
+
+    shopify.deliveries_apply(store_id=store.pk)
+
+    assert imports == [["101", "102", "103"]]
+    refused = WebhookDelivery.objects.get(webhook_id="wh-2")
+    assert refused.outcome == Outcome.FAILED
+    assert refused.reason.startswith("The order was refused: items.0.name")
+    assert "4111" not in refused.reason
+    assert set(Order.objects.values_list("external_id", flat=True)) == {"101", "103"}
+    assert not ShopifyOrder.objects.filter(shopify_id="102", order__isnull=False).exists()
+    assert set(WebhookDelivery.objects.values_list("outcome", flat=True)) == {
+        Outcome.APPLIED,
+        Outcome.FAILED,
+    }
+
+
+def test_a_newer_payload_that_fails_leaves_the_older_one_of_the_batch_applied(send, store, queued):
+    send(shop.order(name="#GOOD"), webhook_id="wh-1")
+    send(shop.fulfillment(), topic="fulfillments/create", webhook_id="wh-2")
+    send(shop.order(updated_at="2026-11-30T12:00:00-05:00", currency=None), topic="orders/updated",
+         webhook_id="wh-3")  # fmt: skip
+
+    shopify.deliveries_apply(store_id=store.pk)
+
+    outcomes = dict(WebhookDelivery.objects.values_list("webhook_id", "outcome"))
+    assert outcomes == {"wh-1": Outcome.APPLIED, "wh-2": Outcome.APPLIED, "wh-3": Outcome.FAILED}
+    assert WebhookDelivery.objects.get(webhook_id="wh-3").reason == (
+        "Could not map the order: The order has no currency."
+    )
+    assert stored_order().order_number == "#GOOD"
+    assert stored_order().shipments.count() == 1
+    assert ShopifyOrder.objects.get().order["name"] == "#GOOD"
+
+
+def _burst(send, orders: int, *, parcel_of: int = 1000) -> None:
+    """An order and a fulfillment each (of that order by default)."""
+    for n in range(orders):
+        send(shop.order(order_id=1000 + n, name=f"#{n}"), webhook_id=f"wh-o{n}")
+        send(shop.fulfillment(fulfillment_id=5000 + n, order_id=parcel_of + n),
+             topic="fulfillments/create", webhook_id=f"wh-f{n}")  # fmt: skip
+
+
+@pytest.mark.parametrize("orders", [3, 10])
+def test_a_batch_costs_the_same_queries_whatever_its_size(
+    send, store, queued, orders, django_assert_max_num_queries
+):
+    # New orders, and fulfillments of orders not seen yet (the import writes an order's
+    # parcels order by order: that part grows with them).
+    _burst(send, orders, parcel_of=9000)
+
+    with django_assert_max_num_queries(BATCH_QUERIES):
+        assert shopify.deliveries_apply(store_id=store.pk) == 2 * orders
+
+    assert set(WebhookDelivery.objects.values_list("outcome", flat=True)) == {
+        Outcome.APPLIED,
+        Outcome.WAITING,
+    }
+    assert Order.objects.count() == orders
+    assert ShopifyOrder.objects.count() == 2 * orders
+
+
+def test_a_drain_takes_no_delivery_another_drain_has_claimed(send, store, queued):
+    _burst(send, 2)
+    claimed = shopify._claim(store_id=store.pk)
+
+    assert claimed == list(WebhookDelivery.objects.order_by("id").values_list("pk", flat=True))
+    assert shopify.deliveries_apply(store_id=store.pk) == 0
+    assert set(WebhookDelivery.objects.values_list("outcome", "reason")) == {
+        (Outcome.RECEIVED, shopify.CLAIMED)
+    }
+
+
+def test_a_batch_that_stops_halfway_is_left_for_the_next_drain(send, store, queued, monkeypatch):
+    _burst(send, 2)
+
+    def lost(*, documents, **options):
+        raise KeyboardInterrupt  # e.g. the worker is stopped
+
+    monkeypatch.setattr(shopify, "orders_import", lost)
+    with pytest.raises(KeyboardInterrupt):
+        shopify.deliveries_apply(store_id=store.pk)
+    assert set(WebhookDelivery.objects.values_list("outcome", "reason")) == {(Outcome.RECEIVED, "")}
+
+    monkeypatch.undo()
+    assert shopify.deliveries_apply(store_id=store.pk) == 4
+
+
+def test_a_batch_whose_order_another_drain_changed_meanwhile_is_written_again(
+    send, store, queued, monkeypatch
+):
+    send(shop.order(name="#FIRST"), webhook_id="wh-1")
+    shopify.deliveries_apply(store_id=store.pk)
+    send(shop.fulfillment(), topic="fulfillments/create", webhook_id="wh-2")
+    real = shopify.orders_import
+    newer = shop.order(updated_at="2026-11-30T12:00:00-05:00", name="#NEWER")
+
+    def raced(*, documents, **options):
+        # Another drain applies a newer order payload between this one's fold and record.
+        monkeypatch.setattr(shopify, "orders_import", real)
+        ShopifyOrder.objects.update(order=newer, updated_at=mapping.order_updated_at(newer))
+        return real(documents=documents, **options)
+
+    monkeypatch.setattr(shopify, "orders_import", raced)
+
+    shopify.deliveries_apply(store_id=store.pk)
+
+    assert WebhookDelivery.objects.get(webhook_id="wh-2").outcome == Outcome.APPLIED
+    order = stored_order()
+    assert order.order_number == "#NEWER"
+    assert order.shipments.count() == 1
+    state = ShopifyOrder.objects.get()
+    assert (state.order["name"], list(state.fulfillments)) == (
+        "#NEWER",
+        [str(shop.fulfillment()["id"])],
+    )
 
 
 def test_a_failed_enqueue_still_answers_200_and_lets_the_next_delivery_queue_a_drain(

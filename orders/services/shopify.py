@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import time
 import traceback
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -43,13 +45,18 @@ _DOMAIN_RE = re.compile(r"^(?=.{4,255}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 # Apply attempts that found the database busy are retried this long (the task then fails and
 # the delivery stays `received`, to be reprocessed).
 APPLY_RETRY_SECONDS = 30.0
-# A drain applies at most this many deliveries, or for about this long, per transaction.
-APPLY_BATCH = 50
-APPLY_SECONDS = 0.05
+# A drain takes up to this many deliveries at a time and writes their orders together.
+APPLY_BATCH = 200
+# The reason of a `received` delivery a drain has taken (and not finished yet).
+CLAIMED = "Being applied."
+# Folding a batch again because another drain changed one of its orders meanwhile: at most
+# this many times, then the last fold is recorded as it is.
+FOLD_ATTEMPTS = 5
+# A backfill reads, maps and writes this many orders at a time.
+BACKFILL_CHUNK = 500
 # A drain queued this long ago and not started is not waited for: another one is enqueued
 # (the first may have been lost between a commit and its enqueue).
 DRAIN_TRUSTED_FOR = timedelta(seconds=30)
-clock = time.monotonic  # patched by tests
 
 
 # A delivery still `received` this long after it came was lost on its way to the worker.
@@ -177,9 +184,12 @@ def _holds_nul(value: Any) -> bool:
 
 # --- Applying -------------------------------------------------------------------------------
 #
-# A store's deliveries are applied by a drain task, oldest first, several per short write
-# transaction: one task (and its few queue writes) per burst of deliveries rather than per
-# delivery, which is what lets one worker keep up with Shopify's peaks on SQLite too.
+# A store's deliveries are applied by a drain task in batches, oldest first. A batch is
+# claimed in one short transaction, folded per Shopify order in memory (each delivery gets the
+# outcome it would get applied alone, in order), each order it touches is mapped once, and all
+# of them are written by one orders_import call, which writes in short transactions of its
+# own. The outcomes and the orders' states are then recorded in one more short transaction.
+# No transaction holds the write lock for long, so the webhook's inserts never wait long.
 
 
 def _drain_request(*, store_id: int) -> None:
@@ -215,169 +225,365 @@ def deliveries_apply_task(store_id: int) -> int:
 
 
 def deliveries_apply(*, store_id: int) -> int:
-    """Apply every delivery of the store still `received`, oldest first; how many.
+    """Apply every delivery of the store still `received`, oldest first, in batches; how many.
 
     The queued mark is cleared before the first look, so a delivery committed after that
     look enqueues another drain: none is left behind. Two drains of one store at once (two
-    workers) share the work: each takes deliveries the other has not locked.
+    workers) share the work: each claims deliveries the other has not.
     """
     ShopifyStore.objects.filter(pk=store_id, apply_queued_at__isnull=False).update(
         apply_queued_at=None
     )
     count = 0
-    while done := retrying(lambda: _apply_some(store_id), seconds=APPLY_RETRY_SECONDS):
-        count += len(done)
-        for delivery_id, outcome in done:
-            level = logging.WARNING if outcome == Outcome.FAILED else logging.INFO
-            logger.log(level, "Shopify delivery %s %s", delivery_id, outcome)
+    while claimed := retrying(lambda: _claim(store_id=store_id)):
+        count += len(_batch_apply(claimed))
     return count
-
-
-def _apply_some(store_id: int) -> list[tuple[int, str]]:
-    """Apply the next few received deliveries in this transaction (up to APPLY_BATCH, or
-    APPLY_SECONDS, so other writers never wait long); their ids and outcomes."""
-    pending = list(
-        WebhookDelivery.objects.select_for_update(skip_locked=True)
-        .filter(store_id=store_id, outcome=Outcome.RECEIVED)
-        .order_by("id")
-        .values_list("pk", flat=True)[:APPLY_BATCH]
-    )
-    started = clock()
-    done: list[tuple[int, str]] = []
-    for delivery_id in pending:
-        if done and clock() - started >= APPLY_SECONDS:
-            break
-        done.append((delivery_id, _apply_one(delivery_id)))
-    return done
 
 
 def delivery_apply(*, delivery_id: int) -> str:
     """Apply one delivery still `received` now; its outcome. Applying again changes nothing."""
-    outcome = retrying(lambda: _apply_one(delivery_id), seconds=APPLY_RETRY_SECONDS)
-    level = logging.WARNING if outcome == Outcome.FAILED else logging.INFO
-    logger.log(level, "Shopify delivery %s %s", delivery_id, outcome)
-    return outcome
+    claimed = retrying(lambda: _claim(delivery_id=delivery_id))
+    if not claimed:
+        outcome = WebhookDelivery.objects.filter(pk=delivery_id).values_list("outcome", flat=True)
+        return outcome.first() or "gone"  # done before, or purged
+    return _batch_apply(claimed).get(delivery_id, "gone")
 
 
-def _apply_one(delivery_id: int) -> str:
-    """Apply a delivery in a savepoint of the caller's transaction; its outcome.
+def _claim(*, store_id: int | None = None, delivery_id: int | None = None) -> list[int]:
+    """Take the next received deliveries (up to APPLY_BATCH, oldest first) for this drain;
+    their ids.
 
-    A mapping or validation problem makes the delivery `failed` with the reason (_apply). So
-    does an unexpected error, logged by its type and place only (its message may quote the
-    payload). Losing a race for a lock is raised: the caller's transaction is tried again.
+    The claim is the CLAIMED reason, committed at once, so the batch is applied outside any
+    long transaction and another drain never takes it (on PostgreSQL it skips the rows this
+    one is claiming). A drain that dies leaves its batch claimed: deliveries_requeue_stranded
+    (purge_webhook_deliveries) hands it out again.
     """
+    pending = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(
+        outcome=Outcome.RECEIVED
+    )
+    if delivery_id is not None:
+        pending = pending.filter(pk=delivery_id)  # asked for by name: taken even if claimed
+    else:
+        pending = pending.filter(store_id=store_id, reason="")
+    ids = list(pending.order_by("id").values_list("pk", flat=True)[:APPLY_BATCH])
+    if ids:
+        WebhookDelivery.objects.filter(pk__in=ids).update(reason=CLAIMED)
+    return ids
+
+
+@dataclass
+class _Folded:
+    """One Shopify order of a batch: its state as stored and what the batch makes of it."""
+
+    state: ShopifyOrder  # a copy of the stored state (or a new one), folded in memory
+    seen: tuple[Any, ...]  # the stored state the batch was folded on (_snapshot)
+    # Deliveries applied when the order's document is written (or failed if it is refused).
+    producers: list[int] = field(default_factory=list)
+    # Fulfillments and refunds of an order not seen yet: `waiting`, kept in the state.
+    waiting: list[int] = field(default_factory=list)
+    document: dict[str, Any] | None = None
+    problem: str = ""  # why the document could not be written; fails the producers
+    unexpected: bool = False  # the problem is an error logged under the deliveries' ids
+    # Every delivery of the batch about this order, and its stored state (None: none yet).
+    deliveries: list[WebhookDelivery] = field(default_factory=list)
+    base: ShopifyOrder | None = None
+
+
+def _states(states: QuerySet[ShopifyOrder]) -> dict[str, ShopifyOrder]:
+    # (store, shopify_id) is unique: one store's states by Shopify id.
+    return {state.shopify_id: state for state in states}
+
+
+def _snapshot(state: ShopifyOrder | None) -> tuple[Any, ...]:
+    if state is None:
+        return (None, None, {}, {})
+    return (state.updated_at, state.order, state.fulfillments, state.refunds)
+
+
+def _batch_apply(claimed: list[int]) -> dict[int, str]:
+    """Apply claimed deliveries together; their outcomes by id.
+
+    If another drain changed the state of one of the batch's orders meanwhile, the batch is
+    folded again on the new states and written again (the import of the orders whose
+    document did not change costs no write), so the newest state is always the one written.
+    """
+    # The payloads are read (and decoded) after the claim's commit, not while it holds locks.
+    batch = list(WebhookDelivery.objects.filter(pk__in=claimed).order_by("id"))
+    if not batch:
+        return {}  # purged meanwhile
+    store = ShopifyStore.objects.get(pk=batch[0].store_id)
     try:
-        with transaction.atomic():
-            return _apply(delivery_id)
+        for attempt in range(1, FOLD_ATTEMPTS + 1):
+            refs = {d.order_ref for d in batch if d.order_ref}
+            stored = _states(ShopifyOrder.objects.filter(store=store, shopify_id__in=refs))
+            outcomes, orders = _fold(batch, store=store, stored=stored)
+            _write(orders, outcomes)
+            if retrying(partial(_record, store, orders, outcomes, check=attempt < FOLD_ATTEMPTS)):
+                break
+    except BaseException:
+        # Let the next drain take them (a lock it waited too long for, a stop).
+        WebhookDelivery.objects.filter(
+            pk__in=claimed, outcome=Outcome.RECEIVED, reason=CLAIMED
+        ).update(reason="")
+        raise
+    for delivery_id, (outcome, _) in outcomes.items():
+        level = logging.WARNING if outcome == Outcome.FAILED else logging.INFO
+        logger.log(level, "Shopify delivery %s %s", delivery_id, outcome)
+    return {delivery_id: outcome for delivery_id, (outcome, _) in outcomes.items()}
+
+
+def _fold(
+    batch: list[WebhookDelivery], *, store: ShopifyStore, stored: dict[str, ShopifyOrder]
+) -> tuple[dict[int, tuple[str, str]], dict[str, _Folded]]:
+    """Each delivery's outcome as if applied alone in order, and each order's folded state.
+
+    An `orders/*` payload older (updated_at) than the one folded so far is stale; a newer
+    one replaces it. Fulfillments and refunds are merged by id, the newest kept. An order
+    delivery's outcome and those of the fulfillments and refunds that go with it are
+    provisional `applied` until its document is written.
+    """
+    outcomes: dict[int, tuple[str, str]] = {}
+    orders: dict[str, _Folded] = {}
+    for delivery in batch:
+        topic, payload, ref = delivery.topic, delivery.payload, delivery.order_ref
+        if topic not in TOPICS:
+            outcomes[delivery.pk] = (Outcome.IGNORED, "ercdash does not apply this topic.")
+            continue
+        if not ref:
+            field_name = "id" if topic in ORDER_TOPICS else "order_id"
+            outcomes[delivery.pk] = (Outcome.FAILED, f"The payload has no order {field_name}.")
+            continue
+        folded = orders.get(ref)
+        if folded is None:
+            old = stored.get(ref)
+            state = ShopifyOrder(store=store, shopify_id=ref)
+            if old is not None:
+                state.pk, state.updated_at, state.order = old.pk, old.updated_at, old.order
+                state.fulfillments, state.refunds = dict(old.fulfillments), dict(old.refunds)
+            folded = orders[ref] = _Folded(state=state, seen=_snapshot(old), base=old)
+        folded.deliveries.append(delivery)
+        state = folded.state
+        if topic in ORDER_TOPICS:
+            updated_at = mapping.order_updated_at(payload)
+            if state.updated_at and updated_at and updated_at < state.updated_at:
+                outcomes[delivery.pk] = (
+                    Outcome.STALE,
+                    f"Older than the order already applied (updated_at "
+                    f"{updated_at.isoformat()} < {state.updated_at.isoformat()}); "
+                    "nothing changed.",
+                )
+                continue
+            _merge(state.fulfillments, payload.get("fulfillments"))
+            _merge(state.refunds, payload.get("refunds"))
+            state.order = payload
+            if updated_at and (state.updated_at is None or updated_at > state.updated_at):
+                state.updated_at = updated_at
+            # What waited for the order in this batch goes in with it.
+            folded.producers += [*folded.waiting, delivery.pk]
+            folded.waiting = []
+        else:
+            known = state.fulfillments if topic in FULFILLMENT_TOPICS else state.refunds
+            if not _merge(known, [payload]):
+                outcomes[delivery.pk] = (
+                    Outcome.STALE,
+                    "A newer version of this was already applied.",
+                )
+                continue
+            if state.order is None:
+                folded.waiting.append(delivery.pk)
+            else:
+                folded.producers.append(delivery.pk)
+    for folded in orders.values():
+        for delivery_id in folded.waiting:
+            outcomes[delivery_id] = (
+                Outcome.WAITING,
+                "Waiting for its order, which has not arrived yet.",
+            )
+        for delivery_id in folded.producers:
+            outcomes[delivery_id] = (Outcome.APPLIED, "")
+    return outcomes, orders
+
+
+def _write(orders: dict[str, _Folded], outcomes: dict[int, tuple[str, str]]) -> None:
+    """Map each order the batch changes and import them all at once; a document that cannot
+    be mapped or is refused fails the deliveries that produced it, with the reason."""
+    written = [folded for folded in orders.values() if folded.producers]
+    for folded in written:
+        try:
+            folded.document = _order_document(folded.state)
+        except mapping.MappingError as exc:
+            folded.problem = f"Could not map the order: {exc.reason}"
+        except Exception as exc:
+            _unexpected(folded, exc, "Unexpected error")
+    written = [folded for folded in written if folded.document is not None]
+    records = [RawRecord(n, folded.document) for n, folded in enumerate(written, 1)]
+    results: list[tuple[list[_Folded], ImportResult]] = []
+    try:
+        if records:
+            results = [(written, orders_import(documents=records))]
     except DatabaseError as exc:
         if lost_lock_race(exc):
             raise
-        error = exc
-        reason = "The database refused this delivery"
-    except Exception as exc:
-        error = exc
-        reason = "Unexpected error"
+        results = _write_one_by_one(written)
+    except Exception:
+        results = _write_one_by_one(written)
+    for folded_orders, result in results:
+        for position, reason in _rejections(result).items():
+            folded_orders[position - 1].problem = reason
+    for ref, folded in orders.items():
+        if folded.problem and len(folded.deliveries) > 1:
+            _write_in_turn(ref, folded, outcomes)
+            continue
+        for delivery_id in folded.producers if folded.problem else ():
+            reason = folded.problem
+            if folded.unexpected:
+                reason += f"; see the logs for delivery {delivery_id}."
+            outcomes[delivery_id] = (Outcome.FAILED, reason)
+
+
+def _write_in_turn(ref: str, folded: _Folded, outcomes: dict[int, tuple[str, str]]) -> None:
+    """An order whose folded document failed: its deliveries of the batch again one at a
+    time, each written alone, so that only those at fault fail (rare: costs a write each)."""
+    state, lead, waiting = folded.base, None, []
+    for delivery in folded.deliveries:
+        found, alone = _fold(
+            [delivery], store=folded.state.store, stored={ref: state} if state else {}
+        )
+        step = alone[ref]
+        if step.producers:
+            _write(alone, found)
+            if not step.problem:
+                state, lead = step.state, delivery.pk
+                for delivery_id in waiting:
+                    found[delivery_id] = (Outcome.APPLIED, f"Applied with delivery {lead}.")
+                waiting = []
+        elif step.waiting:
+            state = step.state
+            waiting.append(delivery.pk)
+        outcomes.update(found)
+    if state is not None:
+        folded.state = state
+    folded.producers = [lead] if lead else []
+    folded.problem = "" if lead else folded.problem
+    folded.waiting = waiting
+
+
+def _write_one_by_one(written: list[_Folded]) -> list[tuple[list[_Folded], ImportResult]]:
+    """After an unexpected error in the batch's import: each order alone, so that only the
+    order at fault fails."""
+    results = []
+    for folded in written:
+        try:
+            result = orders_import(documents=[folded.document])
+        except DatabaseError as exc:
+            if lost_lock_race(exc):
+                raise
+            _unexpected(folded, exc, "The database refused this delivery")
+            continue
+        except Exception as exc:
+            _unexpected(folded, exc, "Unexpected error")
+            continue
+        results.append(([folded], result))
+    return results
+
+
+def _unexpected(folded: _Folded, error: Exception, reason: str) -> None:
+    """Fail an order's deliveries for an error ercdash did not expect. It is logged by its
+    type and place only: its message may quote the payload."""
     frame = traceback.extract_tb(error.__traceback__)[-1]
     place = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
-    logger.error("Shopify delivery %s failed: %s at %s", delivery_id, type(error).__name__, place)
-    WebhookDelivery.objects.filter(pk=delivery_id, outcome=Outcome.RECEIVED).update(
-        outcome=Outcome.FAILED,
-        reason=f"{reason} ({type(error).__name__}); see the logs for delivery {delivery_id}.",
-    )
-    return Outcome.FAILED
-
-
-def _apply(delivery_id: int) -> str:
-    delivery = (
-        WebhookDelivery.objects.select_for_update()
-        .select_related("store")
-        .filter(pk=delivery_id)
-        .first()
-    )
-    if delivery is None or delivery.outcome != Outcome.RECEIVED:
-        return delivery.outcome if delivery else "gone"  # done before, or purged
-    topic, payload = delivery.topic, delivery.payload
-    if topic not in TOPICS:
-        return _finish(delivery, Outcome.IGNORED, "ercdash does not apply this topic.")
-    if not delivery.order_ref:
-        field = "id" if topic in ORDER_TOPICS else "order_id"
-        return _finish(delivery, Outcome.FAILED, f"The payload has no order {field}.")
-
-    state, _ = ShopifyOrder.objects.select_for_update().get_or_create(
-        store=delivery.store, shopify_id=delivery.order_ref
-    )
-    state.store = delivery.store  # loaded already
-    if topic in ORDER_TOPICS:
-        updated_at = mapping.order_updated_at(payload)
-        if state.updated_at and updated_at and updated_at < state.updated_at:
-            return _finish(
-                delivery,
-                Outcome.STALE,
-                f"Older than the order already applied (updated_at {updated_at.isoformat()} "
-                f"< {state.updated_at.isoformat()}); nothing changed.",
-            )
-        _merge(state.fulfillments, payload.get("fulfillments"))
-        _merge(state.refunds, payload.get("refunds"))
-        state.order = payload
-        if updated_at and (state.updated_at is None or updated_at > state.updated_at):
-            state.updated_at = updated_at
-    else:
-        known = state.fulfillments if topic in FULFILLMENT_TOPICS else state.refunds
-        if not _merge(known, [payload]):
-            return _finish(delivery, Outcome.STALE, "A newer version of this was already applied.")
-        if state.order is None:
-            state.save()
-            return _finish(
-                delivery, Outcome.WAITING, "Waiting for its order, which has not arrived yet."
-            )
-
-    problem = _order_write(state)
-    if problem:
-        return _finish(delivery, Outcome.FAILED, problem)
-    state.save()
-    # Fulfillments and refunds that came before their order are part of what was just written.
-    WebhookDelivery.objects.filter(
-        store=delivery.store, order_ref=delivery.order_ref, outcome=Outcome.WAITING
-    ).update(
-        outcome=Outcome.APPLIED,
-        applied_at=timezone.now(),
-        reason=f"Applied with delivery {delivery.pk}.",
-    )
-    return _finish(delivery, Outcome.APPLIED, "")
-
-
-def _order_write(state: ShopifyOrder) -> str:
-    """Map the known order with its fulfillments and refunds and import it; a problem or ""."""
-    try:
-        document = mapping.order_document(
-            state.order,
-            shop_domain=state.store.domain,
-            brand=state.store.brand,
-            fulfillments=list(state.fulfillments.values()),
-            refunds=list(state.refunds.values()),
+    folded.document = None
+    folded.problem = f"{reason} ({type(error).__name__})"
+    folded.unexpected = True
+    for delivery_id in folded.producers:
+        logger.error(
+            "Shopify delivery %s failed: %s at %s", delivery_id, type(error).__name__, place
         )
-    except mapping.MappingError as exc:
-        return f"Could not map the order: {exc.reason}"
-    return _rejection(orders_import(documents=[document]))
 
 
-def _rejection(result: ImportResult) -> str:
-    if not result.rejected:
-        return ""
-    # Import errors name the field and never repeat the value.
-    problems = "; ".join(
-        f"{error.field}: {error.description}" if error.field else error.description
-        for error in result.errors
+def _order_document(state: ShopifyOrder) -> dict[str, Any]:
+    """The order document of a Shopify order with its fulfillments and refunds."""
+    return mapping.order_document(
+        state.order,
+        shop_domain=state.store.domain,
+        brand=state.store.brand,
+        fulfillments=list(state.fulfillments.values()),
+        refunds=list(state.refunds.values()),
     )
-    return f"The order was refused: {problems}"[:500]
 
 
-def _finish(delivery: WebhookDelivery, outcome: str, reason: str) -> str:
-    delivery.outcome = outcome
-    delivery.reason = reason[:500]
-    delivery.applied_at = timezone.now() if outcome == Outcome.APPLIED else None
-    delivery.save(update_fields=["outcome", "reason", "applied_at"])
-    return outcome
+def _rejections(result: ImportResult) -> dict[int, str]:
+    """Why each refused record was refused, by position; import errors name the field and
+    never repeat the value."""
+    problems: dict[int, list[str]] = {}
+    for error in result.errors:
+        problem = f"{error.field}: {error.description}" if error.field else error.description
+        problems.setdefault(error.record, []).append(problem)
+    return {
+        position: f"The order was refused: {'; '.join(found)}"[:500]
+        for position, found in problems.items()
+    }
+
+
+def _record(
+    store: ShopifyStore,
+    orders: dict[str, _Folded],
+    outcomes: dict[int, tuple[str, str]],
+    *,
+    check: bool,
+) -> bool:
+    """Store the batch's outcomes and the states of its orders, in this (short) transaction;
+    False, writing nothing, if another drain changed one of those states since the fold."""
+    kept = {
+        ref: folded
+        for ref, folded in orders.items()
+        if folded.waiting or (folded.producers and not folded.problem)
+    }
+    fresh = _states(
+        ShopifyOrder.objects.select_for_update().filter(store=store, shopify_id__in=list(orders))
+    )
+    if check and any(_snapshot(fresh.get(ref)) != f.seen for ref, f in orders.items()):
+        return False
+    # New states in one statement. Known ones row by row: bulk_update's CASE per row and
+    # field costs far more time under the write lock than a short UPDATE each.
+    created = [folded.state for ref, folded in kept.items() if ref not in fresh]
+    try:
+        with transaction.atomic():
+            ShopifyOrder.objects.bulk_create(created)
+    except IntegrityError:
+        for state in created:
+            state.pk = None
+        if check:
+            return False  # another drain created one of them since the fold
+        raise
+    for ref, folded in kept.items():
+        if ref in fresh:
+            state = folded.state
+            ShopifyOrder.objects.filter(pk=fresh[ref].pk).update(
+                updated_at=state.updated_at,
+                order=state.order,
+                fulfillments=state.fulfillments,
+                refunds=state.refunds,
+            )
+    now = timezone.now()
+    # Fulfillments and refunds that came before their order (in an earlier batch) are part
+    # of what was just written.
+    written = {ref: f.producers[-1] for ref, f in kept.items() if f.producers}
+    waited = WebhookDelivery.objects.filter(
+        store=store, order_ref__in=list(written), outcome=Outcome.WAITING
+    ).values_list("order_ref", flat=True)
+    for ref in set(waited):
+        WebhookDelivery.objects.filter(store=store, order_ref=ref, outcome=Outcome.WAITING).update(
+            outcome=Outcome.APPLIED, applied_at=now, reason=f"Applied with delivery {written[ref]}."
+        )
+    groups: dict[tuple[str, str], list[int]] = {}
+    for delivery_id, (outcome, reason) in outcomes.items():
+        groups.setdefault((outcome, reason[:500]), []).append(delivery_id)
+    for (outcome, reason), ids in groups.items():
+        WebhookDelivery.objects.filter(pk__in=ids, outcome=Outcome.RECEIVED).update(
+            outcome=outcome, reason=reason, applied_at=now if outcome == Outcome.APPLIED else None
+        )
+    return True
 
 
 def _moment(value: Any) -> datetime | None:
@@ -453,22 +659,36 @@ def shopify_orders_import(
     Counted like `import_orders`; an order that cannot be mapped is rejected with the reason.
     Imported orders are remembered like applied webhooks, so an older webhook arriving later
     changes nothing; and where a webhook already brought a newer version of an order, that
-    version is kept (the file's older one counts as unchanged).
+    version is kept (the file's older one counts as unchanged). Records are read, mapped and
+    written BACKFILL_CHUNK at a time: memory does not grow with the input.
     """
-    records = list(records)
-    refs = [str(r.value["id"]) for r in records if isinstance(r.value, dict) and "id" in r.value]
-    states = {
-        state.shopify_id: state
-        for state in ShopifyOrder.objects.filter(store=store, shopify_id__in=refs)
-    }
+    result = ImportResult()
+    records = iter(records)
+    while chunk := list(islice(records, BACKFILL_CHUNK)):
+        part = _backfill_chunk(store=store, records=chunk, dry_run=dry_run)
+        result.created += part.created
+        result.updated += part.updated
+        result.unchanged += part.unchanged
+        result.rejected += part.rejected
+        result.errors += part.errors
+    return result
+
+
+def _backfill_chunk(
+    *, store: ShopifyStore, records: list[RawRecord], dry_run: bool
+) -> ImportResult:
+    refs = [_backfill_ref(record) for record in records]
+    states = _states(
+        ShopifyOrder.objects.filter(store=store, shopify_id__in=[ref for ref in refs if ref])
+    )
     documents: list[RawRecord] = []
     written: list[tuple[int, dict[str, Any]]] = []
-    for record in records:
+    for record, ref in zip(records, refs, strict=True):
         if record.error:
             documents.append(record)
             continue
         order = record.value
-        state = states.get(str(order.get("id"))) if isinstance(order, dict) else None
+        state = states.get(ref)
         if state is not None and state.order is not None:
             updated_at = mapping.order_updated_at(order)
             if state.updated_at and (updated_at is None or updated_at <= state.updated_at):
@@ -488,25 +708,47 @@ def shopify_orders_import(
                 RawRecord(record.position, error=f"Could not map the order: {exc.reason}")
             )
             continue
+        # The position stays the record's place in the file (errors name it).
         documents.append(RawRecord(record.position, document))
         written.append((record.position, order))
     result = orders_import(documents=documents, dry_run=dry_run)
-    if dry_run:
-        return result
-    rejected = {error.record for error in result.errors}
-    for position, order in written:
-        if position not in rejected:
-            _remember(store=store, order=order)
+    if not dry_run:
+        rejected = {error.record for error in result.errors}
+        retrying(
+            partial(
+                _remember,
+                store=store,
+                orders=[order for position, order in written if position not in rejected],
+            )
+        )
     return result
 
 
-def _remember(*, store: ShopifyStore, order: dict[str, Any]) -> None:
-    updated_at = mapping.order_updated_at(order)
-    state, _ = ShopifyOrder.objects.get_or_create(store=store, shopify_id=str(order["id"])[:32])
-    if state.updated_at and updated_at and updated_at < state.updated_at:
-        return
-    _merge(state.fulfillments, order.get("fulfillments"))
-    _merge(state.refunds, order.get("refunds"))
-    state.order = order
-    state.updated_at = updated_at or state.updated_at
-    state.save()
+def _backfill_ref(record: RawRecord) -> str:
+    value = record.value
+    if record.error or not isinstance(value, dict) or value.get("id") is None:
+        return ""
+    return str(value["id"])[:32]
+
+
+def _remember(*, store: ShopifyStore, orders: list[dict[str, Any]]) -> None:
+    """Keep imported orders as their states (in this transaction), unless newer ones are."""
+    refs = {str(order["id"])[:32] for order in orders}
+    ShopifyOrder.objects.bulk_create(
+        [ShopifyOrder(store=store, shopify_id=ref) for ref in refs], ignore_conflicts=True
+    )
+    states = _states(
+        ShopifyOrder.objects.select_for_update().filter(store=store, shopify_id__in=refs)
+    )
+    for order in orders:
+        state = states[str(order["id"])[:32]]
+        updated_at = mapping.order_updated_at(order)
+        if state.updated_at and updated_at and updated_at < state.updated_at:
+            continue
+        _merge(state.fulfillments, order.get("fulfillments"))
+        _merge(state.refunds, order.get("refunds"))
+        state.order = order
+        state.updated_at = updated_at or state.updated_at
+    ShopifyOrder.objects.bulk_update(
+        list(states.values()), ["updated_at", "order", "fulfillments", "refunds"]
+    )

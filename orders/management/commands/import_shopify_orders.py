@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from collections.abc import Iterator
+from itertools import chain
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orders import documents
+from orders.management.inputs import input_stream
 from orders.management.reporting import import_result_write
 from orders.models import ShopifyStore
 from orders.services import shopify
@@ -34,21 +35,26 @@ class Command(BaseCommand):
             raise CommandError(
                 f"No Shopify store {store!r} is registered (manage.py add_shopify_store)."
             )
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
+        with input_stream(path) as stream:
             try:
-                data = Path(path).read_bytes()
-            except OSError as exc:
-                raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
-        try:
-            records = documents.parse(data)
-        except documents.FileNotJson as exc:
-            raise CommandError(str(exc)) from exc
-        # orders.json: one object holding the list.
-        if len(records) == 1 and isinstance(records[0].value, dict):
-            listed = records[0].value.get("orders")
-            if isinstance(listed, list):
-                records = [documents.RawRecord(n, order) for n, order in enumerate(listed, 1)]
-        result = shopify.shopify_orders_import(store=shop, records=records, dry_run=dry_run)
+                records = documents.read(stream)
+            except documents.FileNotJson as exc:
+                raise CommandError(str(exc)) from exc
+            result = shopify.shopify_orders_import(
+                store=shop, records=_orders(records), dry_run=dry_run
+            )
         import_result_write(self, result)
+
+
+def _orders(records: Iterator[documents.RawRecord]) -> Iterator[documents.RawRecord]:
+    """The orders of the input: JSON Lines records as they are read, or the list of a REST
+    orders.json (one JSON object, read whole)."""
+    first = next(records, None)
+    if first is None:
+        return iter(())
+    second = next(records, None)
+    if second is None and isinstance(first.value, dict):
+        listed = first.value.get("orders")
+        if isinstance(listed, list):
+            return (documents.RawRecord(n, order) for n, order in enumerate(listed, 1))
+    return chain([first], [second] if second else [], records)
