@@ -261,6 +261,23 @@ def test_purge_queues_deliveries_left_unapplied_again(
     assert "Queued 1 unapplied deliveries again." in out
 
 
+def test_purge_hands_out_again_a_batch_a_dead_worker_had_taken(
+    run_command, store, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(shopify, "deliveries_apply", lambda store_id: queued.append(store_id))
+    taken = delivery(store, "taken", age=timedelta(minutes=11), outcome=Outcome.RECEIVED)
+    WebhookDelivery.objects.filter(pk=taken.pk).update(claimed_at=taken.received_at)
+    assert shopify._claim(store_id=store.pk) == []  # no drain takes it while it is claimed
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_command("purge_webhook_deliveries")
+
+    taken.refresh_from_db()
+    assert (taken.outcome, taken.claimed_at, queued) == (Outcome.RECEIVED, None, [store.pk])
+    assert shopify._claim(store_id=store.pk) == [taken.pk]
+
+
 def test_import_shopify_orders_takes_the_rest_apis_order_fixture(run_command, store, tmp_path):
     fixture = Path(__file__).parent / "fixtures" / "shopify" / "order_python_api.json"
     order = json.loads(fixture.read_text())["order"]

@@ -120,6 +120,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             "received_at",
             "outcome",
             "reason",
+            "claimed_at",
             "applied_at",
         ]
         return [*fields, "payload_json"] if request.user.is_superuser else fields

@@ -47,8 +47,6 @@ _DOMAIN_RE = re.compile(r"^(?=.{4,255}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 APPLY_RETRY_SECONDS = 30.0
 # A drain takes up to this many deliveries at a time and writes their orders together.
 APPLY_BATCH = 200
-# The reason of a `received` delivery a drain has taken (and not finished yet).
-CLAIMED = "Being applied."
 # Folding a batch again because another drain changed one of its orders meanwhile: at most
 # this many times, then the last fold is recorded as it is.
 FOLD_ATTEMPTS = 5
@@ -253,7 +251,7 @@ def _claim(*, store_id: int | None = None, delivery_id: int | None = None) -> li
     """Take the next received deliveries (up to APPLY_BATCH, oldest first) for this drain;
     their ids.
 
-    The claim is the CLAIMED reason, committed at once, so the batch is applied outside any
+    The claim is claimed_at, committed at once, so the batch is applied outside any
     long transaction and another drain never takes it (on PostgreSQL it skips the rows this
     one is claiming). A drain that dies leaves its batch claimed: deliveries_requeue_stranded
     (purge_webhook_deliveries) hands it out again.
@@ -264,10 +262,10 @@ def _claim(*, store_id: int | None = None, delivery_id: int | None = None) -> li
     if delivery_id is not None:
         pending = pending.filter(pk=delivery_id)  # asked for by name: taken even if claimed
     else:
-        pending = pending.filter(store_id=store_id, reason="")
+        pending = pending.filter(store_id=store_id, claimed_at__isnull=True)
     ids = list(pending.order_by("id").values_list("pk", flat=True)[:APPLY_BATCH])
     if ids:
-        WebhookDelivery.objects.filter(pk__in=ids).update(reason=CLAIMED)
+        WebhookDelivery.objects.filter(pk__in=ids).update(claimed_at=timezone.now())
     return ids
 
 
@@ -323,8 +321,8 @@ def _batch_apply(claimed: list[int]) -> dict[int, str]:
     except BaseException:
         # Let the next drain take them (a lock it waited too long for, a stop).
         WebhookDelivery.objects.filter(
-            pk__in=claimed, outcome=Outcome.RECEIVED, reason=CLAIMED
-        ).update(reason="")
+            pk__in=claimed, outcome=Outcome.RECEIVED, claimed_at__isnull=False
+        ).update(claimed_at=None)
         raise
     for delivery_id, (outcome, _) in outcomes.items():
         level = logging.WARNING if outcome == Outcome.FAILED else logging.INFO
@@ -620,7 +618,7 @@ def deliveries_reprocess(*, deliveries: QuerySet[WebhookDelivery]) -> int:
     stores = set(chosen.values_list("store_id", flat=True).distinct())
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk__in=ids).update(
-            outcome=Outcome.RECEIVED, reason="", applied_at=None
+            outcome=Outcome.RECEIVED, reason="", applied_at=None, claimed_at=None
         )
         for store_id in sorted(stores):
             # Not through _drain_request: a drain queued earlier may have looked already.

@@ -80,6 +80,9 @@ class WebhookDelivery(models.Model):
     # order_id), so a waiting delivery is found when its order arrives.
     order_ref = models.CharField("Shopify order id", max_length=32, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
+    # When a drain took the delivery to apply it (None: not taken, or given back). Another
+    # drain skips it meanwhile; purge_webhook_deliveries hands out one left by a dead worker.
+    claimed_at = models.DateTimeField("taken by a worker", null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
