@@ -280,14 +280,12 @@ class _Normalizer:
         if raw is None:
             return None
         url = self.url(f"{path}.external_url", raw.get("external_url"))
-        own_id = customer_id if isinstance(customer_id, str) and customer_id else None
+        own_id = customer_id if isinstance(customer_id, str) else ""
         if raw.get("external_url") is None:
             self.error(f"{path}.external_url", "This field is required.")
         elif url is not None and not url.startswith("https://"):
             self.error(f"{path}.external_url", "Must be an absolute https URL.")
-        elif url is not None and cards.contains_full_card_number(
-            url.replace(own_id, " ") if own_id else url
-        ):
+        elif url is not None and cards.contains_full_card_number_besides(url, own_id):
             self.error(f"{path}.external_url", cards.PAN_DESCRIPTION)
             url = None
         kind = self.choice(f"{path}.type", raw.get("type"), IntegrationType)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +29,11 @@ from orders.rules import cards, shipments
 NOT_FREE_TEXT = frozenset(
     {"id", "customer_id", "order_number", "phone_number", "zip_code", "tracking_number", "item_id"}
 )
-CHECKED_BY_SHIPMENT_RULES = frozenset({"tracking_url"})
+# Links that carry their own long number, each checked by its own rule (cards.
+# contains_full_card_number_besides) rather than as free text.
+CHECKED_BY_THEIR_RULES = re.compile(
+    r"^(?:shipments\.\d+\.tracking_url|customer\.integration_info\.external_url)$"
+)
 
 
 class DocumentError(Exception):
@@ -79,9 +84,7 @@ def _card_number_paths(raw: Any) -> list[str]:
     def hit(keys: tuple[str, ...]) -> None:
         key = keys[-1] if keys else ""
         path = ".".join(_safe_key(name) for name in keys)
-        if key in CHECKED_BY_SHIPMENT_RULES and path.startswith("shipments."):
-            return
-        if path == "customer.integration_info.external_url":
+        if CHECKED_BY_THEIR_RULES.match(path):
             return
         if key not in NOT_FREE_TEXT or "custom_fields" in path.split(".")[:-1]:
             found.append(path)

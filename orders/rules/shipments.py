@@ -53,8 +53,7 @@ def validate_tracking_url(url: str, tracking_number: str = "") -> None:
         _https(url)
     except ValidationError:
         raise ValidationError(TRACKING_URL_DESCRIPTION, code="invalid_tracking_url") from None
-    number = normalize_tracking_number(tracking_number)
-    if cards.contains_full_card_number(url.replace(number, " ") if number else url):
+    if cards.contains_full_card_number_besides(url, normalize_tracking_number(tracking_number)):
         raise ValidationError(cards.PAN_DESCRIPTION, code="card_number")
 
 
