@@ -8,6 +8,7 @@ path checks that the stored document equals a fresh render afterwards.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -129,24 +130,32 @@ def orders_refresh(*, orders: list[Order]) -> None:
 
 
 def new_order_derive(
-    *, order: Order, items: list[OrderItem], events: list[StatusEvent]
-) -> OrderItem | None:
+    *, order: Order, items: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> int | None:
     """What order_refresh derives and renders, for an order about to be created without
-    parcels, from its items (in document order) and status events (in the order they will be
-    created): a bulk import inserts the order once, document and all. Returns the item to set
-    as derived_highlighted_item once the items are saved (its id is not known before)."""
-    latest = None
+    parcels, from its document's items (in document order) and its status events (in the
+    order they will be created): a bulk import inserts the order once, document and all.
+    Returns the position of the item to set as derived_highlighted_item once the items are
+    saved (their ids are not known before). `events` are StatusEvent values by field name."""
+    last = None
     for event in events:  # the last one recorded wins a tie, as in order_refresh
-        if latest is None or event.status_date_time >= latest.status_date_time:
-            latest = event
+        if last is None or event["status_date_time"] >= last["status_date_time"]:
+            last = event
+    latest = StatusEvent(**last) if last else None
     rows = [
-        {"id": None, "quantity": i.quantity, "price": i.price, "image_url": i.image_url, "item": i}
-        for i in items
+        {
+            "id": position,
+            "quantity": item["quantity"],
+            "price": item["price"]["value"],
+            "image_url": item.get("image_url", ""),
+        }
+        for position, item in enumerate(items)
     ]
     ordered, highlighted = _derive(order, rows, latest)
+    order.derived_highlighted_item_id = None  # _derive set it to a position
     _derive_shipments(order, ordered, [], [], [])
     order.document = render_document(order)
-    return highlighted["item"] if highlighted else None
+    return highlighted["id"] if highlighted else None
 
 
 def _derive(

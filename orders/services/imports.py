@@ -7,11 +7,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from django.db import DatabaseError, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from orders import documents as order_documents
@@ -29,6 +27,7 @@ from orders.models import (
     ShipmentItem,
     StatusEvent,
 )
+from orders.services import bulk, validation
 from orders.services.documents import (
     new_order_derive,
     order_refresh,
@@ -101,14 +100,18 @@ class _Pace:
         self.size = max(1, min(MIN_BATCH, WRITE_BATCH), min(grown, fits))
 
 
-def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportResult:
+def orders_import(
+    *, documents: Iterable[Any], dry_run: bool = False, parallel: bool = False
+) -> ImportResult:
     """Upsert order documents by order id in short write transactions; dry_run rolls back.
 
     Records are validated first, then written in batches, each batch in one short
     transaction (WRITE_SECONDS), so readers and other writers are never held up for long; a
     rejected record changes nothing and the records around it are written. A dry run writes
     each record in a transaction of its own and rolls it back: it checks each record against
-    the database as it is, without the records before it in the same file.
+    the database as it is, without the records before it in the same file. With `parallel`
+    (the import commands), a big input is read and validated in a second process while this
+    one writes (services.validation).
     """
     result = ImportResult()
     records = (
@@ -118,24 +121,14 @@ def orders_import(*, documents: Iterable[Any], dry_run: bool = False) -> ImportR
         for n, record in enumerate(documents, 1)
     )
     pace = _Pace()
-    while chunk := list(islice(records, IMPORT_CHUNK)):
-        _import_chunk(chunk, result, dry_run=dry_run, pace=pace)
+    for prepared in validation.prepared_chunks(records, size=IMPORT_CHUNK, parallel=parallel):
+        _import_chunk(prepared, result, dry_run=dry_run, pace=pace)
     return result
 
 
 def _import_chunk(
-    records: list[order_documents.RawRecord], result: ImportResult, *, dry_run: bool, pace: _Pace
+    prepared: list[validation.Prepared], result: ImportResult, *, dry_run: bool, pace: _Pace
 ) -> None:
-    prepared: list[tuple[int, dict[str, Any] | None, list[tuple[str, str]]]] = []
-    for record in records:
-        if record.error:
-            prepared.append((record.position, None, [("", record.error)]))
-            continue
-        try:
-            prepared.append((record.position, order_documents.normalize(record.value), []))
-        except order_documents.DocumentError as exc:
-            prepared.append((record.position, None, exc.errors))
-
     # The stored orders of the whole chunk in four queries, outside any transaction: a
     # re-import that changes nothing costs no per-record query and takes no write lock. A
     # record whose order or customer an earlier record of the chunk writes is not decided
@@ -310,26 +303,21 @@ def _batch_save(
     """Write a batch applied in memory: customers and addresses, orders, items, events,
     parcels; then derive and render each order once.
 
-    A new order without parcels is derived and rendered before it is inserted (from its items
-    and events in memory), so it is written once; the others are refreshed from the database
-    after their rows are written.
+    A new order without parcels is derived and rendered before it is inserted (from its
+    document's items and events), so it is written once; the others are refreshed from the
+    database after their rows are written. Items and events are inserted as plain rows.
     """
     rows.save()
-    items: list[OrderItem] = []
-    events: list[StatusEvent] = []
-    highlights: list[tuple[Order, OrderItem]] = []
+    events = [_event_values(document, local) for _, document, _, local in written]
+    highlights: list[tuple[Order, int]] = []  # (order, position of its highlighted item)
     created: list[Order] = []
     updated: list[Order] = []
     refreshed: list[Order] = []
-    for order, document, is_new, local_events in written:
-        order_items = _new_items(order, document)
-        order_events = _new_events(order, document, local_events)
-        items += order_items
-        events += order_events
+    for (order, document, is_new, _), order_events in zip(written, events, strict=True):
         if is_new and not document.get("shipments"):
-            item = new_order_derive(order=order, items=order_items, events=order_events)
-            if item is not None:
-                highlights.append((order, item))
+            position = new_order_derive(order=order, items=document["items"], events=order_events)
+            if position is not None:
+                highlights.append((order, position))
         else:
             refreshed.append(order)
         (created if is_new else updated).append(order)
@@ -338,9 +326,18 @@ def _batch_save(
         # Items and the source's events are written again; our own events stay.
         OrderItem.objects.filter(order__in=updated).delete()
         StatusEvent.objects.filter(order__in=updated, is_local=False).delete()
-    OrderItem.objects.bulk_create(items)
-    StatusEvent.objects.bulk_create(events)
-    _highlights_save(highlights)
+    first_item: dict[int, int] = {}  # order pk -> index of its first item among the rows
+    item_rows: list[tuple[Any, ...]] = []
+    event_rows: list[tuple[Any, ...]] = []
+    for (order, document, _, _), order_events in zip(written, events, strict=True):
+        first_item[order.pk] = len(item_rows)
+        item_rows += _item_rows(order, document)
+        event_rows += [(order.pk, *event.values()) for event in order_events]
+    item_ids = bulk.insert_rows(OrderItem, _ITEM_COLUMNS, item_rows)
+    bulk.insert_rows(StatusEvent, _EVENT_COLUMNS, event_rows)
+    for order, position in highlights:
+        order.derived_highlighted_item_id = item_ids[first_item[order.pk] + position]
+    bulk.update([order for order, _ in highlights], "derived_highlighted_item")
     for order, document, is_new, _ in written:
         parcels = document.get("shipments", [])
         if parcels or not is_new:  # no query for an order without parcels
@@ -355,23 +352,8 @@ def _batch_save(
         )
 
 
-def _highlights_save(highlights: list[tuple[Order, OrderItem]]) -> None:
-    """Point new orders at their highlighted items, now that the items have ids: one UPDATE
-    per position of the highlighted item among the order's items (nearly always the same
-    few), a subquery instead of a CASE over every order."""
-    by_position: dict[int, list[Order]] = defaultdict(list)
-    for order, item in highlights:
-        order.derived_highlighted_item = item
-        by_position[item.position].append(order)
-    for position, orders in by_position.items():
-        item = OrderItem.objects.filter(order=OuterRef("pk"), position=position).values("pk")
-        Order.objects.filter(pk__in=[order.pk for order in orders]).update(
-            derived_highlighted_item=Subquery(item[:1])
-        )
-
-
 def _orders_save(created: list[Order], updated: list[Order]) -> None:
-    Order.objects.bulk_create(created)
+    bulk.insert(created)
     if updated:
         now = timezone.now()
         for order in updated:
@@ -512,14 +494,14 @@ class _BatchRows:
         new_customers = [row for row in self.new if isinstance(row, Customer)]
         for customer in new_customers:
             customer.fold_names()
-        Customer.objects.bulk_create(new_customers)
+        bulk.insert(new_customers)
         dirty_customers = [row for row in self.dirty.values() if isinstance(row, Customer)]
         if dirty_customers:
             for customer in dirty_customers:
                 customer.fold_names()
                 customer.updated_at = now  # auto_now is not applied by bulk_update
             Customer.objects.bulk_update(dirty_customers, [*_CUSTOMER_FIELDS, "updated_at"])
-        Address.objects.bulk_create([row for row in self.new if isinstance(row, Address)])
+        bulk.insert([row for row in self.new if isinstance(row, Address)])
         dirty_addresses = [row for row in self.dirty.values() if isinstance(row, Address)]
         if dirty_addresses:
             Address.objects.bulk_update(dirty_addresses, _ADDRESS_FIELDS)
@@ -617,8 +599,12 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
         local_events = [
             body.status_event_body(event) for event in order.status_events.filter(is_local=True)
         ]
-    OrderItem.objects.bulk_create(_new_items(order, document))
-    StatusEvent.objects.bulk_create(_new_events(order, document, local_events))
+    bulk.insert_rows(OrderItem, _ITEM_COLUMNS, _item_rows(order, document))
+    bulk.insert_rows(
+        StatusEvent,
+        _EVENT_COLUMNS,
+        [(order.pk, *event.values()) for event in _event_values(document, local_events)],
+    )
     _shipments_write(order, document.get("shipments", []), created=created)
     order_refresh(order=order)
     return "created" if created else "updated"
@@ -656,38 +642,63 @@ def _order_fields(
     order.custom_fields = document.get("custom_fields", {})
 
 
-def _new_items(order: Order, document: dict[str, Any]) -> list[OrderItem]:
+# The columns of the rows _item_rows gives and of the events _event_values gives (after the
+# order's id), in their order.
+_ITEM_COLUMNS = (
+    "order_id",
+    "position",
+    "external_id",
+    "name",
+    "sku",
+    "quantity",
+    "price",
+    "currency",
+    "image_url",
+    "description",
+)
+_EVENT_COLUMNS = (
+    "order_id",
+    "generic_type",
+    "detailed_type",
+    "status_date_time",
+    "description",
+    "is_local",
+)
+
+
+def _item_rows(order: Order, document: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [
-        OrderItem(
-            order=order,
-            position=position,
-            external_id=item["id"],
-            name=item.get("name", ""),
-            sku=item.get("sku", ""),
-            quantity=item["quantity"],
-            price=item["price"]["value"],
-            currency=item["price"]["currency"],
-            image_url=item.get("image_url", ""),
-            description=item.get("description", ""),
+        (
+            order.pk,
+            position,
+            item["id"],
+            item.get("name", ""),
+            item.get("sku", ""),
+            item["quantity"],
+            item["price"]["value"],
+            item["price"]["currency"],
+            item.get("image_url", ""),
+            item.get("description", ""),
         )
         for position, item in enumerate(document["items"])
     ]
 
 
-def _new_events(
-    order: Order, document: dict[str, Any], local_events: list[dict[str, Any]]
-) -> list[StatusEvent]:
-    # In timeline order, so ties on the timestamp keep their order by id.
+def _event_values(
+    document: dict[str, Any], local_events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The source's status events to create, by field name, in timeline order (so ties on
+    the timestamp keep their order by id); our own events are kept as they are."""
     return [
-        StatusEvent(
-            order=order,
-            generic_type=event["generic_type"],
-            detailed_type=event.get("detailed_type", ""),
-            status_date_time=_datetime(event["status_date_time"]),
-            description=event.get("description", ""),
-        )
+        {
+            "generic_type": event["generic_type"],
+            "detailed_type": event.get("detailed_type", ""),
+            "status_date_time": _datetime(event["status_date_time"]),
+            "description": event.get("description", ""),
+            "is_local": False,
+        }
         for event in document["status_history"]
-        if event not in local_events  # kept, with their flag
+        if event not in local_events
     ]
 
 
@@ -747,8 +758,8 @@ def _shipments_write(order: Order, parcels: list[dict[str, Any]], *, created: bo
             for line in parcel["items"]
         )
     # Created in history order, so ties on the timestamp keep their order by id.
-    ShipmentEvent.objects.bulk_create(new_events)
-    ShipmentItem.objects.bulk_create(lines)
+    bulk.insert(new_events)
+    bulk.insert(lines)
 
 
 def _stored_histories(order: Order) -> dict[int, list[dict[str, Any]]]:

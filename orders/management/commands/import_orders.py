@@ -28,5 +28,5 @@ class Command(BaseCommand):
                 records = documents.read(stream)
             except documents.FileNotJson as exc:
                 raise CommandError(str(exc)) from exc
-            result = services.orders_import(documents=records, dry_run=dry_run)
+            result = services.orders_import(documents=records, dry_run=dry_run, parallel=True)
         import_result_write(self, result)
