@@ -92,7 +92,10 @@ def _card_number_paths(raw: Any) -> list[str]:
     def walk(value: dict | list, keys: tuple[str, ...]) -> None:
         for key, child in value.items() if isinstance(value, dict) else enumerate(value):
             if isinstance(child, str):
-                if _may_hold_card_number(child):
+                # _may_hold_card_number, its first test inlined: most strings are short.
+                if (len(child) >= 13 or not child.isascii()) and cards.contains_full_card_number(
+                    child
+                ):
                     hit((*keys, str(key)))
             elif isinstance(child, dict | list):
                 walk(child, (*keys, str(key)))

@@ -24,6 +24,10 @@ _DIGIT_GROUPS_RE = re.compile(rf"[0-9]+(?:{_SEPARATOR}{{1,3}}[0-9]+)*")
 _GROUP_RE = re.compile(r"[0-9]+")
 # Cheap first pass for hot paths (every log line): a superset of what the pattern above finds.
 _DIGIT_RUN_RE = re.compile(r"[0-9]\D{0,3}[0-9]\D{0,3}[0-9]\D{0,3}[0-9]\D{0,3}[0-9]\D{0,3}[0-9]")
+# What contains_full_card_number looks for first: 13 digits in a row, with at most three
+# separators between any two. Every card number _holds_pan accepts has such a stretch, and
+# most strings of an order (times, phone numbers, URLs, ids) have none.
+_THIRTEEN_DIGITS_RE = re.compile(rf"[0-9](?:{_SEPARATOR}{{0,3}}[0-9]){{12}}")
 REDACTED = "[redacted]"
 
 
@@ -70,7 +74,7 @@ def contains_full_card_number(text: object) -> bool:
     if not text or not isinstance(text, str):
         return False
     text = _normalize(text)
-    if not _DIGIT_RUN_RE.search(text):
+    if not _THIRTEEN_DIGITS_RE.search(text):
         return False
     return any(_holds_pan(match.group()) for match in _DIGIT_GROUPS_RE.finditer(text))
 

@@ -97,21 +97,28 @@ def _insert(plan: _Plan, rows: list[list[Any]], using: str) -> list[Any]:
     return pks
 
 
-def update(objs: Sequence[Model], name: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Write one column of saved instances, each its own value: one statement run for every
-    row (executemany), where bulk_update would build a CASE over all of them."""
+def update(objs: Sequence[Model], names: list[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Write these columns of saved instances, each row its own values: one UPDATE run for
+    every row (executemany), where bulk_update builds a CASE over all rows for every column.
+    auto_now is not applied (as with bulk_update): set such a field before calling."""
     if not objs:
         return
     connection = connections[using]
     meta = type(objs[0])._meta
-    field = meta.get_field(name)
+    fields = [meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {quote(meta.db_table)} SET {quote(field.column)} = %s "
-            f"WHERE {quote(meta.pk.column)} = %s",
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",
             [
-                (field.get_db_prep_save(getattr(obj, field.attname), connection), obj.pk)
+                [
+                    *(
+                        field.get_db_prep_save(getattr(obj, field.attname), connection)
+                        for field in fields
+                    ),
+                    obj.pk,
+                ]
                 for obj in objs
             ],
         )

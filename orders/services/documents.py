@@ -26,6 +26,7 @@ from orders.models import (
     StatusEvent,
 )
 from orders.rules import shipments as shipment_rules
+from orders.services import bulk
 
 _DERIVED_FIELDS = [
     "derived_items_quantity",
@@ -123,10 +124,10 @@ def orders_refresh(*, orders: list[Order]) -> None:
         order_events = [event for parcel in order_parcels for event in events[parcel.pk]]
         changed += _derive_shipments(order, ordered, order_parcels, order_events, lines[order.pk])
         order.document = render_document(order)
-        order.updated_at = now  # auto_now is not applied by bulk_update
+        order.updated_at = now  # auto_now is not applied by bulk.update
     if changed:
-        Shipment.objects.bulk_update(changed, _SHIPMENT_DERIVED_FIELDS)
-    Order.objects.bulk_update(orders, [*_DERIVED_FIELDS, "document", "updated_at"])
+        bulk.update(changed, _SHIPMENT_DERIVED_FIELDS)
+    bulk.update(orders, [*_DERIVED_FIELDS, "document", "updated_at"])
 
 
 def new_order_derive(

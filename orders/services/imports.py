@@ -337,11 +337,14 @@ def _batch_save(
     bulk.insert_rows(StatusEvent, _EVENT_COLUMNS, event_rows)
     for order, position in highlights:
         order.derived_highlighted_item_id = item_ids[first_item[order.pk] + position]
-    bulk.update([order for order, _ in highlights], "derived_highlighted_item")
-    for order, document, is_new, _ in written:
-        parcels = document.get("shipments", [])
-        if parcels or not is_new:  # no query for an order without parcels
-            _shipments_write(order, parcels, created=is_new)
+    bulk.update([order for order, _ in highlights], ["derived_highlighted_item"])
+    _shipments_write(
+        [
+            (order, document.get("shipments", []), is_new)
+            for order, document, is_new, _ in written
+            if document.get("shipments") or not is_new  # no query for new orders without
+        ]
+    )
     orders_refresh(orders=refreshed)
     if rows.changed_addresses:
         # Other orders embed the changed addresses too.
@@ -357,8 +360,8 @@ def _orders_save(created: list[Order], updated: list[Order]) -> None:
     if updated:
         now = timezone.now()
         for order in updated:
-            order.updated_at = now  # auto_now is not applied by bulk_update
-        Order.objects.bulk_update(updated, [*_ORDER_FIELDS, "updated_at"])
+            order.updated_at = now  # auto_now is not applied by bulk.update
+        bulk.update(updated, [*_ORDER_FIELDS, "updated_at"])
 
 
 # The columns _order_fields sets.
@@ -499,12 +502,12 @@ class _BatchRows:
         if dirty_customers:
             for customer in dirty_customers:
                 customer.fold_names()
-                customer.updated_at = now  # auto_now is not applied by bulk_update
-            Customer.objects.bulk_update(dirty_customers, [*_CUSTOMER_FIELDS, "updated_at"])
+                customer.updated_at = now  # auto_now is not applied by bulk.update
+            bulk.update(dirty_customers, [*_CUSTOMER_FIELDS, "updated_at"])
         bulk.insert([row for row in self.new if isinstance(row, Address)])
         dirty_addresses = [row for row in self.dirty.values() if isinstance(row, Address)]
         if dirty_addresses:
-            Address.objects.bulk_update(dirty_addresses, _ADDRESS_FIELDS)
+            bulk.update(dirty_addresses, _ADDRESS_FIELDS)
 
 
 _CUSTOMER_FIELDS = [
@@ -605,7 +608,7 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
         _EVENT_COLUMNS,
         [(order.pk, *event.values()) for event in _event_values(document, local_events)],
     )
-    _shipments_write(order, document.get("shipments", []), created=created)
+    _shipments_write([(order, document.get("shipments", []), created)])
     order_refresh(order=order)
     return "created" if created else "updated"
 
@@ -702,69 +705,125 @@ def _event_values(
     ]
 
 
-def _shipments_write(order: Order, parcels: list[dict[str, Any]], *, created: bool) -> None:
-    """Upsert the parcels by id (their created time survives a re-import), drop the others.
+def _shipments_write(orders: list[tuple[Order, list[dict[str, Any]], bool]]) -> None:
+    """Upsert each order's parcels by id (their created time survives a re-import) and drop
+    the others, for (order, parcels, created) in a number of queries that does not grow
+    with the orders.
 
     The items were just re-created, so every parcel's lines are written again; a parcel's
     fields and history are rewritten only when they changed, which keeps its last_updated.
     """
-    stored = {} if created else {s.external_id: s for s in order.shipments.all()}
-    gone = set(stored) - {parcel["id"] for parcel in parcels}
+    stored: dict[int, dict[str, Shipment]] = defaultdict(dict)
+    known = [order.pk for order, _, created in orders if not created]
+    if known:
+        for shipment in Shipment.objects.filter(order__in=known):
+            stored[shipment.order_id][shipment.external_id] = shipment
+    gone = [
+        shipment.pk
+        for order, parcels, _ in orders
+        for external_id, shipment in stored[order.pk].items()
+        if external_id not in {parcel["id"] for parcel in parcels}
+    ]
     if gone:
-        Shipment.objects.filter(order=order, external_id__in=gone).delete()
-    if not parcels:
+        Shipment.objects.filter(pk__in=gone).delete()
+    orders = [(order, parcels, created) for order, parcels, created in orders if parcels]
+    if not orders:
         return
     # Not order.items.all(): a preloaded order's prefetched items were just deleted.
-    items = {item.external_id: item for item in OrderItem.objects.filter(order=order)}
-    events = {} if created else _stored_histories(order)
-    lines: list[ShipmentItem] = []
-    new_events: list[ShipmentEvent] = []
-    for position, parcel in enumerate(parcels):
-        shipment = stored.get(parcel["id"]) or Shipment(order=order, external_id=parcel["id"])
-        values = {
-            "position": position,
-            "carrier": parcel.get("carrier", ""),
-            "tracking_number": parcel.get("tracking_number", ""),
-            "tracking_url": parcel.get("tracking_url", ""),
-            "service_level": parcel.get("service_level", ""),
-            "shipping_date": _datetime(parcel.get("shipping_date")),
-            "delivery_date_start": _datetime(parcel.get("delivery_date_start")),
-            "delivery_date_end": _datetime(parcel.get("delivery_date_end")),
-        }
-        history_changed = events.get(shipment.pk) != parcel["status_history"]
-        changed = (
-            shipment.pk is None
-            or history_changed
-            or any(getattr(shipment, name) != value for name, value in values.items())
-        )
-        if changed:
-            for name, value in values.items():
-                setattr(shipment, name, value)
-            shipment.save()
-        if history_changed:
-            shipment.events.all().delete()
-            new_events.extend(
-                ShipmentEvent(
-                    shipment=shipment,
-                    detailed_type=event["detailed_type"],
-                    status_date_time=_datetime(event["status_date_time"]),
-                    description=event.get("description", ""),
-                    location=event.get("location", ""),
-                )
-                for event in parcel["status_history"]
-            )
-        lines.extend(
-            ShipmentItem(shipment=shipment, item=items[line["item_id"]], quantity=line["quantity"])
-            for line in parcel["items"]
-        )
+    items: dict[tuple[int, str], int] = {
+        (order_id, external_id): pk
+        for pk, order_id, external_id in OrderItem.objects.filter(
+            order__in=[order.pk for order, _, _ in orders]
+        ).values_list("pk", "order_id", "external_id")
+    }
+    histories = _stored_histories([order.pk for order, _, created in orders if not created])
+    now = timezone.now()
+    new: list[Shipment] = []
+    changed: list[Shipment] = []
+    replaced: list[int] = []  # parcels whose history is written again
+    histories_to_write: list[tuple[Shipment, list[dict[str, Any]]]] = []
+    lines: list[tuple[Shipment, int, int]] = []  # (parcel, item pk, quantity)
+    for order, parcels, _ in orders:
+        for position, parcel in enumerate(parcels):
+            shipment = stored[order.pk].get(parcel["id"])
+            if shipment is None:
+                shipment = Shipment(order=order, external_id=parcel["id"])
+            values = {
+                "position": position,
+                "carrier": parcel.get("carrier", ""),
+                "tracking_number": parcel.get("tracking_number", ""),
+                "tracking_url": parcel.get("tracking_url", ""),
+                "service_level": parcel.get("service_level", ""),
+                "shipping_date": _datetime(parcel.get("shipping_date")),
+                "delivery_date_start": _datetime(parcel.get("delivery_date_start")),
+                "delivery_date_end": _datetime(parcel.get("delivery_date_end")),
+            }
+            history_changed = histories.get(shipment.pk) != parcel["status_history"]
+            if shipment.pk is None:
+                for name, value in values.items():
+                    setattr(shipment, name, value)
+                new.append(shipment)
+            elif history_changed or any(
+                getattr(shipment, name) != value for name, value in values.items()
+            ):
+                for name, value in values.items():
+                    setattr(shipment, name, value)
+                shipment.updated_at = now  # as save() would (auto_now)
+                changed.append(shipment)
+            if history_changed:
+                if shipment.pk is not None:
+                    replaced.append(shipment.pk)
+                histories_to_write.append((shipment, parcel["status_history"]))
+            lines += [
+                (shipment, items[order.pk, line["item_id"]], line["quantity"])
+                for line in parcel["items"]
+            ]
+    bulk.insert(new)
+    bulk.update(changed, [*_SHIPMENT_FIELDS, "updated_at"])
+    if replaced:
+        ShipmentEvent.objects.filter(shipment__in=replaced).delete()
     # Created in history order, so ties on the timestamp keep their order by id.
-    bulk.insert(new_events)
-    bulk.insert(lines)
+    bulk.insert_rows(
+        ShipmentEvent,
+        ("shipment_id", "detailed_type", "status_date_time", "description", "location"),
+        [
+            (
+                shipment.pk,
+                event["detailed_type"],
+                _datetime(event["status_date_time"]),
+                event.get("description", ""),
+                event.get("location", ""),
+            )
+            for shipment, history in histories_to_write
+            for event in history
+        ],
+    )
+    bulk.insert_rows(
+        ShipmentItem,
+        ("shipment_id", "item_id", "quantity"),
+        [(shipment.pk, item, quantity) for shipment, item, quantity in lines],
+    )
 
 
-def _stored_histories(order: Order) -> dict[int, list[dict[str, Any]]]:
+# The parcel columns _shipments_write sets from a document.
+_SHIPMENT_FIELDS = [
+    "position",
+    "carrier",
+    "tracking_number",
+    "tracking_url",
+    "service_level",
+    "shipping_date",
+    "delivery_date_start",
+    "delivery_date_end",
+]
+
+
+def _stored_histories(order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The stored parcels' histories of these orders, by parcel id, as documents give them."""
     histories: dict[int, list[dict[str, Any]]] = {}
-    events = ShipmentEvent.objects.filter(shipment__order=order).order_by(
+    if not order_ids:
+        return histories
+    events = ShipmentEvent.objects.filter(shipment__order__in=order_ids).order_by(
         "shipment_id", "status_date_time", "id"
     )
     for event in events:

@@ -86,6 +86,7 @@ def _in_child(
             try:
                 kind, payload = receiver.recv()
             except EOFError:
+                child.join(timeout=5)
                 raise ValidationFailed(
                     f"The validating process ended without finishing (exit code {child.exitcode})."
                 ) from None
