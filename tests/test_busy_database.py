@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ercdash.sqlite import base as sqlite_base
 from orders import services
-from orders.models import AccessAudit, Order
+from orders.models import AccessAudit, Order, OrderItem
 from orders.services import imports, transactions
 from tests.test_import_orders import BASE
 
@@ -366,8 +366,8 @@ def test_an_import_transaction_that_lost_a_lock_race_is_written_and_counted_once
     real = imports._write_batch
     failures = [locked()]
 
-    def write_failing_once(batch):
-        outcomes = real(batch)
+    def write_failing_once(batch, preloaded=None):
+        outcomes = real(batch, preloaded)
         if failures:
             raise failures.pop()  # order0..order3 are written: all are rolled back
         return outcomes
@@ -378,6 +378,34 @@ def test_an_import_transaction_that_lost_a_lock_race_is_written_and_counted_once
 
     assert result.summary() == {"created": 4, "updated": 0, "unchanged": 0, "rejected": 0}
     assert Order.objects.count() == 4
+    assert len(no_pauses) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_retried_after_a_lost_lock_race_is_applied_to_the_orders_as_stored(
+    monkeypatch, no_pauses
+):
+    services.orders_import(documents=documents(4))
+    real = imports._write_batch
+    failures = [locked()]
+
+    def write_failing_once(batch, preloaded=None):
+        outcomes = real(batch, preloaded)  # changes the loaded orders in memory
+        if failures:
+            raise failures.pop()
+        return outcomes
+
+    monkeypatch.setattr(imports, "_write_batch", write_failing_once)
+    changed = documents(4)
+    for document in changed:
+        document["brand"] = "Casa Lisboa"
+        document["items"][0]["quantity"] = 2
+
+    result = services.orders_import(documents=changed)
+
+    assert result.summary() == {"created": 0, "updated": 4, "unchanged": 0, "rejected": 0}
+    assert set(Order.objects.values_list("brand", "derived_items_quantity")) == {("Casa Lisboa", 2)}
+    assert OrderItem.objects.count() == 4
     assert len(no_pauses) == 1
 
 

@@ -215,6 +215,30 @@ def test_a_reimport_never_undoes_a_local_cancellation_or_drops_its_event(import_
     assert json.loads(order.document)["cancellation_status"] == "CANCELED"
 
 
+def test_an_order_changed_after_the_chunk_was_read_is_read_again_before_writing(
+    import_records, monkeypatch
+):
+    import_records([CONFIRMED_ONLY])
+    real = imports._write_some
+
+    def cancel_first(pending, **kwargs):
+        cancel_locally()  # another writer, between the chunk's read and this write
+        return real(pending, **kwargs)
+
+    monkeypatch.setattr(imports, "_write_some", cancel_first)
+    changed = document(status_history=CONFIRMED_ONLY["status_history"], brand="Casa Lisboa")
+
+    status, result, _ = import_records([changed])
+
+    order = Order.objects.get()
+    assert (status, result) == (0, summary(updated=1))
+    assert (order.brand, order.cancellation_status) == ("Casa Lisboa", "CANCELED")
+    assert timeline() == [
+        ("CONFIRMED", "", False),
+        ("CONFIRMED", "Canceled: Customer changed their mind", True),
+    ]
+
+
 def test_a_changed_reimport_keeps_the_local_cancellation_and_adds_the_new_events(
     import_records,
 ):
@@ -340,8 +364,8 @@ def test_a_record_failing_in_the_database_is_rolled_back_alone(import_records, m
     # The database refuses customer999 whether it is written in a batch or on its own.
     real_batch, real = imports._write_batch, imports._customer_upsert
 
-    def failing_batch(batch):
-        outcomes = real_batch(batch)
+    def failing_batch(batch, preloaded=None):
+        outcomes = real_batch(batch, preloaded)
         if any(document["customer_id"] == "customer999" for _, document in batch):
             raise IntegrityError(f'duplicate key value "{VISA_TEST_PAN}"')
         return outcomes

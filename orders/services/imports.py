@@ -162,7 +162,7 @@ def _import_chunk(
         written_orders.add(document["id"])
         written_customers.add(document["customer_id"])
     while to_write:
-        written = _write_some(to_write, dry_run=dry_run, pace=pace)
+        written = _write_some(to_write, dry_run=dry_run, pace=pace, preloaded=preloaded)
         outcomes.update(written)
         to_write = to_write[len(written) :]
 
@@ -176,7 +176,11 @@ def _import_chunk(
 
 
 def _write_some(
-    pending: list[tuple[int, dict[str, Any]]], *, dry_run: bool, pace: _Pace
+    pending: list[tuple[int, dict[str, Any]]],
+    *,
+    dry_run: bool,
+    pace: _Pace,
+    preloaded: dict[str, Order] | None = None,
 ) -> dict[int, Outcome]:
     """Write the first pending records (pace.size, or fewer) in one short transaction; their
     outcomes.
@@ -200,7 +204,7 @@ def _write_some(
         batch = pending[: pace.size]
         try:
             with transaction.atomic():
-                outcomes = _write_batch(batch)
+                outcomes = _write_batch(batch, preloaded)
         except DatabaseError as exc:
             if lost_lock_race(exc):
                 raise  # the whole transaction is tried again
@@ -229,7 +233,9 @@ def _write_one(document: dict[str, Any]) -> Outcome:
         return ("", [("", "The database refused this record (a constraint failed).")])
 
 
-def _write_batch(batch: list[tuple[int, dict[str, Any]]]) -> dict[int, Outcome]:
+def _write_batch(
+    batch: list[tuple[int, dict[str, Any]]], preloaded: dict[str, Order] | None = None
+) -> dict[int, Outcome]:
     """Write records as one batch, in a number of queries that does not grow with them; the
     outcomes of the first ones (a record whose order an earlier one of the batch wrote is
     left for the next batch).
@@ -239,17 +245,32 @@ def _write_batch(batch: list[tuple[int, dict[str, Any]]]) -> dict[int, Outcome]:
     the earlier records changed, and a rejected record leaves no trace. Then the rows are
     written with bulk statements and every order written is derived and rendered once.
     """
-    # Read again inside the transaction: another writer may have changed them since the
-    # chunk was compared. Whole documents only for the orders that exist.
+    # Checked again inside the transaction: another writer may have changed them since the
+    # chunk was compared. An order loaded with the chunk is used as it is when its version
+    # (updated_at, which every write of an order, its items, events or parcels moves, and
+    # its stored document) is still the one in the database; the others are read again,
+    # whole. The batch takes the loaded orders over: it changes them in memory, so neither a
+    # later batch nor a retry of this one may use them.
     ids = [document["id"] for _, document in batch]
-    existing = list(Order.objects.filter(external_id__in=ids).values_list("external_id", flat=True))
-    stored = (
-        selectors.orders_with_documents()
-        .filter(external_id__in=existing)
-        .in_bulk(field_name="external_id")
-        if existing
-        else {}
-    )
+    loaded = {key: preloaded.pop(key) for key in ids if preloaded and key in preloaded}
+    versions = {
+        key: (updated_at, stored_document)
+        for key, updated_at, stored_document in Order.objects.filter(
+            external_id__in=ids
+        ).values_list("external_id", "updated_at", "document")
+    }
+    stored = {
+        key: order
+        for key, order in loaded.items()
+        if versions.get(key) == (order.updated_at, order.document)
+    }
+    stale = [key for key in versions if key not in stored]
+    if stale:
+        stored |= (
+            selectors.orders_with_documents()
+            .filter(external_id__in=stale)
+            .in_bulk(field_name="external_id")
+        )
     # The stored orders' own customers too: a record may try to move its order.
     customer_ids = {document["customer_id"] for _, document in batch}
     customer_ids |= {order.customer.external_id for order in stored.values()}
