@@ -122,6 +122,52 @@ def test_sqlite_keeps_a_write_ahead_log_syncs_each_commit_and_waits_five_seconds
     assert pragmas == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 5000}
 
 
+def test_redoable_writes_commit_without_waiting_for_the_disk_then_durably_again(
+    sqlite_connection,
+):
+    conn = sqlite_connection()
+
+    def synchronous() -> int:
+        with conn.cursor() as cursor:
+            return cursor.execute("PRAGMA synchronous").fetchone()[0]
+
+    with transactions.redoable_writes(using=conn.alias):
+        during = synchronous()
+        add_note(conn, "imported")
+
+    assert (during, synchronous()) == (1, 2)  # NORMAL, then FULL again
+    assert notes(conn) == ["committed", "imported"]
+
+
+def test_redoable_writes_inside_a_transaction_change_nothing(sqlite_connection):
+    conn = sqlite_connection()
+
+    with (
+        transaction.atomic(using=conn.alias),
+        transactions.redoable_writes(using=conn.alias),
+        conn.cursor() as cursor,
+    ):
+        during = cursor.execute("PRAGMA synchronous").fetchone()[0]
+
+    assert during == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redoable_writes_on_postgresql_turn_synchronous_commit_off_for_their_time():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's setting (SQLite: the tests above)")
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    with transactions.redoable_writes():
+        during = setting()
+
+    assert (during, setting()) == ("off", "on")
+
+
 def test_a_write_transaction_takes_the_write_lock_as_it_begins(sqlite_connection):
     writer, other = sqlite_connection(), sqlite_connection(timeout=0)
 

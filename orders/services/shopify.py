@@ -29,7 +29,7 @@ from orders.documents import RawRecord
 from orders.integrations.shopify import mapping
 from orders.models import ShopifyOrder, ShopifyStore, WebhookDelivery
 from orders.services.imports import ImportResult, orders_import
-from orders.services.transactions import lost_lock_race, retrying
+from orders.services.transactions import lost_lock_race, redoable_writes, retrying
 
 logger = logging.getLogger("ercdash.shopify")
 
@@ -233,8 +233,11 @@ def deliveries_apply(*, store_id: int) -> int:
         apply_queued_at=None
     )
     count = 0
-    while claimed := retrying(lambda: _claim(store_id=store_id)):
-        count += len(_batch_apply(claimed))
+    # The deliveries were stored durably when they were answered; what applying them
+    # writes can be written again (a lost outcome leaves them received, applied again).
+    with redoable_writes():
+        while claimed := retrying(lambda: _claim(store_id=store_id)):
+            count += len(_batch_apply(claimed))
     return count
 
 

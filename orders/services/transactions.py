@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -70,3 +71,34 @@ def write_transaction(func: Callable[P, T]) -> Callable[P, T]:
         return retrying(lambda: func(*args, **kwargs))
 
     return run
+
+
+@contextmanager
+def redoable_writes(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Commits that do not wait for the disk, for writers whose work can be done again: a
+    bulk import (run the file again) and the webhook worker (its deliveries, stored durably
+    when they were answered, are applied again if their outcome is lost).
+
+    A crash of the process loses nothing: only a crash of the machine can lose the last of
+    these commits, never the database's consistency. SQLite in WAL mode: synchronous=NORMAL
+    (the next durable commit of any connection syncs them too); PostgreSQL:
+    synchronous_commit off. Everything else (API writes, the console, the audit, webhook
+    answers) keeps durable commits. Inside a transaction (a caller's, a test's) it changes
+    nothing.
+    """
+    connection = connections[using]
+    if connection.in_atomic_block or connection.vendor not in {"sqlite", "postgresql"}:
+        yield
+        return
+    relax, restore = {
+        "sqlite": ("PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"),
+        "postgresql": ("SET synchronous_commit = off", "RESET synchronous_commit"),
+    }[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(relax)
+    try:
+        yield
+    finally:
+        if connection.connection is not None and not connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute(restore)

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from orders import documents, services
 from orders.management.inputs import input_stream
 from orders.management.reporting import import_result_write
+from orders.services.transactions import redoable_writes
 
 
 class Command(BaseCommand):
@@ -28,5 +29,6 @@ class Command(BaseCommand):
                 records = documents.read(stream)
             except documents.FileNotJson as exc:
                 raise CommandError(str(exc)) from exc
-            result = services.orders_import(documents=records, dry_run=dry_run, parallel=True)
+            with redoable_writes():  # a file can be imported again
+                result = services.orders_import(documents=records, dry_run=dry_run, parallel=True)
         import_result_write(self, result)

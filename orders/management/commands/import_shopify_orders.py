@@ -12,6 +12,7 @@ from orders.management.inputs import input_stream
 from orders.management.reporting import import_result_write
 from orders.models import ShopifyStore
 from orders.services import shopify
+from orders.services.transactions import redoable_writes
 
 
 class Command(BaseCommand):
@@ -40,9 +41,10 @@ class Command(BaseCommand):
                 records = documents.read(stream)
             except documents.FileNotJson as exc:
                 raise CommandError(str(exc)) from exc
-            result = shopify.shopify_orders_import(
-                store=shop, records=_orders(records), dry_run=dry_run
-            )
+            with redoable_writes():  # a file can be imported again
+                result = shopify.shopify_orders_import(
+                    store=shop, records=_orders(records), dry_run=dry_run
+                )
         import_result_write(self, result)
 
 
