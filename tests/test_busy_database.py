@@ -466,7 +466,7 @@ def test_an_order_written_by_an_import_is_not_locked_once_its_transaction_is_don
     lockable: list[bool] = []
     db = connection.settings_dict
 
-    def write_and_look(batch):
+    def write_and_look(batch, preloaded=None):
         if batch[0][1]["id"] == "order1":
             # Another session locks the order the previous transaction wrote, without waiting.
             with psycopg.connect(
@@ -481,7 +481,7 @@ def test_an_order_written_by_an_import_is_not_locked_once_its_transaction_is_don
                     lockable.append(True)
                 except psycopg.errors.LockNotAvailable:
                     lockable.append(False)
-        return real(batch)
+        return real(batch, preloaded)
 
     monkeypatch.setattr(imports, "_write_batch", write_and_look)
 

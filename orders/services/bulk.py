@@ -12,7 +12,7 @@ stored is exactly what bulk_create would store.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,11 @@ def _insert(plan: _Plan, rows: list[list[Any]], using: str) -> list[Any]:
                 row[index] = field.get_db_prep_save(value, connection)
     pks: list[Any] = []
     with connection.cursor() as cursor:
+        if plan.unnest_sql:
+            # One array per column: the statement's text does not change with the number of
+            # rows, so it is parsed and planned once, and its parameters are few.
+            cursor.execute(plan.unnest_sql, [list(column) for column in zip(*rows, strict=True)])
+            return [pk for (pk,) in cursor.fetchall()]
         size = max(1, _max_params(connection) // len(plan.attnames))
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
@@ -135,6 +140,7 @@ class _Plan:
     sql: str
     row_sql: str
     returning: str
+    unnest_sql: str  # PostgreSQL: INSERT … SELECT FROM unnest(one array per column)
 
 
 _plans: dict[tuple[type[Model], str, tuple[str, ...] | None], _Plan] = {}
@@ -144,13 +150,12 @@ def _plan(model: type[Model], connection: Any, names: tuple[str, ...] | None) ->
     """What an insert needs to know about a model and its columns, worked out once."""
     key = (model, connection.vendor, names)
     if key not in _plans:
-        _plans[key] = _make_plan(model, connection.ops.quote_name, names)
+        _plans[key] = _make_plan(model, connection, names)
     return _plans[key]
 
 
-def _make_plan(
-    model: type[Model], quote: Callable[[str], str], names: tuple[str, ...] | None
-) -> _Plan:
+def _make_plan(model: type[Model], connection: Any, names: tuple[str, ...] | None) -> _Plan:
+    quote = connection.ops.quote_name
     meta = model._meta
     every = {f.attname: f for f in meta.concrete_fields if f is not meta.auto_field}
     given = list(every) if names is None else list(names)
@@ -167,6 +172,12 @@ def _make_plan(
         plain = (int,) if field.is_relation else _PLAIN_TYPES.get(field.get_internal_type(), ())
         checked.append((index, field, (*plain, type(None)) if plain else ()))
     columns = ", ".join(quote(field.column) for field in fields)
+    table = quote(meta.db_table)
+    returning = f" RETURNING {quote(meta.pk.column)}"
+    unnest_sql = ""
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        unnest_sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){returning}"
     return _Plan(
         attnames=[field.attname for field in fields],
         defaults=[field.get_default() for field in left_out],
@@ -177,9 +188,10 @@ def _make_plan(
         ],
         related=[field for field in fields if field.is_relation],
         checked=checked,
-        sql=f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ",
+        sql=f"INSERT INTO {table} ({columns}) VALUES ",
         row_sql="(" + ", ".join(["%s"] * len(fields)) + ")",
-        returning=f" RETURNING {quote(meta.pk.column)}",
+        returning=returning,
+        unnest_sql=unnest_sql,
     )
 
 
