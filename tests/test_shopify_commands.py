@@ -138,13 +138,11 @@ def test_import_shopify_orders_streams_json_lines_in_chunks_and_counts_the_files
     path = tmp_path / "orders.jsonl"
     path.write_text("\n".join(json.dumps(order) for order in orders) + "\n")
     chunks = []
-    real = shopify.orders_import
+    real = shopify.import_prepared
     monkeypatch.setattr(
         shopify,
-        "orders_import",
-        lambda *, documents, **options: (
-            chunks.append(len(documents)) or real(documents=documents, **options)
-        ),
+        "import_prepared",
+        lambda prepared, **options: chunks.append(len(prepared[0])) or real(prepared, **options),
     )
 
     status, out, err = run_command("import_shopify_orders", str(path), "--store", shop.SHOP)
@@ -165,6 +163,35 @@ def test_import_shopify_orders_streams_json_lines_in_chunks_and_counts_the_files
     assert set(remembered.values_list("shopify_id", flat=True)) == {
         str(100 + n) for n in (0, 1, 2, 3, 5, 7)
     }
+
+
+def test_a_big_backfill_maps_in_a_second_process_and_an_order_a_webhook_brought_here(
+    run_command, store, tmp_path, client, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(shopify, "BACKFILL_CHUNK", 2)
+    started = []
+    real = shopify.validation._in_child
+    monkeypatch.setattr(
+        shopify.validation,
+        "_in_child",
+        lambda *args, **kwargs: started.append(1) or real(*args, **kwargs),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        newer = shop.order(order_id=102, updated_at="2026-11-30T12:00:00-05:00", name="#NEW")
+        shop.deliver(client, newer, topic="orders/updated", webhook_id="wh")
+    orders = [shop.order(order_id=100 + n, name=f"#{n}") for n in range(5)]
+    path = tmp_path / "orders.jsonl"
+    path.write_text("\n".join(json.dumps(order) for order in orders) + "\n")
+
+    status, out, err = run_command("import_shopify_orders", str(path), "--store", shop.SHOP)
+
+    assert started == [1]
+    assert (status, json.loads(out)) == (
+        0,
+        {"created": 4, "updated": 0, "unchanged": 1, "rejected": 0},
+    )
+    assert Order.objects.get(external_id="102").order_number == "#NEW"
+    assert ShopifyOrder.objects.filter(order__isnull=False).count() == 5
 
 
 def test_import_shopify_orders_dry_run_writes_nothing(run_command, store, tmp_path):

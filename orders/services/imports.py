@@ -88,7 +88,7 @@ clock = time.monotonic  # patched by tests
 Outcome = tuple[str, list[tuple[str, str]]]  # ("created"|..., problems)
 
 
-class _Pace:
+class WritePace:
     """The size of the next write transaction, from how long the last one took."""
 
     def __init__(self) -> None:
@@ -113,21 +113,35 @@ def orders_import(
     (the import commands), a big input is read and validated in a second process while this
     one writes (services.validation).
     """
-    result = ImportResult()
     records = (
         record
         if isinstance(record, order_documents.RawRecord)
         else order_documents.RawRecord(n, record)
         for n, record in enumerate(documents, 1)
     )
-    pace = _Pace()
-    for prepared in validation.prepared_chunks(records, size=IMPORT_CHUNK, parallel=parallel):
+    return import_prepared(
+        validation.prepared_chunks(records, size=IMPORT_CHUNK, parallel=parallel),
+        dry_run=dry_run,
+    )
+
+
+def import_prepared(
+    chunks: Iterable[list[validation.Prepared]],
+    *,
+    dry_run: bool = False,
+    pace: WritePace | None = None,
+) -> ImportResult:
+    """orders_import of records already validated (validation.prepare), chunk by chunk; a
+    caller importing in several calls passes the same pace to each."""
+    result = ImportResult()
+    pace = pace or WritePace()
+    for prepared in chunks:
         _import_chunk(prepared, result, dry_run=dry_run, pace=pace)
     return result
 
 
 def _import_chunk(
-    prepared: list[validation.Prepared], result: ImportResult, *, dry_run: bool, pace: _Pace
+    prepared: list[validation.Prepared], result: ImportResult, *, dry_run: bool, pace: WritePace
 ) -> None:
     # The stored orders of the whole chunk in four queries, outside any transaction: a
     # re-import that changes nothing costs no per-record query and takes no write lock. A
@@ -179,7 +193,7 @@ def _write_some(
     pending: list[tuple[int, dict[str, Any]]],
     *,
     dry_run: bool,
-    pace: _Pace,
+    pace: WritePace,
     preloaded: dict[str, Order] | None = None,
 ) -> dict[int, Outcome]:
     """Write the first pending records (pace.size, or fewer) in one short transaction; their

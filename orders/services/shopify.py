@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +27,8 @@ from django_tasks import task
 from orders.documents import RawRecord
 from orders.integrations.shopify import mapping
 from orders.models import ShopifyOrder, ShopifyStore, WebhookDelivery
-from orders.services.imports import ImportResult, orders_import
+from orders.services import bulk, validation
+from orders.services.imports import ImportResult, WritePace, import_prepared, orders_import
 from orders.services.transactions import lost_lock_race, redoable_writes, retrying
 
 logger = logging.getLogger("ercdash.shopify")
@@ -653,7 +653,11 @@ def deliveries_purge(*, days: int | None = None) -> int:
 
 
 def shopify_orders_import(
-    *, store: ShopifyStore, records: Iterable[RawRecord], dry_run: bool = False
+    *,
+    store: ShopifyStore,
+    records: Iterable[RawRecord],
+    dry_run: bool = False,
+    parallel: bool = False,
 ) -> ImportResult:
     """Import a shop's existing orders (REST order objects) through the webhooks' mapping.
 
@@ -661,12 +665,20 @@ def shopify_orders_import(
     Imported orders are remembered like applied webhooks, so an older webhook arriving later
     changes nothing; and where a webhook already brought a newer version of an order, that
     version is kept (the file's older one counts as unchanged). Records are read, mapped and
-    written BACKFILL_CHUNK at a time: memory does not grow with the input.
+    written BACKFILL_CHUNK at a time: memory does not grow with the input. With `parallel`
+    (the command), a big input is read, mapped and validated by a second process as if no
+    webhook had brought its orders; an order a webhook did bring is mapped again here.
     """
     result = ImportResult()
-    records = iter(records)
-    while chunk := list(islice(records, BACKFILL_CHUNK)):
-        part = _backfill_chunk(store=store, records=chunk, dry_run=dry_run)
+    chunks = validation.prepared_chunks(
+        iter(records),
+        size=BACKFILL_CHUNK,
+        parallel=parallel,
+        prepare=partial(_backfill_prepare, domain=store.domain, brand=store.brand),
+    )
+    pace = WritePace()  # write transactions sized across chunks, as for one import
+    for chunk in chunks:
+        part = _backfill_chunk(store=store, chunk=chunk, dry_run=dry_run, pace=pace)
         result.created += part.created
         result.updated += part.updated
         result.unchanged += part.unchanged
@@ -675,44 +687,74 @@ def shopify_orders_import(
     return result
 
 
+def _backfill_prepare(
+    records: list[RawRecord], *, domain: str, brand: str
+) -> list[tuple[RawRecord, validation.Prepared]]:
+    """Each record with its order document validated, mapped as an order no webhook has
+    brought (no stored state): no database needed, so a second process can do it."""
+    return [
+        (record, validation.prepare([_backfill_document(record, domain, brand, None)])[0])
+        for record in records
+    ]
+
+
+def _backfill_document(
+    record: RawRecord, domain: str, brand: str, state: ShopifyOrder | None
+) -> RawRecord:
+    """The record's order document (or why not), with what a webhook stored of the order."""
+    if record.error:
+        return record
+    order = _backfill_order(record, state)
+    try:
+        if not isinstance(order, dict):
+            raise mapping.MappingError("An order must be a JSON object.")
+        document = mapping.order_document(
+            order,
+            shop_domain=domain,
+            brand=brand,
+            fulfillments=list(state.fulfillments.values()) if state else None,
+            refunds=list(state.refunds.values()) if state else None,
+        )
+    except mapping.MappingError as exc:
+        return RawRecord(record.position, error=f"Could not map the order: {exc.reason}")
+    # The position stays the record's place in the file (errors name it).
+    return RawRecord(record.position, document)
+
+
+def _backfill_order(record: RawRecord, state: ShopifyOrder | None) -> Any:
+    """The file's order, or the one a webhook brought when that one is newer."""
+    order = record.value
+    if state is not None and state.order is not None:
+        updated_at = mapping.order_updated_at(order) if isinstance(order, dict) else None
+        if state.updated_at and (updated_at is None or updated_at <= state.updated_at):
+            return state.order
+    return order
+
+
 def _backfill_chunk(
-    *, store: ShopifyStore, records: list[RawRecord], dry_run: bool
+    *,
+    store: ShopifyStore,
+    chunk: list[tuple[RawRecord, validation.Prepared]],
+    dry_run: bool,
+    pace: WritePace,
 ) -> ImportResult:
-    refs = [_backfill_ref(record) for record in records]
+    refs = [_backfill_ref(record) for record, _ in chunk]
     states = _states(
         ShopifyOrder.objects.filter(store=store, shopify_id__in=[ref for ref in refs if ref])
     )
-    documents: list[RawRecord] = []
+    prepared: list[validation.Prepared] = []
     written: list[tuple[int, dict[str, Any]]] = []
-    for record, ref in zip(records, refs, strict=True):
-        if record.error:
-            documents.append(record)
-            continue
-        order = record.value
+    for (record, ready), ref in zip(chunk, refs, strict=True):
         state = states.get(ref)
-        if state is not None and state.order is not None:
-            updated_at = mapping.order_updated_at(order)
-            if state.updated_at and (updated_at is None or updated_at <= state.updated_at):
-                order = state.order
-        try:
-            if not isinstance(order, dict):
-                raise mapping.MappingError("An order must be a JSON object.")
-            document = mapping.order_document(
-                order,
-                shop_domain=store.domain,
-                brand=store.brand,
-                fulfillments=list(state.fulfillments.values()) if state else None,
-                refunds=list(state.refunds.values()) if state else None,
-            )
-        except mapping.MappingError as exc:
-            documents.append(
-                RawRecord(record.position, error=f"Could not map the order: {exc.reason}")
-            )
-            continue
-        # The position stays the record's place in the file (errors name it).
-        documents.append(RawRecord(record.position, document))
-        written.append((record.position, order))
-    result = orders_import(documents=documents, dry_run=dry_run)
+        if state is not None:  # a webhook came first: mapped again with what it brought
+            ready = validation.prepare(
+                [_backfill_document(record, store.domain, store.brand, state)]
+            )[0]
+        prepared.append(ready)
+        order = _backfill_order(record, state)
+        if not record.error and isinstance(order, dict):
+            written.append((record.position, order))
+    result = import_prepared([prepared], dry_run=dry_run, pace=pace)
     if not dry_run:
         rejected = {error.record for error in result.errors}
         retrying(
@@ -750,6 +792,4 @@ def _remember(*, store: ShopifyStore, orders: list[dict[str, Any]]) -> None:
         _merge(state.refunds, order.get("refunds"))
         state.order = order
         state.updated_at = updated_at or state.updated_at
-    ShopifyOrder.objects.bulk_update(
-        list(states.values()), ["updated_at", "order", "fulfillments", "refunds"]
-    )
+    bulk.update(list(states.values()), ["updated_at", "order", "fulfillments", "refunds"])

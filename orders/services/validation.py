@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain, islice
 from typing import Any
 
@@ -45,19 +45,24 @@ def prepare(records: list[order_documents.RawRecord]) -> list[Prepared]:
 
 
 def prepared_chunks(
-    records: Iterator[order_documents.RawRecord], *, size: int, parallel: bool
-) -> Iterator[list[Prepared]]:
-    """The records validated, `size` at a time, in their order.
+    records: Iterator[order_documents.RawRecord],
+    *,
+    size: int,
+    parallel: bool,
+    prepare: Callable[[list[order_documents.RawRecord]], list[Any]] = prepare,
+) -> Iterator[list[Any]]:
+    """The records validated (`prepare`, by default the order document rules), `size` at a
+    time, in their order.
 
     With `parallel`, an input of more than one chunk is read and validated by a child
     process, one chunk ahead of the caller (memory stays at a few chunks); a smaller input,
-    or a platform that cannot fork, is validated here.
+    or a platform that cannot fork, is validated here. `prepare` must not use the database.
     """
     first = list(islice(records, size))
     more = next(records, None)
     rest: Iterator[order_documents.RawRecord] = iter(()) if more is None else chain([more], records)
     if parallel and more is not None and "fork" in multiprocessing.get_all_start_methods():
-        yield from _in_child(first, rest, size=size)
+        yield from _in_child(first, rest, size=size, prepare=prepare)
         return
     chunk = first
     while chunk:
@@ -70,12 +75,13 @@ def _in_child(
     rest: Iterator[order_documents.RawRecord],
     *,
     size: int,
-) -> Iterator[list[Prepared]]:
+    prepare: Callable[[list[order_documents.RawRecord]], list[Any]],
+) -> Iterator[list[Any]]:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
         target=_validate_into,
-        args=(first, rest, size, sender),
+        args=(first, rest, size, sender, prepare),
         name="ercdash-import-validation",
         daemon=True,  # never outlives the import
     )
@@ -108,6 +114,7 @@ def _validate_into(
     rest: Iterator[order_documents.RawRecord],
     size: int,
     sender: Any,
+    prepare: Callable[[list[order_documents.RawRecord]], list[Any]],
 ) -> None:
     """The child: read, validate and send chunk after chunk; each send waits for the parent
     to take the one before, which keeps it one chunk ahead."""

@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             with redoable_writes():  # a file can be imported again
                 result = shopify.shopify_orders_import(
-                    store=shop, records=_orders(records), dry_run=dry_run
+                    store=shop, records=_orders(records), dry_run=dry_run, parallel=True
                 )
         import_result_write(self, result)
 
