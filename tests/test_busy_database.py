@@ -139,6 +139,34 @@ def test_redoable_writes_commit_without_waiting_for_the_disk_then_durably_again(
     assert notes(conn) == ["committed", "imported"]
 
 
+def test_a_synced_write_is_on_disk_once_it_returns_but_not_synced_under_the_lock(
+    sqlite_connection, monkeypatch
+):
+    conn, other = sqlite_connection(), sqlite_connection()
+    synced: list[tuple[bool, list[str]]] = []
+    real = sqlite_base.os.fsync
+
+    def fsync(descriptor):
+        # What another connection sees when the log is synced: the write, committed.
+        synced.append((conn.in_atomic_block, notes(other)))
+        real(descriptor)
+
+    monkeypatch.setattr(sqlite_base.os, "fsync", fsync)
+
+    with (
+        transactions.synced_after_commit(using=conn.alias),
+        transaction.atomic(using=conn.alias),
+        conn.cursor() as cursor,
+    ):
+        during = cursor.execute("PRAGMA synchronous").fetchone()[0]
+        add_note(conn, "delivery")
+
+    with conn.cursor() as cursor:
+        after = cursor.execute("PRAGMA synchronous").fetchone()[0]
+    assert (during, after) == (1, 2)  # NORMAL for the commit, FULL again
+    assert synced == [(False, ["committed", "delivery"])]
+
+
 def test_redoable_writes_inside_a_transaction_change_nothing(sqlite_connection):
     conn = sqlite_connection()
 

@@ -29,7 +29,12 @@ from orders.integrations.shopify import mapping
 from orders.models import ShopifyOrder, ShopifyStore, WebhookDelivery
 from orders.services import bulk, validation
 from orders.services.imports import ImportResult, WritePace, import_prepared, orders_import
-from orders.services.transactions import lost_lock_race, redoable_writes, retrying
+from orders.services.transactions import (
+    lost_lock_race,
+    redoable_writes,
+    retrying,
+    synced_after_commit,
+)
 
 logger = logging.getLogger("ercdash.shopify")
 
@@ -154,7 +159,9 @@ def delivery_receive(
             _drain_request(store_id=store.pk)
 
     try:
-        retrying(insert)
+        # Durable before it is answered, without holding the write lock for the fsync.
+        with synced_after_commit():
+            retrying(insert)
     except IntegrityError:
         first = WebhookDelivery.objects.filter(store=store, webhook_id=webhook_id).exclude(
             outcome=Outcome.DUPLICATE

@@ -102,3 +102,27 @@ def redoable_writes(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         if connection.connection is not None and not connection.in_atomic_block:
             with connection.cursor() as cursor:
                 cursor.execute(restore)
+
+
+@contextmanager
+def synced_after_commit(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """A write whose commit is durable when this returns, made durable after the commit
+    instead of inside it: for a writer that must not answer before its data is on disk (a
+    webhook delivery) but should not hold SQLite's one write lock during the fsync (about 5 ms
+    each, which capped every writer together at ~200 commits a second). Wrap the whole
+    transaction. PostgreSQL needs none of it (no database-wide lock; its commits are
+    durable): this changes nothing there, nor inside another transaction.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield
+    finally:
+        if connection.connection is not None and not connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous = FULL")
+    connection.sync_log()  # after the commit: the lock is free while the disk works
