@@ -176,7 +176,7 @@ def _make_plan(model: type[Model], connection: Any, names: tuple[str, ...] | Non
     returning = f" RETURNING {quote(meta.pk.column)}"
     unnest_sql = ""
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields)
         unnest_sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){returning}"
     return _Plan(
         attnames=[field.attname for field in fields],
