@@ -102,6 +102,22 @@ def _insert(plan: _Plan, rows: list[list[Any]], using: str) -> list[Any]:
     return pks
 
 
+def reserve_ids(model: type[Model], count: int, *, using: str = DEFAULT_DB_ALIAS) -> list[int]:
+    """`count` new primary keys from the table's sequence, for rows this transaction inserts
+    with insert_rows(..., ("id", ...)): PostgreSQL. Empty where there is no sequence to take
+    them from (SQLite): insert the rows and use the keys they get."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or count <= 0:
+        return []
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def update(objs: Sequence[Model], names: list[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
     """Write these columns of saved instances, each row its own values: one UPDATE run for
     every row (executemany), where bulk_update builds a CASE over all rows for every column.
@@ -157,7 +173,11 @@ def _plan(model: type[Model], connection: Any, names: tuple[str, ...] | None) ->
 def _make_plan(model: type[Model], connection: Any, names: tuple[str, ...] | None) -> _Plan:
     quote = connection.ops.quote_name
     meta = model._meta
-    every = {f.attname: f for f in meta.concrete_fields if f is not meta.auto_field}
+    every = {
+        f.attname: f
+        for f in meta.concrete_fields
+        if f is not meta.auto_field or (names and f.attname in names)  # ids of reserve_ids()
+    }
     given = list(every) if names is None else list(names)
     unknown = set(given) - set(every)
     if unknown:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 from django.db import DatabaseError, transaction
@@ -344,15 +345,25 @@ def _batch_save(
     """
     rows.save()
     events = [_event_values(document, local) for _, document, _, local in written]
-    highlights: list[tuple[Order, int]] = []  # (order, position of its highlighted item)
+    # Each order's first item among the batch's item rows.
+    first_item = list(accumulate((len(d["items"]) for _, d, _, _ in written), initial=0))
+    # PostgreSQL hands out the items' ids before they are inserted, so a new order is
+    # inserted pointing at its highlighted item (an UPDATE there writes a new row version
+    # and an entry in each of the order's indexes); SQLite sets it afterwards.
+    item_ids = bulk.reserve_ids(OrderItem, first_item[-1])
+    highlights: list[tuple[Order, int]] = []  # (order, item's index among the rows)
     created: list[Order] = []
     updated: list[Order] = []
     refreshed: list[Order] = []
-    for (order, document, is_new, _), order_events in zip(written, events, strict=True):
+    for index, ((order, document, is_new, _), order_events) in enumerate(
+        zip(written, events, strict=True)
+    ):
         if is_new and not document.get("shipments"):
             position = new_order_derive(order=order, items=document["items"], events=order_events)
             if position is not None:
-                highlights.append((order, position))
+                highlights.append((order, first_item[index] + position))
+                if item_ids:
+                    order.derived_highlighted_item_id = item_ids[first_item[index] + position]
         else:
             refreshed.append(order)
         (created if is_new else updated).append(order)
@@ -361,18 +372,23 @@ def _batch_save(
         # Items and the source's events are written again; our own events stay.
         OrderItem.objects.filter(order__in=updated).delete()
         StatusEvent.objects.filter(order__in=updated, is_local=False).delete()
-    first_item: dict[int, int] = {}  # order pk -> index of its first item among the rows
     item_rows: list[tuple[Any, ...]] = []
     event_rows: list[tuple[Any, ...]] = []
     for (order, document, _, _), order_events in zip(written, events, strict=True):
-        first_item[order.pk] = len(item_rows)
         item_rows += _item_rows(order, document)
         event_rows += [(order.pk, *event.values()) for event in order_events]
-    item_ids = bulk.insert_rows(OrderItem, _ITEM_COLUMNS, item_rows)
+    if item_ids:
+        bulk.insert_rows(
+            OrderItem,
+            ("id", *_ITEM_COLUMNS),
+            [(pk, *row) for pk, row in zip(item_ids, item_rows, strict=True)],
+        )
+    else:
+        item_ids = bulk.insert_rows(OrderItem, _ITEM_COLUMNS, item_rows)
+        for order, index in highlights:
+            order.derived_highlighted_item_id = item_ids[index]
+        bulk.update([order for order, _ in highlights], ["derived_highlighted_item"])
     bulk.insert_rows(StatusEvent, _EVENT_COLUMNS, event_rows)
-    for order, position in highlights:
-        order.derived_highlighted_item_id = item_ids[first_item[order.pk] + position]
-    bulk.update([order for order, _ in highlights], ["derived_highlighted_item"])
     _shipments_write(
         [
             (order, document.get("shipments", []), is_new)
