@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "ercdash.health.HealthProbeMiddleware",
     "orders.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The API's order read, answered here: nothing below does anything for it.
+    "orders.api.order_read.OrderReadMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ercdash.browser_middleware: the usual middleware, skipped by the stateless token API.
     "ercdash.browser_middleware.SessionMiddleware",

@@ -51,9 +51,15 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
             return None
-        errors.log_crash(request, exception)
-        if isinstance(exception, OperationalError | InterfaceError) or (
-            isinstance(exception, DatabaseError) and "connect" in str(exception).lower()
-        ):
-            return errors.service_unavailable()
-        return errors.generic_error_response(500)
+        return crash_response(request, exception)
+
+
+def crash_response(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The answer to an unexpected exception: logged, then 503 when the database is
+    unreachable, else 500, with nothing internal in either."""
+    errors.log_crash(request, exception)
+    if isinstance(exception, OperationalError | InterfaceError) or (
+        isinstance(exception, DatabaseError) and "connect" in str(exception).lower()
+    ):
+        return errors.service_unavailable()
+    return errors.generic_error_response(500)
