@@ -73,10 +73,10 @@ MIDDLEWARE = [
     "ercdash.proxies.ProxyCountWarningMiddleware",
     # Before Host validation and the TLS redirect: load balancers probe by IP over plain HTTP.
     "ercdash.health.HealthProbeMiddleware",
+    # The API's order read, answered here with the headers of the middleware below.
+    "orders.api.order_read.OrderReadMiddleware",
     "orders.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # The API's order read, answered here: nothing below does anything for it.
-    "orders.api.order_read.OrderReadMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ercdash.browser_middleware: the usual middleware, skipped by the stateless token API.
     "ercdash.browser_middleware.SessionMiddleware",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
@@ -62,7 +62,8 @@ def bearer_client(
     """
     # RFC 6750 allows tokens in the query or form body; we refuse them before any lookup,
     # since URLs end up in logs and proxies.
-    if "access_token" in request.GET or _form_has_token(request):
+    # Django parses a form body for POST only.
+    if "access_token" in request.GET or (request.method == "POST" and _form_has_token(request)):
         raise errors.InvalidToken("Send the access token in the Authorization header only.")
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
@@ -118,22 +119,33 @@ class TokenPrefetch:
 
 
 @cache
-def _token_sql() -> tuple[str, str]:
-    """The token query as (select list, rest), so a prefetch can join the select list."""
+def _token_sql(prefetch_sql: str = "") -> str:
+    """The token query, with the prefetch's subquery in its select list.
+
+    Parameters are named (pyformat), so the statement is bound as it is: with positional
+    ones Django's SQLite backend rewrites the whole statement with a regex on every call.
+    """
     quote = connection.ops.quote_name
     token_table = quote(AccessToken._meta.db_table)
     application_table = quote(
         AccessToken._meta.get_field("application").related_model._meta.db_table
     )
     profile_table = quote(ApiClientProfile._meta.db_table)
+    prefetch = f", ({_named(prefetch_sql, 'prefetch')})" if prefetch_sql else ""
     return (
         f"SELECT t.{quote('scope')}, t.{quote('application_id')}, a.{quote('client_id')},"
-        f" p.{quote('allowed_brands')}",
+        f" p.{quote('allowed_brands')}{prefetch}"
         f" FROM {token_table} t LEFT JOIN {application_table} a"
         f" ON a.{quote('id')} = t.{quote('application_id')}"
         f" LEFT JOIN {profile_table} p ON p.{quote('application_id')} = t.{quote('application_id')}"
-        f" WHERE t.{quote('token_checksum')} = %s AND t.{quote('expires')} > %s",
+        f" WHERE t.{quote('token_checksum')} = %(checksum)s AND t.{quote('expires')} > %(now)s"
     )
+
+
+def _named(sql: str, prefix: str) -> str:
+    """sql with its %s placeholders named prefix0, prefix1, ... in order."""
+    parts = sql.split("%s")
+    return "".join(f"{part}%({prefix}{n})s" for n, part in enumerate(parts[:-1])) + parts[-1]
 
 
 def token_lookup(checksum: str, prefetch: TokenPrefetch | None = None) -> tuple | None:
@@ -144,13 +156,16 @@ def token_lookup(checksum: str, prefetch: TokenPrefetch | None = None) -> tuple 
     than the indexed lookup itself. Always on the default database (never a replica), so a
     revoked token is refused at once.
     """
-    select, rest = _token_sql()
-    params = [checksum, connection.ops.adapt_datetimefield_value(timezone.now())]
+    # The connection itself, not the proxy `connection`, whose every attribute is a lookup.
+    database = connections[DEFAULT_DB_ALIAS]
+    params = {
+        "checksum": checksum,
+        "now": database.ops.adapt_datetimefield_value(timezone.now()),
+    }
     if prefetch is not None:
-        select = f"{select}, ({prefetch.sql})"
-        params = [*prefetch.params, *params]
-    with connection.cursor() as cursor:
-        cursor.execute(select + rest, params)
+        params.update((f"prefetch{n}", value) for n, value in enumerate(prefetch.params))
+    with database.cursor() as cursor:
+        cursor.execute(_token_sql(prefetch.sql if prefetch is not None else ""), params)
         return cursor.fetchone()
 
 

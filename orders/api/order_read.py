@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
+from django.middleware.security import SecurityMiddleware
 from rest_framework.exceptions import APIException, Throttled
 
 from orders import selectors
 from orders.api import errors, views
 from orders.api.auth import NOT_PREFETCHED, TokenPrefetch, bearer_client, check_scope
-from orders.api.middleware import API_PREFIX, crash_response
+from orders.api.middleware import API_PREFIX, api_headers, crash_response
 from orders.api.throttling import client_over_limit
 from orders.api.urls import ORDER
 
@@ -41,7 +43,7 @@ ORDER_READ_PATH = re.compile(rf"{API_PREFIX}/{ORDER}/?")
 T = TypeVar("T")
 
 
-def order_read(request: HttpRequest, customer_id: str, order_id: str) -> HttpResponse:
+def order_read(request: HttpRequest, customer_id: str, order_id: str, host: str) -> HttpResponse:
     """OrderDetailApi's GET: authenticate, check scope and rate, validate, read."""
     problems = views.query_problems(request) + views.id_problems(
         {"customer_id": customer_id, "order_id": order_id}, ("customer_id", "order_id")
@@ -66,6 +68,7 @@ def order_read(request: HttpRequest, customer_id: str, order_id: str) -> HttpRes
         order_id=order_id,
         brands=client.brands,
         document=document,
+        host=host,
     )
 
 
@@ -81,20 +84,21 @@ def checked_on_failure(read: Callable[[], T]) -> T:
     have made it. A read that fails on a working connection fails as before. Only for
     reads: running a read twice changes nothing.
     """
+    database = connections[DEFAULT_DB_ALIAS]
     if (
-        connection.connection is None
-        or not connection.health_check_enabled
-        or connection.health_check_done
-        or connection.in_atomic_block
+        database.connection is None
+        or not database.health_check_enabled
+        or database.health_check_done
+        or database.in_atomic_block
     ):
         return read()
-    connection.health_check_done = True
+    database.health_check_done = True
     try:
         return read()
     except (OperationalError, InterfaceError):
-        if connection.is_usable():
+        if database.is_usable():
             raise
-    connection.close()
+    database.close()
     return read()
 
 
@@ -109,38 +113,56 @@ class OrderReadMiddleware:
         view = views.OrderDetailApi()
         view.setup(HttpRequest())
         self.allow = ", ".join(view.allowed_methods)
+        self.x_frame_options = settings.X_FRAME_OPTIONS.upper()
+        self.security = SecurityMiddleware(get_response)
+        self.tail = {secure: tail_headers(self.security, secure) for secure in (False, True)}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         match = ORDER_READ_PATH.fullmatch(request.path_info) if request.method == "GET" else None
         if (
             match is None
             or request.META.get("HTTP_COOKIE")
-            or not host_allowed(request)
+            # The TLS redirect, answered the usual way.
+            or self.security.process_request(request) is not None
+            or (host := allowed_host(request)) is None
             or not selectors.order_reads_use_default_database()
         ):
             return self.get_response(request)
         try:
-            response = order_read(request, **match.groupdict())
+            response = order_read(request, host=host, **match.groupdict())
         except APIException as exc:
             response = errors.api_exception_handler(exc, {"request": request})
         except Exception as exc:
             # DRF lets these through to ApiErrorMiddleware.process_exception: no Allow.
-            return self.finish(crash_response(request, exc))
+            return self.finish(request, crash_response(request, exc))
         response["Allow"] = self.allow  # DRF's finalize_response
-        return self.finish(response)
+        return self.finish(request, response)
 
-    def finish(self, response: HttpResponse) -> HttpResponse:
-        """What XFrameOptionsMiddleware and CommonMiddleware add on the usual way."""
+    def finish(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """The headers of XFrameOptionsMiddleware and CommonMiddleware, then of
+        SecurityMiddleware and ApiErrorMiddleware, as the usual way adds them."""
         if not response.has_header("X-Frame-Options"):
-            response["X-Frame-Options"] = settings.X_FRAME_OPTIONS.upper()
+            response["X-Frame-Options"] = self.x_frame_options
         if not response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
+        for name, value in self.tail[request.is_secure()]:
+            response[name] = value
         return response
 
 
-def host_allowed(request: HttpRequest) -> bool:
+def tail_headers(security: SecurityMiddleware, secure: bool) -> list[tuple[str, str]]:
+    """What SecurityMiddleware, then ApiErrorMiddleware, add to a JSON answer of this path
+    over HTTP(S), in order: constants of the settings, worked out once by the real thing.
+    Answers of this path carry none of them before, but Cache-Control and X-Frame-Options
+    with the same values."""
+    response = HttpResponse(content_type="application/json")
+    security.process_response(SimpleNamespace(is_secure=lambda: secure), response)
+    api_headers(response)
+    return [(name, value) for name, value in response.items() if name != "Content-Type"]
+
+
+def allowed_host(request: HttpRequest) -> str | None:
     try:
-        request.get_host()
+        return request.get_host()
     except DisallowedHost:
-        return False  # CommonMiddleware raises it, and the API answers its 400
-    return True
+        return None  # CommonMiddleware raises it, and the API answers its 400

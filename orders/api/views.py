@@ -98,16 +98,22 @@ def client_brands(request: Request) -> frozenset[str]:
 
 
 def absolute_url(
-    request: HttpRequest, path: str, query: dict[str, str | list[str]] | None = None
+    request: HttpRequest,
+    path: str,
+    query: dict[str, str | list[str]] | None = None,
+    *,
+    host: str | None = None,
 ) -> str:
     """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy.
 
-    Empty values are left out; a list value repeats its parameter (ids=a&ids=b)."""
-    query_string = urlencode({k: v for k, v in (query or {}).items() if v}, doseq=True)
+    Empty values are left out; a list value repeats its parameter (ids=a&ids=b). `host`:
+    request.get_host(), when the caller has it already."""
+    given = {k: v for k, v in (query or {}).items() if v}
+    query_string = urlencode(given, doseq=True) if given else ""
     suffix = f"{path}?{query_string}" if query_string else path
     # Paths are built from validated ids (URI-safe characters) and the query is urlencoded,
     # so build_absolute_uri's re-parsing and re-quoting would only cost time on every read.
-    base = settings.ERCDASH_PUBLIC_BASE_URL or f"{request.scheme}://{request.get_host()}"
+    base = settings.ERCDASH_PUBLIC_BASE_URL or f"{request.scheme}://{host or request.get_host()}"
     return f"{base}{suffix}"
 
 
@@ -182,6 +188,7 @@ def order_response(
     order_id: str,
     brands: frozenset[str],
     document: Any = NOT_PREFETCHED,
+    host: str | None = None,
 ) -> HttpResponse:
     """The order read's answer: the stored document (read now unless it came with the
     token), with its ETag; 404 when it is not this customer's (brand's, client's)."""
@@ -201,6 +208,7 @@ def order_response(
             order_id=order_id,
             brand=brand,
             brands=brands,
+            host=host,
         ),
     )
 
@@ -213,6 +221,7 @@ def order_document_body(
     order_id: str,
     brand: str,
     brands: frozenset[str],
+    host: str | None = None,
 ) -> bytes:
     """The order's stored document with its self link appended, without parsing it again.
 
@@ -223,7 +232,7 @@ def order_document_body(
             customer_id=customer_id, order_id=order_id, brand=brand, brands=brands
         )
         document = services.render_document(order)
-    href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+    href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand}, host=host)
     return document.encode()[:-1] + b',"_links":{"self":{"href":' + dumps(href) + b"}}}"
 
 

@@ -24,9 +24,9 @@ _DIGIT_GROUPS_RE = re.compile(rf"[0-9]+(?:{_SEPARATOR}{{1,3}}[0-9]+)*")
 _GROUP_RE = re.compile(r"[0-9]+")
 # Cheap first pass for hot paths (every log line): a superset of what the pattern above finds.
 _DIGIT_RUN_RE = re.compile(r"[0-9]\D{0,3}[0-9]\D{0,3}[0-9]\D{0,3}[0-9]\D{0,3}[0-9]\D{0,3}[0-9]")
-# A stricter one, still a superset: a card number is 13 digits or more with at most three
-# separators between any two. Ids with runs of 6-12 digits pass the first pass, not this one.
-_THIRTEEN_DIGITS_RE = re.compile(r"[0-9](?:\D{0,3}[0-9]){12}")
+# A cheaper and stricter one, still a superset: a card number spans 13 characters or more,
+# all digits or separators. Ids with runs of 6-12 digits pass the first pass, not this one.
+_CARD_SPAN_RE = re.compile(rf"(?:[0-9]|{_SEPARATOR}){{13,}}")
 REDACTED = "[redacted]"
 
 
@@ -73,7 +73,7 @@ def contains_full_card_number(text: object) -> bool:
     if not text or not isinstance(text, str):
         return False
     text = _normalize(text)
-    if not _DIGIT_RUN_RE.search(text) or not _THIRTEEN_DIGITS_RE.search(text):
+    if not _CARD_SPAN_RE.search(text) or not _DIGIT_RUN_RE.search(text):
         return False
     return any(_holds_pan(match.group()) for match in _DIGIT_GROUPS_RE.finditer(text))
 
@@ -94,10 +94,14 @@ def redact(text: str, *, luhn: bool = True) -> str:
     still someone's card): what logs want, where a false alarm costs nothing.
     """
     normalized = _normalize(text)
+    if not _CARD_SPAN_RE.search(normalized):
+        # Nothing to replace. The text comes back normalized when the first pass finds a
+        # run, as the substitution below gives it when it replaces nothing.
+        if normalized is text or not _DIGIT_RUN_RE.search(normalized):
+            return text
+        return normalized
     if not _DIGIT_RUN_RE.search(normalized):
         return text
-    if not _THIRTEEN_DIGITS_RE.search(normalized):
-        return normalized  # what the substitution below gives when it replaces nothing
     return _DIGIT_GROUPS_RE.sub(
         lambda match: REDACTED if _holds_pan(match.group(), luhn=luhn) else match.group(),
         normalized,
