@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections
 from django.test import Client
 from oauth2_provider.models import AccessToken
 
@@ -309,3 +309,27 @@ def test_a_read_failing_on_a_working_connection_still_fails(
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert len(failures) == 1
+
+
+def test_a_connection_the_database_dropped_is_replaced_and_the_read_answered(
+    client, order, read_auth, reused_connection
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database server to drop the connection")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    connection.health_check_done = False  # as a new request finds it
+    other = connections["default"].__class__({**connection.settings_dict}, alias="other")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+
+    response = client.get(URL, **read_auth)
+
+    assert response.status_code == HTTPStatus.OK
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
