@@ -1,13 +1,14 @@
 """The order read, answered without URL routing, DRF, or middleware that does nothing for it.
 
 `GET /erc/ecommerce/customers/{customer_id}/orders/{order_id}` is the API's hot path.
-OrderReadMiddleware sits right below SecurityMiddleware and answers it with the checks of
-OrderDetailApi, in the same order and with the same code: the bearer token (with the order's
-document read in the token's own query), the scope, the client's rate limit, the
-parameters, then the order. Errors get the same bodies and headers through the API's own
-exception handler, and the response the headers the skipped layers would have added: DRF's
-`Allow`, `X-Frame-Options` and `Content-Length`. The layers above it (request id and access
-log, the API's caching and framing headers, the security headers) run as for any request.
+OrderReadMiddleware sits right below the request id, access log and health probes, and
+answers it with the checks of OrderDetailApi, in the same order and with the same code: the
+bearer token (with the order's document read in the token's own query), the scope, the
+client's rate limit, the parameters, then the order. Errors get the same bodies and headers
+through the API's own exception handler, and every answer the headers the layers it skips
+would have added: DRF's `Allow`, `X-Frame-Options`, `Content-Length`, and the security and
+API headers, worked out once from SecurityMiddleware and ApiErrorMiddleware themselves. The
+TLS redirect is left to SecurityMiddleware.
 
 What it skips did nothing for these requests: whitenoise (static paths only), the
 browser-only middleware, CSRF (a GET without cookies), django-axes (sign-ins), URL routing,
