@@ -92,6 +92,7 @@ def test_it_leaves_the_tls_redirect_to_the_usual_way(tls_redirect, compare, orde
         "/erc/ecommerce/customers/customer123/orders/order999",
         URL + "?brand=Casa%20Lisboa",
         URL + "?brand=Casa%20Lisboa&brand=",
+        URL + "%0A",
     ],
 )
 def test_it_answers_other_paths_and_queries_as_drf_does(compare, order, read_auth, path):
@@ -110,7 +111,6 @@ def test_it_answers_a_branded_order_as_drf_does(compare, make_order, read_auth):
     [
         ("/erc/ecommerce/customers/customer123/orders/bad%20id", HTTPStatus.BAD_REQUEST),
         ("/erc/ecommerce/customers/%C3%A9/orders/order123", HTTPStatus.BAD_REQUEST),
-        (URL + "%0A", HTTPStatus.BAD_REQUEST),
         (URL + "?q=%00", HTTPStatus.BAD_REQUEST),
         (URL + "?q=" + "x" * 257, HTTPStatus.BAD_REQUEST),
         (URL + "?access_token=abc", HTTPStatus.UNAUTHORIZED),
