@@ -11,8 +11,9 @@ the bare view, the seed order endpoint, the console's order page and its unchang
 poll (a signed-in agent's cookies) and /healthz (A B C D E A B C D E …), and prints requests/s,
 p50, p99, the gunicorn workers' CPU time per request, the median ratios, SQL queries per
 request, and whether every page view answered left its audit row. The API's reference is the
-bare view, which passes through the same middleware as the API; /healthz is answered by a
-middleware before most of the stack, so the ratio against it is the stricter one. Not part of
+bare view, which passes through the middleware of the API's other operations (the order
+read skips most of it); /healthz is answered by a middleware before most of the stack, so
+the ratio against it is the stricter one. Not part of
 the test suite: timing on a shared machine is only meaningful as a ratio within one run.
 """
 

@@ -33,7 +33,8 @@ def redact(text: str) -> str:
     """The text with 13-19 digit numbers (whatever separates their digits) and credentials
     replaced."""
     text = cards.redact(text, luhn=False)
-    if _BEARER_WORD_RE.search(text):
+    # The first pass as a plain substring test: no other character lowercases to these.
+    if "bearer" in text.lower() and _BEARER_WORD_RE.search(text):
         text = _BEARER_RE.sub(r"\1 [redacted]", text)
     if "=" in text:
         text = _TOKEN_PARAM_RE.sub(r"\1=[redacted]", text)
@@ -141,22 +142,29 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            if request.path not in QUIET_PATHS:
+            if request.path not in QUIET_PATHS and access_log.isEnabledFor(logging.INFO):
+                # What access_log.info() does, less its walk up the stack for the caller's
+                # file and line, which no format of ours prints.
                 # The path only: query strings may hold search terms (emails, phones).
-                access_log.info(
-                    "%s %s %s",
-                    request.method,
-                    request.path,
-                    response.status_code,
-                    extra={
-                        "client_id": getattr(
-                            getattr(request, "api_client", None), "client_id", None
-                        ),
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    },
+                access_log.handle(
+                    access_log.makeRecord(
+                        access_log.name,
+                        logging.INFO,
+                        __file__,
+                        0,
+                        "%s %s %s",
+                        (request.method, request.path, response.status_code),
+                        None,
+                        extra={
+                            "client_id": getattr(
+                                getattr(request, "api_client", None), "client_id", None
+                            ),
+                            "method": request.method,
+                            "path": request.path,
+                            "status": response.status_code,
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        },
+                    )
                 )
             return response
         finally:

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "ercdash.proxies.ProxyCountWarningMiddleware",
     # Before Host validation and the TLS redirect: load balancers probe by IP over plain HTTP.
     "ercdash.health.HealthProbeMiddleware",
+    # The API's order read, answered here with the headers of the middleware below.
+    "orders.api.order_read.OrderReadMiddleware",
     "orders.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

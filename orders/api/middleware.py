@@ -41,19 +41,30 @@ class ApiErrorMiddleware:
                 if response.has_header(name)
             }
             response = errors.generic_error_response(response.status_code, headers=headers)
-        response["Cache-Control"] = "no-store"
-        # JSON is never rendered or framed; the browser-only CSP/X-Frame middleware is skipped
-        # here (ercdash/browser_middleware.py), so the API sets its own constant policy.
-        response.headers.setdefault("Content-Security-Policy", API_CSP)
-        response["X-Frame-Options"] = "DENY"
-        return response
+        return api_headers(response)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
             return None
-        errors.log_crash(request, exception)
-        if isinstance(exception, OperationalError | InterfaceError) or (
-            isinstance(exception, DatabaseError) and "connect" in str(exception).lower()
-        ):
-            return errors.service_unavailable()
-        return errors.generic_error_response(500)
+        return crash_response(request, exception)
+
+
+def api_headers(response: HttpResponse) -> HttpResponse:
+    """The headers every answer under the API prefix carries."""
+    response["Cache-Control"] = "no-store"
+    # JSON is never rendered or framed; the browser-only CSP/X-Frame middleware is skipped
+    # here (ercdash/browser_middleware.py), so the API sets its own constant policy.
+    response.headers.setdefault("Content-Security-Policy", API_CSP)
+    response["X-Frame-Options"] = "DENY"
+    return response
+
+
+def crash_response(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The answer to an unexpected exception: logged, then 503 when the database is
+    unreachable, else 500, with nothing internal in either."""
+    errors.log_crash(request, exception)
+    if isinstance(exception, OperationalError | InterfaceError) or (
+        isinstance(exception, DatabaseError) and "connect" in str(exception).lower()
+    ):
+        return errors.service_unavailable()
+    return errors.generic_error_response(500)

@@ -74,6 +74,14 @@ def _hit(key: str, period: int) -> int | None:
         return None  # the key vanished (cache down or evicted): let the request through
 
 
+def client_over_limit(client: ApiClient) -> int | None:
+    """Count one request of the client (ERCDASH_RATE_LIMIT): seconds to wait if over, else None."""
+    rate = parse_rate(settings.ERCDASH_RATE_LIMIT)
+    if rate is None:
+        return None
+    return over_limit(f"throttle:{client.client_id}", rate, clock())
+
+
 class ClientRateThrottle(BaseThrottle):
     """A fixed-window counter per OAuth client: one cache round trip per request.
 
@@ -83,14 +91,13 @@ class ClientRateThrottle(BaseThrottle):
     """
 
     def __init__(self) -> None:
-        self.rate = parse_rate(settings.ERCDASH_RATE_LIMIT)
         self.retry_after: int | None = None
 
     def allow_request(self, request, view) -> bool:
         client = request.user
-        if self.rate is None or not isinstance(client, ApiClient):
+        if not isinstance(client, ApiClient):
             return True  # unauthenticated requests fail on auth before they get here
-        self.retry_after = over_limit(f"throttle:{client.client_id}", self.rate, clock())
+        self.retry_after = client_over_limit(client)
         return self.retry_after is None
 
     def wait(self) -> float | None:

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from orders import selectors, services
 from orders.api import errors, pagination, shapes
 from orders.api import schema as doc
-from orders.api.auth import TokenPrefetch
+from orders.api.auth import NOT_PREFETCHED, TokenPrefetch
 from orders.documents import body
 from orders.documents.codec import dumps
 from orders.models import AccessAudit, CancelReason, DeliveryType, DetailedType, Order
@@ -30,7 +30,6 @@ from orders.rules.ids import ID_RE
 
 MAX_QUERY_VALUE = 256
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
-NOT_PREFETCHED = object()
 
 
 class JsonOnlyNegotiation(BaseContentNegotiation):
@@ -60,11 +59,7 @@ class ErcApiView(APIView):
             raise errors.InvalidParameters(bad)
 
     def parameter_problems(self, request: Request) -> list[tuple[str, str]]:
-        return query_problems(request) + [
-            (name, "Must be 1-128 characters from A-Z a-z 0-9 . _ ~ : @ -")
-            for name in self.id_kwargs
-            if name in self.kwargs and not ID_RE.match(self.kwargs[name])
-        ]
+        return query_problems(request) + id_problems(self.kwargs, self.id_kwargs)
 
     def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         response = HttpResponse(status=204, headers={"Allow": ", ".join(self.allowed_methods)})
@@ -72,9 +67,9 @@ class ErcApiView(APIView):
         return response
 
 
-def query_problems(request: Request) -> list[tuple[str, str]]:
+def query_problems(request: HttpRequest | Request) -> list[tuple[str, str]]:
     problems = []
-    for name, values in request.query_params.lists():
+    for name, values in request.GET.lists():
         for value in values:
             if "\x00" in value or "\x00" in name:
                 problems.append((name.replace("\x00", ""), "Must not contain NUL bytes."))
@@ -85,8 +80,16 @@ def query_problems(request: Request) -> list[tuple[str, str]]:
     return problems
 
 
-def brand_param(request: Request) -> str:
-    return request.query_params.get("brand", "")
+def id_problems(kwargs: dict[str, str], names: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [
+        (name, "Must be 1-128 characters from A-Z a-z 0-9 . _ ~ : @ -")
+        for name in names
+        if name in kwargs and not ID_RE.match(kwargs[name])
+    ]
+
+
+def brand_param(request: HttpRequest | Request) -> str:
+    return request.GET.get("brand", "")
 
 
 def client_brands(request: Request) -> frozenset[str]:
@@ -95,16 +98,22 @@ def client_brands(request: Request) -> frozenset[str]:
 
 
 def absolute_url(
-    request: HttpRequest, path: str, query: dict[str, str | list[str]] | None = None
+    request: HttpRequest,
+    path: str,
+    query: dict[str, str | list[str]] | None = None,
+    *,
+    host: str | None = None,
 ) -> str:
     """Absolute URL on this server; ERCDASH_PUBLIC_BASE_URL wins behind a proxy.
 
-    Empty values are left out; a list value repeats its parameter (ids=a&ids=b)."""
-    query_string = urlencode({k: v for k, v in (query or {}).items() if v}, doseq=True)
+    Empty values are left out; a list value repeats its parameter (ids=a&ids=b). `host`:
+    request.get_host(), when the caller has it already."""
+    given = {k: v for k, v in (query or {}).items() if v}
+    query_string = urlencode(given, doseq=True) if given else ""
     suffix = f"{path}?{query_string}" if query_string else path
     # Paths are built from validated ids (URI-safe characters) and the query is urlencoded,
     # so build_absolute_uri's re-parsing and re-quoting would only cost time on every read.
-    base = settings.ERCDASH_PUBLIC_BASE_URL or f"{request.scheme}://{request.get_host()}"
+    base = settings.ERCDASH_PUBLIC_BASE_URL or f"{request.scheme}://{host or request.get_host()}"
     return f"{base}{suffix}"
 
 
@@ -163,27 +172,56 @@ class OrderDetailApi(ErcApiView):
         )
     )
     def get(self, request: Request, customer_id: str, order_id: str) -> HttpResponse:
-        brand = brand_param(request)
-        document = getattr(request, "prefetched", NOT_PREFETCHED)
-        if document is NOT_PREFETCHED:
-            document = selectors.order_document_get(
-                customer_id=customer_id,
-                order_id=order_id,
-                brand=brand,
-                brands=client_brands(request),
-            )
-        if document is None:
-            raise errors.order_not_found(order_id)
-        return etag_response(
+        return order_response(
             request,
-            order_document_body(
-                request, document, customer_id=customer_id, order_id=order_id, brand=brand
-            ),
+            customer_id=customer_id,
+            order_id=order_id,
+            brands=client_brands(request),
+            document=getattr(request, "prefetched", NOT_PREFETCHED),
         )
 
 
+def order_response(
+    request: HttpRequest | Request,
+    *,
+    customer_id: str,
+    order_id: str,
+    brands: frozenset[str],
+    document: Any = NOT_PREFETCHED,
+    host: str | None = None,
+) -> HttpResponse:
+    """The order read's answer: the stored document (read now unless it came with the
+    token), with its ETag; 404 when it is not this customer's (brand's, client's)."""
+    brand = brand_param(request)
+    if document is NOT_PREFETCHED:
+        document = selectors.order_document_get(
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=brands
+        )
+    if document is None:
+        raise errors.order_not_found(order_id)
+    return etag_response(
+        request,
+        order_document_body(
+            request,
+            document,
+            customer_id=customer_id,
+            order_id=order_id,
+            brand=brand,
+            brands=brands,
+            host=host,
+        ),
+    )
+
+
 def order_document_body(
-    request: Request, document: str, *, customer_id: str, order_id: str, brand: str
+    request: HttpRequest | Request,
+    document: str,
+    *,
+    customer_id: str,
+    order_id: str,
+    brand: str,
+    brands: frozenset[str],
+    host: str | None = None,
 ) -> bytes:
     """The order's stored document with its self link appended, without parsing it again.
 
@@ -191,10 +229,10 @@ def order_document_body(
     """
     if not document:
         order = selectors.order_get(
-            customer_id=customer_id, order_id=order_id, brand=brand, brands=client_brands(request)
+            customer_id=customer_id, order_id=order_id, brand=brand, brands=brands
         )
         document = services.render_document(order)
-    href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand})
+    href = absolute_url(request, order_path(customer_id, order_id), {"brand": brand}, host=host)
     return document.encode()[:-1] + b',"_links":{"self":{"href":' + dumps(href) + b"}}}"
 
 
@@ -553,6 +591,7 @@ def order_entries(request: Request, orders: list, brand: str) -> list[orjson.Fra
                 customer_id=order.customer.external_id,
                 order_id=order.external_id,
                 brand=brand,
+                brands=client_brands(request),
             )
         )
         for order in orders
