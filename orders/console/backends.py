@@ -1,5 +1,5 @@
-"""Django's model authentication backend, with its per-request reads hand-written: the signed-in
-user (every request) and their permissions (every console page), one query each."""
+"""Django's model authentication backend, with its per-request read hand-written: the signed-in
+user (every request) and their permissions (every console page) in one query."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from django.contrib.auth import backends, get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, router
+
+from orders import rows
 
 
 @cache
@@ -40,28 +42,47 @@ def _permissions_sql() -> str:
 
 @cache
 def _user_sql(database: str) -> str:
+    """The user's row once per permission they hold (their own and their groups'), or once
+    with no permission: the user and what they may do in one round trip."""
     quote = connections[database].ops.quote_name
     meta = get_user_model()._meta
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
+    return (
+        f"SELECT {rows.columns(meta.model, _user_fields(), 'u', quote)},"
+        f" perm.{quote('app_label')}, perm.{quote('codename')}"
+        f" FROM {quote(meta.db_table)} u LEFT JOIN ({_permissions_sql()}) perm ON 1 = 1"
+        f" WHERE u.{quote(meta.pk.column)} = %s"
+    )
+
+
+@cache
+def _user_fields() -> tuple[str, ...]:
+    return tuple(field.name for field in get_user_model()._meta.concrete_fields)
 
 
 class ModelBackend(backends.ModelBackend):
     """Every console request loads the signed-in user and checks the agent's permissions;
-    Django reads the user's own and their groups' permissions in two ORM queries, this reads
-    both in one. Compiling the ORM's queries costs more than running them. Nothing is kept
-    beyond the request (the user object holds them, as in Django): a deactivated user or a
-    permission taken away applies at once."""
+    Django reads the user, their own and their groups' permissions in three ORM queries, this
+    reads them in one. Compiling the ORM's queries costs more than running them. Nothing is
+    kept beyond the request (the user object holds them, as in Django): a deactivated user or
+    a permission taken away applies at once."""
 
     def get_user(self, user_id):
         user_model = get_user_model()
         database = router.db_for_read(user_model)
-        users = user_model._default_manager.db_manager(database).raw(
-            _user_sql(database),
-            [user_model._meta.pk.get_db_prep_value(user_id, connections[database])],
-        )
-        user = next(iter(users), None)
-        return user if user is not None and self.user_can_authenticate(user) else None
+        connection = connections[database]
+        user_id = user_model._meta.pk.get_db_prep_value(user_id, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(_user_sql(database), [user_id, user_id, user_id])
+            found = cursor.fetchall()
+        if not found:
+            return None
+        fields = _user_fields()
+        user = rows.instance(user_model, fields, found[0][: len(fields)], database)
+        if not user.is_superuser:  # a superuser holds every permission (Django's backend)
+            user._perm_cache = {
+                f"{app_label}.{codename}" for *_, app_label, codename in found if codename
+            }
+        return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
@@ -73,6 +94,6 @@ class ModelBackend(backends.ModelBackend):
                 database = router.db_for_read(Permission)
                 with connections[database].cursor() as cursor:
                     cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
-                    rows = cursor.fetchall()
-                user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
+                    found = cursor.fetchall()
+                user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in found}
         return user_obj._perm_cache
