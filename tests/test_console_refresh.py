@@ -154,6 +154,19 @@ def test_a_refresh_of_a_session_logged_out_elsewhere_goes_to_the_login_page(orde
     assert login_redirect(refresh(stolen, order))
 
 
+def test_with_sessions_in_the_cache_a_logout_elsewhere_applies_at_once(order, settings):
+    # The engine with REDIS_URL: sessions read from the cache, written through to the database.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    browser = signed_in(user_in("Agents", "ann"))
+    stolen = Client()
+    stolen.cookies["sessionid"] = browser.cookies["sessionid"].value
+    assert refresh(stolen, order).status_code == HTTPStatus.NO_CONTENT
+
+    browser.post("/accounts/logout/")
+
+    assert login_redirect(refresh(stolen, order))
+
+
 def test_a_refresh_of_an_expired_session_goes_to_the_login_page(order):
     client = signed_in(user_in("Agents", "ann"))
     assert refresh(client, order).status_code == HTTPStatus.NO_CONTENT
@@ -259,7 +272,9 @@ def test_the_signed_in_user_is_loaded_as_the_orm_loads_them(db):
 def test_the_users_permissions_come_with_them(db, django_assert_num_queries):
     ann = user_in("Agents", "ann")
     ann.user_permissions.add(
-        Permission.objects.get(content_type__app_label="orders", codename="cancel_order")
+        Permission.objects.get(content_type__app_label="orders", codename="cancel_order"),
+        # also held through the Agents group: counted once
+        Permission.objects.get(content_type__app_label="orders", codename="view_order"),
     )
 
     with django_assert_num_queries(1):

@@ -14,8 +14,9 @@ from orders import rows
 
 
 @cache
-def _permissions_sql() -> str:
-    """The codenames (with app labels) of a user's own permissions and their groups'."""
+def _permissions_sql(after: int = 0) -> str:
+    """The app labels and codenames of a user's own permissions and their groups' (one row
+    per grant), each row after `after` NULLs: the shape of the user's row they follow."""
     quote = connection.ops.quote_name
     user_model = get_user_model()
     own = user_model._meta.get_field("user_permissions").remote_field.through._meta
@@ -25,32 +26,39 @@ def _permissions_sql() -> str:
     def column(meta, name: str) -> str:
         return quote(meta.get_field(name).column)
 
+    def permission(permission_id: str) -> str:
+        return (
+            f" INNER JOIN {quote(Permission._meta.db_table)} p"
+            f" ON p.{quote('id')} = {permission_id}"
+            f" INNER JOIN {quote(ContentType._meta.db_table)} ct"
+            f" ON ct.{quote('id')} = p.{column(Permission._meta, 'content_type')}"
+        )
+
+    select = "SELECT " + "NULL, " * after + f"ct.{quote('app_label')}, p.{quote('codename')}"
+    own_permission = "o." + column(own, "permission")
+    group_permission = "g." + column(granted, "permission")
     return (
-        f"SELECT ct.{quote('app_label')}, p.{quote('codename')}"
-        f" FROM {quote(Permission._meta.db_table)} p"
-        f" INNER JOIN {quote(ContentType._meta.db_table)} ct"
-        f" ON ct.{quote('id')} = p.{column(Permission._meta, 'content_type')}"
-        f" WHERE p.{quote('id')} IN ("
-        f"SELECT {column(own, 'permission')} FROM {quote(own.db_table)}"
-        f" WHERE {column(own, 'user')} = %s"
-        f" UNION SELECT g.{column(granted, 'permission')} FROM {quote(granted.db_table)} g"
-        f" INNER JOIN {quote(membership.db_table)} m"
-        f" ON m.{column(membership, 'group')} = g.{column(granted, 'group')}"
-        f" WHERE m.{column(membership, 'user')} = %s)"
+        f"{select} FROM {quote(own.db_table)} o{permission(own_permission)}"
+        f" WHERE o.{column(own, 'user')} = %s"
+        f" UNION ALL {select} FROM {quote(membership.db_table)} m"
+        f" INNER JOIN {quote(granted.db_table)} g"
+        f" ON g.{column(granted, 'group')} = m.{column(membership, 'group')}"
+        f"{permission(group_permission)}"
+        f" WHERE m.{column(membership, 'user')} = %s"
     )
 
 
 @cache
 def _user_sql(database: str) -> str:
-    """The user's row once per permission they hold (their own and their groups'), or once
-    with no permission: the user and what they may do in one round trip."""
+    """The user's row, then one row per permission they were granted (their own and their
+    groups'), the user's columns empty there: the user and what they may do in one round
+    trip, the user's values read once."""
     quote = connections[database].ops.quote_name
     meta = get_user_model()._meta
     return (
-        f"SELECT {rows.columns(meta.model, _user_fields(), 'u', quote)},"
-        f" perm.{quote('app_label')}, perm.{quote('codename')}"
-        f" FROM {quote(meta.db_table)} u LEFT JOIN ({_permissions_sql()}) perm ON 1 = 1"
-        f" WHERE u.{quote(meta.pk.column)} = %s"
+        f"SELECT {rows.columns(meta.model, _user_fields(), 'u', quote)}, NULL, NULL"
+        f" FROM {quote(meta.db_table)} u WHERE u.{quote(meta.pk.column)} = %s"
+        f" UNION ALL {_permissions_sql(len(_user_fields()))}"
     )
 
 
@@ -74,13 +82,18 @@ class ModelBackend(backends.ModelBackend):
         with connection.cursor() as cursor:
             cursor.execute(_user_sql(database), [user_id, user_id, user_id])
             found = cursor.fetchall()
-        if not found:
-            return None
         fields = _user_fields()
-        user = rows.instance(user_model, fields, found[0][: len(fields)], database)
+        # The user's row is the one with a primary key; the others are permissions.
+        pk = fields.index(user_model._meta.pk.name)
+        user_row = next((row for row in found if row[pk] is not None), None)
+        if user_row is None:
+            return None
+        user = rows.instance(user_model, fields, user_row[: len(fields)], database)
         if not user.is_superuser:  # a superuser holds every permission (Django's backend)
             user._perm_cache = {
-                f"{app_label}.{codename}" for *_, app_label, codename in found if codename
+                f"{app_label}.{codename}"
+                for *_, app_label, codename in found
+                if codename is not None
             }
         return user if self.user_can_authenticate(user) else None
 
