@@ -5,7 +5,7 @@ nothing new."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 
 from django.conf import settings
 from django.contrib.auth.middleware import get_user
@@ -123,15 +123,10 @@ class UnchangedTimelineMiddleware:
     def unchanged(self, request: HttpRequest) -> HttpResponse | None:
         if "v" not in request.GET and "HTTP_IF_NONE_MATCH" not in request.META:
             return None  # not the timeline's refresh
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
+        ids = order_page_ids(settings.ROOT_URLCONF, request.path_info)
+        if ids is None:
             return None
-        customer_id, order_id = match.kwargs.get("customer_id"), match.kwargs.get("order_id")
-        if match.view_name != "orders:order" or not (
-            ID_RE.match(customer_id) and ID_RE.match(order_id)
-        ):
-            return None
+        customer_id, order_id = ids
         request.get_host()  # the Host check CommonMiddleware makes (DisallowedHost: 400)
         user = get_user(request)
         if not (user.is_authenticated and user.has_perms((views.AGENT_PERMISSION,))):
@@ -142,3 +137,22 @@ class UnchangedTimelineMiddleware:
             patch_vary_headers(response, ("HX-Request",))
             add_never_cache_headers(response)
         return response
+
+
+@lru_cache(maxsize=4096)
+def order_page_ids(urlconf: str, path: str) -> tuple[str, str] | None:
+    """The customer and order ids of an order page's path (valid ids only), else None.
+
+    Remembered per path: the routes do not change while the app runs, each open page asks
+    for its own path again and again, and resolving walks every route before the console's.
+    """
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    if match.view_name != "orders:order":
+        return None
+    customer_id, order_id = match.kwargs["customer_id"], match.kwargs["order_id"]
+    if not (ID_RE.match(customer_id) and ID_RE.match(order_id)):
+        return None
+    return customer_id, order_id
