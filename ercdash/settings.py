@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ercdash.browser_middleware: the usual middleware, skipped by the stateless token API.
     "ercdash.browser_middleware.SessionMiddleware",
+    # The order page's timeline refresh when nothing changed (204), answered before the rest.
+    "orders.console.middleware.UnchangedTimelineMiddleware",
     "ercdash.browser_middleware.LocaleMiddleware",
     "ercdash.browser_middleware.AgentTimeZoneMiddleware",
     "ercdash.browser_middleware.AgentFormatsMiddleware",

@@ -266,12 +266,12 @@ def test_search_costs_the_same_queries_whatever_it_finds(
         customer = make_customer(f"c{index}", last_name="Silva", phone_number="")
         make_order(f"o{index}", customer=customer, order_number="#SAME")
 
-    # session, user, permissions (the user's and their groups' in one), orders, and the audit
-    # insert (with its savepoint and release); a bare word (a name or an id) also looks at
-    # customers
-    with django_assert_num_queries(7):
+    # session, the user with their permissions (their own and their groups'), orders, and the
+    # audit insert (with its savepoint and release); a bare word (a name or an id) also looks
+    # at customers
+    with django_assert_num_queries(6):
         agent_client.get("/agent/", {"q": "#SAME"}, **HX)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         agent_client.get("/agent/", {"q": "Silva"}, **HX)
 
 
@@ -404,11 +404,11 @@ def test_a_missing_customer_is_a_404_page(agent_client, db):
 def test_the_customer_page_costs_a_constant_number_of_queries(
     agent_client, many_orders, django_assert_num_queries
 ):
-    # session, user, permissions, customer, addresses, orders, and the audit insert (with its
-    # savepoint and release: audit_record is atomic), for the page and its rows
-    with django_assert_num_queries(9):
+    # session, the user with their permissions, customer, addresses, orders, and the audit
+    # insert (with its savepoint and release: audit_record is atomic), for the page and its rows
+    with django_assert_num_queries(8):
         agent_client.get(CUSTOMER_URL, {"page": "3"})
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         agent_client.get(CUSTOMER_URL, {"page": "3"}, **HX)
 
 
@@ -623,16 +623,16 @@ def test_the_order_page_costs_the_same_queries_whatever_the_order_size(
     many = [{"name": f"item {n}", "price": Decimal("1.00")} for n in range(30)]
     make_order(items=many, events=[event("CONFIRMED", "CONFIRMED", d) for d in range(1, 25)])
 
-    # session, user, permissions, order (+customer, addresses), events, items, shipments,
-    # and the audit insert (with its savepoint and release: audit_record is atomic)
-    with django_assert_num_queries(10):
+    # session, the user with their permissions, order (+customer, addresses), events, items,
+    # shipments, and the audit insert (with its savepoint and release: audit_record is atomic)
+    with django_assert_num_queries(9):
         agent_client.get(ORDER_URL)
     # the same order version again: its panels come from the cache
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         agent_client.get(ORDER_URL)
     # the timeline refresh and the shipments panel with it: the version's fields, then the
     # order, its events and shipments (no items), and the audit insert
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         agent_client.get(ORDER_URL, **HX)
 
 
@@ -641,8 +641,8 @@ def test_an_unchanged_timeline_costs_one_order_query(
 ):
     version = console.timeline_version(shoe_order)
 
-    # session, user, permissions, and the version's fields of the order
-    with django_assert_num_queries(4):
+    # session, the user with their permissions, and the version's fields of the order
+    with django_assert_num_queries(3):
         agent_client.get(ORDER_URL, {"v": version}, **HX)
 
 

@@ -121,7 +121,7 @@ def test_a_cancel_without_details_shows_no_record(agent_client, make_order):
     )
 
 
-def test_the_order_page_still_costs_ten_queries_with_the_new_panels(
+def test_the_order_page_still_costs_nine_queries_with_the_new_panels(
     agent_client, make_order, django_assert_num_queries
 ):
     order = make_order(custom_fields={"tier": "gold"}, payment_status="PAID")
@@ -131,7 +131,7 @@ def test_the_order_page_still_costs_ten_queries_with_the_new_panels(
     )  # fmt: skip
 
     # as on the order page test (with the shipments query)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         agent_client.get(ORDER_PAGE)
 
 

@@ -247,12 +247,12 @@ def test_confirming_writes_an_audit_row(supervisor_client, supervisor_user, conf
 def test_confirming_with_htmx_costs_a_fixed_number_of_queries(
     supervisor_client, confirmed_order, django_assert_num_queries
 ):
-    # session, user, permissions, the order; then services.order_cancel: the
+    # session, the user with their permissions, the order; then services.order_cancel: the
     # conditional UPDATE, its state reloaded, the audit insert (3 savepoint statements), the
     # timeline event, order_refresh (savepoint, items, latest event, shipments, UPDATE, 2
     # releases); last the timeline read. The loaded customer and addresses are reused for the
     # stored API document.
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(18):
         supervisor_client.post(CANCEL_URL, {"reason": "OTHER"}, **HX)
 
 

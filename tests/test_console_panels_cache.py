@@ -88,9 +88,9 @@ def test_the_page_costs_the_same_queries_with_its_panels_cached_whatever_the_ord
         make_shipment(order, lines=[(order.items.first(), 1)])
     agent_client.get(ORDER_URL)
 
-    # session, user, permissions, the order (+customer, addresses) and the audit insert
-    # (with its savepoint and release)
-    with django_assert_num_queries(7):
+    # session, the user with their permissions, the order (+customer, addresses) and the
+    # audit insert (with its savepoint and release)
+    with django_assert_num_queries(6):
         response = agent_client.get(ORDER_URL)
     assert content(response).count('<li class="parcel') == 5
 

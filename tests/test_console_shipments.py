@@ -172,15 +172,15 @@ def test_the_order_page_costs_the_same_queries_with_parcels(
             events=[{"detailed_type": "IN_TRANSIT", "status_date_time": T0}],
         )
 
-    # As without parcels (10), plus their lines and events.
-    with django_assert_num_queries(12):
+    # As without parcels (9), plus their lines and events.
+    with django_assert_num_queries(11):
         agent_client.get(ORDER_URL)
     # The same order version again: its panels come from the cache.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         agent_client.get(ORDER_URL)
     # The refresh: the version's fields first; the panel needs the items too, for what is
     # not shipped yet; and the audit insert (with its savepoint and release).
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         agent_client.get(ORDER_URL, **HX)
 
 

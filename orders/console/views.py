@@ -265,36 +265,45 @@ def header_context(order: Order) -> dict[str, Any]:
     }
 
 
+def unchanged_timeline(request: HttpRequest, stamp: Order) -> HttpResponse | None:
+    """No Content when the timeline refresh comes from a page that already shows this version
+    (the `v` its refresh URL carries, or its ETag); None when there is something to send."""
+    version = console.timeline_version(stamp)
+    etag = f'"{version}"'
+    if request.GET.get("v") == version or request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=HTTPStatus.NO_CONTENT)  # shows nothing: no audit
+        response["ETag"] = etag
+        return response
+    return None
+
+
 @agent_page
 def order_detail(request: HtmxHttpRequest, customer_id: str, order_id: str) -> HttpResponse:
     if request.htmx:
         # The timeline's own refresh: nothing to swap when the client already has this version,
-        # which the version's own fields tell without loading the order.
+        # which the version's own fields tell without loading the order. Most refreshes are
+        # answered before reaching this view, by UnchangedTimelineMiddleware.
         if not (ID_RE.match(customer_id) and ID_RE.match(order_id)):
             raise Http404
         stamp = selectors.console_order_stamp(customer_id=customer_id, order_id=order_id)
         if stamp is None:
             raise Http404
-        version = console.timeline_version(stamp)
-        etag = f'"{version}"'
-        if request.GET.get("v") == version or request.headers.get("If-None-Match") == etag:
-            response = HttpResponse(status=HTTPStatus.NO_CONTENT)  # shows nothing: no audit
-        else:
-            order = _order_or_404(customer_id, order_id)
-            version = console.timeline_version(order)
-            etag = f'"{version}"'
-            audit_order(request, order, "timeline")
-            # The Shipments panel rides along out of band: parcels move with the timeline.
-            timeline = render_to_string(
-                "orders/order_detail.html#timeline", timeline_context(order), request
-            )
-            parcels = render_to_string(
-                "orders/order_detail.html#shipments",
-                {**shipments_context(order), "shipments_oob": True},
-                request,
-            )
-            response = HttpResponse(timeline + parcels)
-        response["ETag"] = etag
+        unchanged = unchanged_timeline(request, stamp)
+        if unchanged is not None:
+            return unchanged
+        order = _order_or_404(customer_id, order_id)
+        audit_order(request, order, "timeline")
+        # The Shipments panel rides along out of band: parcels move with the timeline.
+        timeline = render_to_string(
+            "orders/order_detail.html#timeline", timeline_context(order), request
+        )
+        parcels = render_to_string(
+            "orders/order_detail.html#shipments",
+            {**shipments_context(order), "shipments_oob": True},
+            request,
+        )
+        response = HttpResponse(timeline + parcels)
+        response["ETag"] = f'"{console.timeline_version(order)}"'
         return response
     order = _order_or_404(customer_id, order_id)
     audit_order(request, order)
