@@ -347,10 +347,6 @@ def _batch_save(
     events = [_event_values(document, local) for _, document, _, local in written]
     # Each order's first item among the batch's item rows.
     first_item = list(accumulate((len(d["items"]) for _, d, _, _ in written), initial=0))
-    # PostgreSQL hands out the items' ids before they are inserted, so a new order is
-    # inserted pointing at its highlighted item (an UPDATE there writes a new row version
-    # and an entry in each of the order's indexes); SQLite sets it afterwards.
-    item_ids = bulk.reserve_ids(OrderItem, first_item[-1])
     highlights: list[tuple[Order, int]] = []  # (order, item's index among the rows)
     created: list[Order] = []
     updated: list[Order] = []
@@ -362,11 +358,16 @@ def _batch_save(
             position = new_order_derive(order=order, items=document["items"], events=order_events)
             if position is not None:
                 highlights.append((order, first_item[index] + position))
-                if item_ids:
-                    order.derived_highlighted_item_id = item_ids[first_item[index] + position]
         else:
             refreshed.append(order)
         (created if is_new else updated).append(order)
+    # PostgreSQL hands out the items' ids before they are inserted, so a new order is
+    # inserted pointing at its highlighted item (an UPDATE there writes a new row version
+    # and an entry in each of the order's indexes); SQLite sets it afterwards.
+    item_ids = bulk.reserve_ids(OrderItem, first_item[-1]) if highlights else []
+    if item_ids:
+        for order, index in highlights:
+            order.derived_highlighted_item_id = item_ids[index]
     _orders_save(created, updated)
     if updated:
         # Items and the source's events are written again; our own events stay.
