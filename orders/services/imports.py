@@ -377,7 +377,7 @@ def _batch_save(
     event_rows: list[tuple[Any, ...]] = []
     for (order, document, _, _), order_events in zip(written, events, strict=True):
         item_rows += _item_rows(order, document)
-        event_rows += [(order.pk, *event.values()) for event in order_events]
+        event_rows += _event_rows(order, order_events)
     if item_ids:
         bulk.insert_rows(
             OrderItem,
@@ -656,9 +656,7 @@ def _order_write(document: dict[str, Any], order: Order | None) -> str:
         ]
     bulk.insert_rows(OrderItem, _ITEM_COLUMNS, _item_rows(order, document))
     bulk.insert_rows(
-        StatusEvent,
-        _EVENT_COLUMNS,
-        [(order.pk, *event.values()) for event in _event_values(document, local_events)],
+        StatusEvent, _EVENT_COLUMNS, _event_rows(order, _event_values(document, local_events))
     )
     _shipments_write([(order, document.get("shipments", []), created)])
     order_refresh(order=order)
@@ -697,8 +695,7 @@ def _order_fields(
     order.custom_fields = document.get("custom_fields", {})
 
 
-# The columns of the rows _item_rows gives and of the events _event_values gives (after the
-# order's id), in their order.
+# The columns of the rows _item_rows and _event_rows give, in their order.
 _ITEM_COLUMNS = (
     "order_id",
     "position",
@@ -757,6 +754,11 @@ def _event_values(
     ]
 
 
+def _event_rows(order: Order, events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """_event_values as rows of _EVENT_COLUMNS."""
+    return [(order.pk, *(event[name] for name in _EVENT_COLUMNS[1:])) for event in events]
+
+
 def _shipments_write(orders: list[tuple[Order, list[dict[str, Any]], bool]]) -> None:
     """Upsert each order's parcels by id (their created time survives a re-import) and drop
     the others, for (order, parcels, created) in a number of queries that does not grow
@@ -770,12 +772,10 @@ def _shipments_write(orders: list[tuple[Order, list[dict[str, Any]], bool]]) -> 
     if known:
         for shipment in Shipment.objects.filter(order__in=known):
             stored[shipment.order_id][shipment.external_id] = shipment
-    gone = [
-        shipment.pk
-        for order, parcels, _ in orders
-        for external_id, shipment in stored[order.pk].items()
-        if external_id not in {parcel["id"] for parcel in parcels}
-    ]
+    gone = []
+    for order, parcels, _ in orders:
+        kept = {parcel["id"] for parcel in parcels}
+        gone += [s.pk for external_id, s in stored[order.pk].items() if external_id not in kept]
     if gone:
         Shipment.objects.filter(pk__in=gone).delete()
     orders = [(order, parcels, created) for order, parcels, created in orders if parcels]
@@ -811,17 +811,18 @@ def _shipments_write(orders: list[tuple[Order, list[dict[str, Any]], bool]]) -> 
                 "delivery_date_end": _datetime(parcel.get("delivery_date_end")),
             }
             history_changed = histories.get(shipment.pk) != parcel["status_history"]
-            if shipment.pk is None:
-                for name, value in values.items():
-                    setattr(shipment, name, value)
-                new.append(shipment)
-            elif history_changed or any(
-                getattr(shipment, name) != value for name, value in values.items()
+            if (
+                shipment.pk is None
+                or history_changed
+                or any(getattr(shipment, name) != value for name, value in values.items())
             ):
                 for name, value in values.items():
                     setattr(shipment, name, value)
-                shipment.updated_at = now  # as save() would (auto_now)
-                changed.append(shipment)
+                if shipment.pk is None:
+                    new.append(shipment)
+                else:
+                    shipment.updated_at = now  # as save() would (auto_now)
+                    changed.append(shipment)
             if history_changed:
                 if shipment.pk is not None:
                     replaced.append(shipment.pk)
