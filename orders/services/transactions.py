@@ -117,12 +117,6 @@ def synced_after_commit(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA synchronous = NORMAL")
-    try:
+    with redoable_writes(using):  # the commit itself does not wait for the disk
         yield
-    finally:
-        if connection.connection is not None and not connection.in_atomic_block:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA synchronous = FULL")
     connection.sync_log()  # after the commit: the lock is free while the disk works
